@@ -1,0 +1,69 @@
+//! Headless frame benchmark: for every lesson, the CPU time of one frame (egui pass + tessellation,
+//! no GPU) at default settings, with the pointer sweeping over the lesson so hover paths run too.
+//!
+//! Run: `cargo bench --bench frames` (prints a table; targets: median ≤ 4 ms, p99 ≤ 12 ms).
+
+use std::time::{Duration, Instant};
+
+use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::lessons::all_lessons;
+use egui::{Event, Pos2, RawInput, Rect, vec2};
+
+const WARMUP: usize = 30;
+const FRAMES: usize = 400;
+
+fn main() {
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    println!("frame benchmark: {FRAMES} frames per lesson at 1280 × 800, pointer sweeping the lesson area");
+    println!("{:<14} {:>10} {:>10} {:>10}", "lesson", "median ms", "p99 ms", "max ms");
+    let mut worst = (0.0_f64, 0.0_f64);
+    for lesson in all_lessons() {
+        let id = lesson.id();
+        if filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
+        let (median, p99, max) = bench_lesson(id);
+        worst = (worst.0.max(median), worst.1.max(p99));
+        println!("{id:<14} {median:>10.3} {p99:>10.3} {max:>10.3}");
+    }
+    let ok = worst.0 <= 4.0 && worst.1 <= 12.0;
+    println!(
+        "worst median {:.3} ms, worst p99 {:.3} ms: {}",
+        worst.0,
+        worst.1,
+        if ok { "within the targets (median ≤ 4, p99 ≤ 12)" } else { "OVER the targets" }
+    );
+}
+
+fn bench_lesson(id: &str) -> (f64, f64, f64) {
+    let ctx = egui::Context::default();
+    attention_lab::widgets::fonts::install(&ctx);
+    let mut app = LabApp::from_storage(None, StartOptions { lesson: Some(id.to_owned()), present: false });
+    let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
+    let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
+    for i in 0..WARMUP + FRAMES {
+        let t = i as f32 / 60.0;
+        // Sweep the pointer over the central area (a Lissajous path).
+        let pointer = Pos2::new(
+            260.0 + 500.0 * (1.0 + (t * 0.7).sin()),
+            120.0 + 300.0 * (1.0 + (t * 1.1).cos()),
+        );
+        let input = RawInput {
+            screen_rect: Some(screen),
+            time: Some(t as f64),
+            events: vec![Event::PointerMoved(pointer)],
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let output = ctx.run_ui(input, |ui| app.show(ui));
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        std::hint::black_box(primitives);
+        if i >= WARMUP {
+            times.push(start.elapsed());
+        }
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pick = |q: f64| ms(times[((times.len() - 1) as f64 * q).round() as usize]);
+    (pick(0.5), pick(0.99), pick(1.0))
+}

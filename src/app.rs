@@ -1,0 +1,477 @@
+//! `LabApp`: the window. Persisted settings (`AppState`, each lesson's settings) are kept apart
+//! from runtime fields, as in egui's `wrap_app.rs`; lessons return requests that are applied
+//! after the frame is drawn.
+//!
+//! Keys: F5 presentation mode (bigger zoom, no side panel, PageDown/PageUp and →/← step through
+//! lessons), F11 fullscreen, Ctrl +/−/0 zoom (egui's own), F12 frame-time overlay.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use egui::{ColorImage, Key, Rect, Ui};
+use serde::{Deserialize, Serialize};
+
+use crate::lessons::{AppRequest, Lesson, LessonContext, all_lessons};
+use crate::widgets::export::{default_png_path, save_png_crop};
+
+/// Extra zoom in presentation mode, on top of the user's zoom.
+pub const PRESENT_ZOOM: f32 = 1.4;
+/// How many frame times the F12 overlay keeps.
+const FRAME_HISTORY: usize = 240;
+/// Storage key of the app's own state.
+const APP_KEY: &str = "attention-lab/app";
+
+/// Light theme for projectors, dark theme for laptops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ThemeChoice {
+    /// Light background: reads best on a projector.
+    Light,
+    /// Dark background.
+    #[default]
+    Dark,
+}
+
+/// What persists across restarts (besides each lesson's settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppState {
+    /// Id of the selected lesson.
+    pub lesson: String,
+    /// Colour theme.
+    pub theme: ThemeChoice,
+    /// The user's zoom factor (presentation mode multiplies it by [`PRESENT_ZOOM`]).
+    pub zoom: f32,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self { lesson: "overview".into(), theme: ThemeChoice::Dark, zoom: 1.0 }
+    }
+}
+
+/// How the app starts (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Open at this lesson (overrides the persisted one).
+    pub lesson: Option<String>,
+    /// Start in presentation mode.
+    pub present: bool,
+}
+
+/// A screenshot requested by "Save PNG", waiting for the renderer.
+struct PendingShot {
+    slot: Arc<Mutex<Option<Arc<ColorImage>>>>,
+    rect: Rect,
+    pixels_per_point: f32,
+    path: std::path::PathBuf,
+}
+
+/// The application.
+pub struct LabApp {
+    state: AppState,
+    lessons: Vec<Box<dyn Lesson>>,
+    present: bool,
+    /// The zoom we last applied, to notice when egui's Ctrl +/− changed it.
+    applied_zoom: Option<f32>,
+    status: String,
+    show_frame_times: bool,
+    frame_times: VecDeque<f32>,
+    lesson_rect: Rect,
+    pending_shot: Option<PendingShot>,
+}
+
+impl LabApp {
+    /// Create the app from eframe's creation context (restores persisted state).
+    pub fn new(cc: &eframe::CreationContext<'_>, options: StartOptions) -> Self {
+        crate::widgets::fonts::install(&cc.egui_ctx);
+        Self::from_storage(cc.storage, options)
+    }
+
+    /// Create the app from optional storage (tests pass their own). Call
+    /// [`crate::widgets::fonts::install`] on the context first.
+    pub fn from_storage(storage: Option<&dyn eframe::Storage>, options: StartOptions) -> Self {
+        let mut state: AppState = storage
+            .and_then(|s| eframe::get_value(s, APP_KEY))
+            .unwrap_or_default();
+        let mut lessons = all_lessons();
+        if let Some(storage) = storage {
+            for lesson in &mut lessons {
+                let saved = storage
+                    .get_string(&lesson_key(lesson.id()))
+                    .and_then(|s| serde_json::from_str(&s).ok());
+                if let Some(saved) = saved {
+                    // A setting that no longer validates is dropped, keeping the defaults.
+                    let _ = lesson.set_settings(saved);
+                }
+            }
+        }
+        if let Some(id) = options.lesson {
+            state.lesson = id;
+        }
+        if !lessons.iter().any(|l| l.id() == state.lesson) {
+            state.lesson = lessons.first().map(|l| l.id().to_owned()).unwrap_or_default();
+        }
+        if !(0.25..=5.0).contains(&state.zoom) {
+            state.zoom = 1.0;
+        }
+        Self {
+            state,
+            lessons,
+            present: options.present,
+            applied_zoom: None,
+            status: "Ready. F5: presentation mode · F11: fullscreen · Ctrl +/−/0: zoom · F12: frame times".into(),
+            show_frame_times: false,
+            frame_times: VecDeque::with_capacity(FRAME_HISTORY),
+            lesson_rect: Rect::NOTHING,
+            pending_shot: None,
+        }
+    }
+
+    /// The persisted state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Id of the selected lesson.
+    pub fn current_lesson_id(&self) -> &str {
+        &self.state.lesson
+    }
+
+    /// Is presentation mode on?
+    pub fn presenting(&self) -> bool {
+        self.present
+    }
+
+    /// The text in the status bar.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// Select a lesson by id (ignored if there is none).
+    pub fn open_lesson(&mut self, id: &str) {
+        if self.lessons.iter().any(|l| l.id() == id) {
+            self.state.lesson = id.to_owned();
+        }
+    }
+
+    fn current_index(&self) -> usize {
+        self.lessons
+            .iter()
+            .position(|l| l.id() == self.state.lesson)
+            .unwrap_or(0)
+    }
+
+    /// Step `delta` lessons forward or back in lecture order (clamped at the ends).
+    pub fn step_lesson(&mut self, delta: isize) {
+        let n = self.lessons.len() as isize;
+        if n == 0 {
+            return;
+        }
+        let i = (self.current_index() as isize + delta).clamp(0, n - 1) as usize;
+        self.state.lesson = self.lessons[i].id().to_owned();
+    }
+
+    /// Save everything that persists.
+    pub fn save_to(&self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, APP_KEY, &self.state);
+        for lesson in &self.lessons {
+            storage.set_string(&lesson_key(lesson.id()), lesson.settings().to_string());
+        }
+    }
+
+    /// Keyboard shortcuts that belong to the app, not to a lesson.
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        let typing = ctx.text_edit_focused();
+        let (f5, f11, f12, next, prev) = ctx.input_mut(|i| {
+            let next = i.consume_key(egui::Modifiers::NONE, Key::PageDown)
+                || (!typing && i.consume_key(egui::Modifiers::NONE, Key::ArrowRight));
+            let prev = i.consume_key(egui::Modifiers::NONE, Key::PageUp)
+                || (!typing && i.consume_key(egui::Modifiers::NONE, Key::ArrowLeft));
+            (
+                i.consume_key(egui::Modifiers::NONE, Key::F5),
+                i.consume_key(egui::Modifiers::NONE, Key::F11),
+                i.consume_key(egui::Modifiers::NONE, Key::F12),
+                next,
+                prev,
+            )
+        });
+        if f5 {
+            self.present = !self.present;
+            self.status = if self.present {
+                "Presentation mode: PageDown/→ next lesson, PageUp/← previous, F5 to leave.".into()
+            } else {
+                "Presentation mode off.".into()
+            };
+        }
+        if f11 {
+            let fullscreen = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen));
+        }
+        if f12 {
+            self.show_frame_times = !self.show_frame_times;
+        }
+        if self.present && !typing {
+            if next {
+                self.step_lesson(1);
+            }
+            if prev {
+                self.step_lesson(-1);
+            }
+        }
+    }
+
+    /// Keep egui's zoom, the user's zoom and presentation mode in step.
+    fn sync_zoom(&mut self, ctx: &egui::Context) {
+        let factor = if self.present { PRESENT_ZOOM } else { 1.0 };
+        let current = ctx.zoom_factor();
+        if let Some(applied) = self.applied_zoom
+            && (current - applied).abs() > 1e-4
+        {
+            // Ctrl +/−/0 changed it: that is the user's new zoom.
+            self.state.zoom = (current / factor).clamp(0.25, 5.0);
+        }
+        let wanted = self.state.zoom * factor;
+        if (current - wanted).abs() > 1e-4 {
+            ctx.set_zoom_factor(wanted);
+        }
+        self.applied_zoom = Some(wanted);
+    }
+
+    /// Apply the theme.
+    fn sync_theme(&self, ctx: &egui::Context) {
+        let theme = match self.state.theme {
+            ThemeChoice::Light => egui::Theme::Light,
+            ThemeChoice::Dark => egui::Theme::Dark,
+        };
+        if ctx.theme() != theme {
+            ctx.set_theme(theme);
+        }
+    }
+
+    /// Check whether a requested screenshot has arrived and write it.
+    fn finish_screenshot(&mut self) {
+        let Some(shot) = &self.pending_shot else { return };
+        let image = match shot.slot.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(_) => None,
+        };
+        if let Some(image) = image {
+            self.status = match save_png_crop(&image, shot.rect, shot.pixels_per_point, &shot.path) {
+                Ok((w, h)) => format!("Saved {} ({w} × {h} px)", shot.path.display()),
+                Err(e) => format!("Save PNG failed: {e}"),
+            };
+            self.pending_shot = None;
+        }
+    }
+
+    fn request_screenshot(&mut self, ctx: &egui::Context) {
+        let slot: Arc<Mutex<Option<Arc<ColorImage>>>> = Arc::default();
+        let writer = Arc::clone(&slot);
+        let waker = ctx.clone();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::ScreenshotCallback::new(
+            move |image| {
+                if let Ok(mut s) = writer.lock() {
+                    *s = Some(image);
+                }
+                waker.request_repaint();
+            },
+        )));
+        let path = default_png_path(&self.state.lesson);
+        self.status = format!("Saving {} …", path.display());
+        self.pending_shot = Some(PendingShot {
+            slot,
+            rect: self.lesson_rect,
+            pixels_per_point: ctx.pixels_per_point(),
+            path,
+        });
+    }
+
+    /// The whole UI. Used by [`eframe::App::ui`] and by the frame benchmark.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let started = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.handle_keys(&ctx);
+        self.sync_zoom(&ctx);
+        self.sync_theme(&ctx);
+        self.finish_screenshot();
+
+        self.top_bar(ui);
+        self.status_bar(ui);
+        if !self.present {
+            self.side_panel(ui);
+        }
+        let requests = self.central(ui);
+        for request in requests {
+            match request {
+                AppRequest::OpenLesson(id) => self.open_lesson(id),
+                AppRequest::Status(s) => self.status = s,
+            }
+        }
+        if self.show_frame_times {
+            self.frame_overlay(&ctx);
+        }
+        self.push_frame_time(started.elapsed().as_secs_f32() * 1000.0);
+    }
+
+    fn push_frame_time(&mut self, ms: f32) {
+        if self.frame_times.len() == FRAME_HISTORY {
+            self.frame_times.pop_front();
+        }
+        self.frame_times.push_back(ms);
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui) {
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong("attention-lab");
+                ui.separator();
+                let mut theme = self.state.theme;
+                ui.selectable_value(&mut theme, ThemeChoice::Light, "☀ Light")
+                    .on_hover_text("Light theme: reads best on a projector");
+                ui.selectable_value(&mut theme, ThemeChoice::Dark, "🌙 Dark")
+                    .on_hover_text("Dark theme");
+                self.state.theme = theme;
+                ui.separator();
+                if ui
+                    .selectable_label(self.present, "Present (F5)")
+                    .on_hover_text("Presentation mode: bigger zoom, no side panel, PageDown/PageUp step through lessons")
+                    .clicked()
+                {
+                    self.present = !self.present;
+                }
+                ui.separator();
+                let ctx = ui.ctx().clone();
+                if ui
+                    .button("Save PNG")
+                    .on_hover_text("Save the lesson area as a PNG in the working directory")
+                    .clicked()
+                {
+                    self.request_screenshot(&ctx);
+                }
+                if ui
+                    .button("Copy data")
+                    .on_hover_text("Copy the numbers behind the current figure as CSV")
+                    .clicked()
+                {
+                    let idx = self.current_index();
+                    if let Some(lesson) = self.lessons.get(idx) {
+                        let csv = lesson.csv();
+                        let rows = csv.lines().count().saturating_sub(1);
+                        ui.ctx().copy_text(csv);
+                        self.status = format!("Copied {rows} rows of CSV from \"{}\" to the clipboard.", lesson.title());
+                    }
+                }
+            });
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut Ui) {
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(&self.status);
+            });
+        });
+    }
+
+    fn side_panel(&mut self, ui: &mut Ui) {
+        egui::Panel::left("lessons")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                ui.heading("Lessons");
+                ui.add_space(4.0);
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let mut chosen = None;
+                    for (i, lesson) in self.lessons.iter().enumerate() {
+                        let selected = lesson.id() == self.state.lesson;
+                        let text = format!("{}. {}", i + 1, lesson.title());
+                        if ui
+                            .selectable_label(selected, text)
+                            .on_hover_text(lesson.summary())
+                            .clicked()
+                        {
+                            chosen = Some(lesson.id().to_owned());
+                        }
+                    }
+                    if let Some(id) = chosen {
+                        self.state.lesson = id;
+                    }
+                });
+            });
+    }
+
+    fn central(&mut self, ui: &mut Ui) -> Vec<AppRequest> {
+        let available = self.lessons.iter().map(|l| l.id()).collect();
+        let mut lesson_ctx = LessonContext { available, requests: Vec::new() };
+        let idx = self.current_index();
+        let panel = egui::CentralPanel::default().show(ui, |ui| {
+            let Some(lesson) = self.lessons.get_mut(idx) else {
+                ui.label("No lessons are registered.");
+                return;
+            };
+            egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
+                ui.heading(egui::RichText::new(lesson.title()).size(26.0).strong());
+                ui.label(egui::RichText::new(lesson.summary()).size(15.0));
+                ui.separator();
+                ui.push_id(lesson.id(), |ui| lesson.ui(ui, &mut lesson_ctx));
+            });
+        });
+        self.lesson_rect = panel.response.rect;
+        lesson_ctx.requests
+    }
+
+    fn frame_overlay(&self, ctx: &egui::Context) {
+        let mut sorted: Vec<f32> = self.frame_times.iter().copied().collect();
+        sorted.sort_by(f32::total_cmp);
+        let pick = |q: f32| {
+            sorted
+                .get(((sorted.len().saturating_sub(1)) as f32 * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let last = self.frame_times.back().copied().unwrap_or(0.0);
+        egui::Area::new(egui::Id::unique("frame_times"))
+            .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 40.0))
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.monospace(format!(
+                        "CPU ms per frame (UI code)\nlast   {last:6.2}\nmedian {:6.2}\np99    {:6.2}\nmax    {:6.2}\nframes {}",
+                        pick(0.5),
+                        pick(0.99),
+                        pick(1.0),
+                        sorted.len()
+                    ));
+                    let points: egui_plot::PlotPoints = self
+                        .frame_times
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| [i as f64, *t as f64])
+                        .collect();
+                    egui_plot::Plot::new("frame_time_plot")
+                        .width(220.0)
+                        .height(70.0)
+                        .show_axes([false, true])
+                        .allow_drag(false)
+                        .allow_zoom(false)
+                        .allow_scroll(false)
+                        .show(ui, |p| p.line(egui_plot::Line::new("ms", points)));
+                });
+            });
+    }
+}
+
+fn lesson_key(id: &str) -> String {
+    format!("attention-lab/lesson/{id}")
+}
+
+impl eframe::App for LabApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.save_to(storage);
+    }
+}

@@ -1,0 +1,13 @@
+//! `attention-lab lessons`: the lesson ids and titles, in lecture order.
+
+use std::process::ExitCode;
+
+use crate::lessons::all_lessons;
+
+/// Print `N. id — title` for every lesson.
+pub fn run() -> ExitCode {
+    for (i, lesson) in all_lessons().iter().enumerate() {
+        println!("{:>2}. {:<12} {}", i + 1, lesson.id(), lesson.title());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,91 @@
+//! The `attention-lab` binary: no subcommand opens the GUI; subcommands do headless work.
+
+use std::process::ExitCode;
+
+use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::cli;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "attention-lab", version, about = "Run a small transformer live in front of a class.")]
+struct Args {
+    /// Open the GUI at this lesson (see `attention-lab lessons`).
+    #[arg(long, value_name = "ID")]
+    lesson: Option<String>,
+    /// Start in presentation mode (F5 toggles it).
+    #[arg(long)]
+    present: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the lessons: ids and titles, in lecture order.
+    Lessons,
+    /// Print the numbers behind a lesson's figures as JSON.
+    Data {
+        /// Lesson id (see `attention-lab lessons`).
+        id: String,
+        /// Override a setting of the lesson: --set key=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Some(Command::Lessons) => cli::lessons::run(),
+        Some(Command::Data { id, set }) => cli::data::run(&id, &set),
+        None => run_gui(args.lesson, args.present),
+    }
+}
+
+fn run_gui(lesson: Option<String>, present: bool) -> ExitCode {
+    if let Some(id) = &lesson
+        && let Err(e) = cli::check_lesson_id(id)
+    {
+        return cli::usage_error(&e);
+    }
+    if !display_available() {
+        eprintln!(
+            "attention-lab: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open; \
+             headless commands still work: `attention-lab lessons`, `attention-lab data ID`."
+        );
+        return ExitCode::FAILURE;
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("attention-lab")
+            .with_app_id("attention-lab")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 520.0]),
+        ..Default::default()
+    };
+    let start = StartOptions { lesson, present };
+    match eframe::run_native(
+        "attention-lab",
+        options,
+        Box::new(move |cc| Ok(Box::new(LabApp::new(cc, start)))),
+    ) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "attention-lab: could not open the window ({e}); headless commands still work: \
+                 `attention-lab lessons`, `attention-lab data ID`."
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// On Linux and the BSDs the GUI needs an X11 or Wayland display.
+fn display_available() -> bool {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        set("DISPLAY") || set("WAYLAND_DISPLAY")
+    } else {
+        true
+    }
+}

@@ -1,0 +1,1 @@
+//! Pure math on ndarray f32. Never imports egui.

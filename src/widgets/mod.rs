@@ -1,0 +1,9 @@
+//! Reusable drawing pieces: the heatmap, its colormaps, figure export.
+
+pub mod colormap;
+pub mod export;
+pub mod fonts;
+pub mod heatmap;
+
+pub use colormap::Colormap;
+pub use heatmap::Heatmap;

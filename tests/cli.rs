@@ -1,0 +1,93 @@
+//! The command line: `lessons`, `data` for every lesson, and the bad-input cases (exit 2).
+
+use std::process::{Command, Output};
+
+use attention_lab::lessons::all_lessons;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_attention-lab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+#[test]
+fn lessons_lists_every_id_and_title() {
+    let out = run(&["lessons"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for lesson in all_lessons() {
+        assert!(text.contains(lesson.id()) && text.contains(lesson.title()), "{text}");
+    }
+}
+
+#[test]
+fn data_returns_valid_json_for_every_lesson() {
+    for lesson in all_lessons() {
+        let out = run(&["data", lesson.id()]);
+        assert!(out.status.success(), "{}: {}", lesson.id(), stderr_line(&out));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+        assert!(value.is_object(), "{}", lesson.id());
+    }
+}
+
+#[test]
+fn data_applies_set_overrides() {
+    let out = run(&["data", "overview", "--set", "d=128", "--set", "heads=8"]);
+    assert!(out.status.success(), "{}", stderr_line(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(value["settings"]["d"], 128);
+    let shapes = value["blocks"].to_string();
+    assert!(shapes.contains("8 heads of 3 × 16"), "{shapes}");
+}
+
+#[test]
+fn unknown_lesson_exits_2_naming_the_choices() {
+    for args in [&["data", "nope"][..], &["--lesson", "nope"][..]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr_line(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("unknown lesson \"nope\"") && err.contains("overview"), "{err}");
+    }
+}
+
+#[test]
+fn unknown_key_exits_2_naming_the_keys() {
+    let out = run(&["data", "overview", "--set", "colour=red"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_line(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no setting \"colour\"") && err.contains("valid keys: d, heads"), "{err}");
+}
+
+#[test]
+fn wrong_type_exits_2_naming_the_type() {
+    let out = run(&["data", "overview", "--set", "d=wide"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_line(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("expects an integer") && err.contains("\"wide\""), "{err}");
+    // A value of the right type but out of range is refused the same way.
+    let out = run(&["data", "overview", "--set", "d=30"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("multiple of heads"));
+}
+
+#[test]
+fn no_display_gives_a_clear_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_attention-lab"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    let err = stderr_line(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no display") && err.contains("attention-lab data"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -1,0 +1,219 @@
+//! UI tests of the app shell through accessibility queries (egui_kittest).
+
+use std::collections::HashMap;
+
+use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::lessons::all_lessons;
+use attention_lab::widgets::Heatmap;
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use ndarray::array;
+
+fn app_harness(options: StartOptions) -> Harness<'static, LabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| LabApp::new(cc, options))
+}
+
+#[test]
+fn every_lesson_opens_from_the_side_panel() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    for (i, lesson) in all_lessons().iter().enumerate() {
+        harness.get_by_label(&format!("{}. {}", i + 1, lesson.title())).click();
+        harness.run();
+        assert_eq!(harness.state().current_lesson_id(), lesson.id());
+        // The title is shown above the lesson (the side panel entry carries a number).
+        harness.get_by_label(lesson.title());
+    }
+}
+
+#[test]
+fn presentation_mode_steps_through_lessons_with_the_keyboard() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    let n = all_lessons().len();
+    harness.key_press(Key::F5);
+    harness.run();
+    assert!(harness.state().presenting());
+    // The side panel is hidden in presentation mode.
+    assert!(harness.query_by_label("Lessons").is_none());
+    for step in 1..n {
+        harness.key_press(Key::PageDown);
+        harness.run();
+        assert_eq!(harness.state().current_lesson_id(), all_lessons()[step].id());
+    }
+    // At the end PageDown stays on the last lesson; PageUp and ← go back.
+    harness.key_press(Key::PageDown);
+    harness.run();
+    assert_eq!(harness.state().current_lesson_id(), all_lessons()[n - 1].id());
+    for _ in 1..n {
+        harness.key_press(Key::ArrowLeft);
+        harness.run();
+    }
+    assert_eq!(harness.state().current_lesson_id(), all_lessons()[0].id());
+    harness.key_press(Key::F5);
+    harness.run();
+    assert!(!harness.state().presenting());
+    harness.get_by_label("Lessons");
+}
+
+#[test]
+fn presentation_mode_zooms_in_and_back() {
+    let mut harness = app_harness(StartOptions { lesson: None, present: true });
+    harness.run();
+    let zoom = harness.ctx.zoom_factor();
+    assert!((zoom - attention_lab::app::PRESENT_ZOOM).abs() < 1e-3, "zoom {zoom}");
+    harness.key_press(Key::F5);
+    harness.run();
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn theme_buttons_switch_the_theme() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    harness.get_by_label("☀ Light").click();
+    harness.run();
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    harness.get_by_label("🌙 Dark").click();
+    harness.run();
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+}
+
+#[test]
+fn copy_data_puts_csv_on_the_clipboard() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    harness.get_by_label("Copy data").click();
+    harness.run();
+    assert!(harness.state().status().starts_with("Copied"), "{}", harness.state().status());
+}
+
+#[test]
+fn save_png_reports_the_path_it_writes() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    harness.get_by_label("Save PNG").click();
+    harness.run();
+    // No renderer in the harness: the request is made and the status names the file.
+    let status = harness.state().status().to_owned();
+    assert!(status.contains("overview-") && status.contains(".png"), "{status}");
+}
+
+/// In-memory storage for the persistence round trip.
+#[derive(Default)]
+struct MemoryStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn selected_lesson_theme_and_settings_persist() {
+    let last = all_lessons().last().map(|l| l.id()).unwrap_or("overview");
+    let mut harness = app_harness(StartOptions { lesson: Some(last.to_owned()), present: false });
+    harness.run();
+    harness.get_by_label("☀ Light").click();
+    harness.run();
+    let mut storage = MemoryStorage::default();
+    harness.state().save_to(&mut storage);
+    let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
+    assert_eq!(restored.current_lesson_id(), last);
+    assert_eq!(restored.state().theme, attention_lab::app::ThemeChoice::Light);
+    // A lesson's own settings come back too.
+    let key = "attention-lab/lesson/overview";
+    let mut settings: serde_json::Value =
+        serde_json::from_str(&storage.get_string(key).unwrap_or_default()).unwrap_or_default();
+    settings["d"] = 128.into();
+    storage.set_string(key, settings.to_string());
+    let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
+    let mut probe = MemoryStorage::default();
+    restored.save_to(&mut probe);
+    let back: serde_json::Value = serde_json::from_str(&probe.get_string(key).unwrap_or_default()).unwrap_or_default();
+    assert_eq!(back["d"], 128);
+}
+
+use eframe::Storage as _;
+
+#[test]
+fn overview_blocks_open_their_lessons_or_say_coming() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    harness.get_by_label("Block: MLP").click();
+    harness.run();
+    let has_residuals = all_lessons().iter().any(|l| l.id() == "residuals");
+    if has_residuals {
+        assert_eq!(harness.state().current_lesson_id(), "residuals");
+    } else {
+        assert!(harness.state().status().contains("coming"), "{}", harness.state().status());
+    }
+    harness.get_by_label("Block: Multi-head masked self-attention").hover();
+    harness.run();
+    harness.get_by_label_contains("Q, K, V: 3 × 64");
+}
+
+fn tokens() -> Vec<String> {
+    ["i", "love", "bears"].iter().map(|s| s.to_string()).collect()
+}
+
+/// A heatmap alone, with fixed cells so we know where to point.
+fn heatmap_harness(values: ndarray::Array2<f32>) -> Harness<'static> {
+    let labels = tokens();
+    Harness::builder()
+        .with_size(egui::vec2(400.0, 300.0))
+        .with_context_setup(attention_lab::widgets::fonts::install)
+        .build_ui(move |ui| {
+            Heatmap::new("Test attention map", values.view())
+                .labels(Some(&labels), Some(&labels))
+                .axis_names("query", "key")
+                .max_cell(40.0)
+                .show(ui);
+        })
+}
+
+/// Centre of cell (r, c) of the heatmap named `label` in a 3 × 3 grid.
+fn cell_center(harness: &Harness<'_>, r: usize, c: usize) -> egui::Pos2 {
+    let rect = harness.get_by_label("Test attention map").rect();
+    // Layout: the grid is the right part of the widget minus the colorbar (70 pt); 3 columns.
+    let grid_right = rect.right() - 70.0;
+    let grid_bottom = rect.bottom();
+    let cell = 40.0;
+    egui::pos2(
+        grid_right - (3 - c) as f32 * cell + cell / 2.0,
+        grid_bottom - (3 - r) as f32 * cell + cell / 2.0,
+    )
+}
+
+#[test]
+fn heatmap_hover_names_the_cell() {
+    let values = array![[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.1, 0.734, 0.166]];
+    let mut harness = heatmap_harness(values);
+    harness.run();
+    harness.hover_at(cell_center(&harness, 2, 1));
+    harness.run();
+    harness.get_by_label("query \"bears\" → key \"love\": 0.734");
+}
+
+#[test]
+fn heatmap_masked_and_nan_cells_say_so() {
+    let values = array![[1.0, f32::NEG_INFINITY, f32::NEG_INFINITY], [0.5, 0.5, f32::NEG_INFINITY], [f32::NAN, 0.7, 0.3]];
+    let mut harness = heatmap_harness(values);
+    harness.run();
+    harness.hover_at(cell_center(&harness, 0, 2));
+    harness.run();
+    harness.get_by_label_contains("query \"i\" → key \"bears\": masked");
+    harness.hover_at(cell_center(&harness, 2, 0));
+    harness.run();
+    harness.get_by_label_contains("query \"bears\" → key \"i\": NaN");
+}
