@@ -14,8 +14,13 @@ const FRAMES: usize = 400;
 
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    println!("frame benchmark: {FRAMES} frames per lesson at 1280 × 800, pointer sweeping the lesson area");
-    println!("{:<14} {:>10} {:>10} {:>10}", "lesson", "median ms", "p99 ms", "max ms");
+    println!(
+        "frame benchmark: {FRAMES} frames per lesson at 1280 × 800, pointer sweeping the lesson area"
+    );
+    println!(
+        "{:<14} {:>10} {:>10} {:>10}",
+        "lesson", "median ms", "p99 ms", "max ms"
+    );
     let mut worst = (0.0_f64, 0.0_f64);
     for lesson in all_lessons() {
         let id = lesson.id();
@@ -31,14 +36,25 @@ fn main() {
         "worst median {:.3} ms, worst p99 {:.3} ms: {}",
         worst.0,
         worst.1,
-        if ok { "within the targets (median ≤ 4, p99 ≤ 12)" } else { "OVER the targets" }
+        if ok {
+            "within the targets (median ≤ 4, p99 ≤ 12)"
+        } else {
+            "OVER the targets"
+        }
     );
 }
 
 fn bench_lesson(id: &str) -> (f64, f64, f64) {
     let ctx = egui::Context::default();
     attention_lab::widgets::fonts::install(&ctx);
-    let mut app = LabApp::from_storage(None, StartOptions { lesson: Some(id.to_owned()), present: false });
+    let mut app = LabApp::from_storage(
+        None,
+        StartOptions {
+            lesson: Some(id.to_owned()),
+            present: false,
+            theme: None,
+        },
+    );
     let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
     let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
     for i in 0..WARMUP + FRAMES {

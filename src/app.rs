@@ -16,7 +16,7 @@ use crate::lessons::{AppRequest, Lesson, LessonContext, all_lessons};
 use crate::widgets::export::{default_png_path, save_png_crop};
 
 /// Extra zoom in presentation mode, on top of the user's zoom.
-pub const PRESENT_ZOOM: f32 = 1.4;
+pub const PRESENT_ZOOM: f32 = 1.25;
 /// How many frame times the F12 overlay keeps.
 const FRAME_HISTORY: usize = 240;
 /// Storage key of the app's own state.
@@ -46,7 +46,11 @@ pub struct AppState {
 
 impl Default for AppState {
     fn default() -> Self {
-        Self { lesson: "overview".into(), theme: ThemeChoice::Dark, zoom: 1.0 }
+        Self {
+            lesson: "overview".into(),
+            theme: ThemeChoice::Dark,
+            zoom: 1.0,
+        }
     }
 }
 
@@ -57,6 +61,8 @@ pub struct StartOptions {
     pub lesson: Option<String>,
     /// Start in presentation mode.
     pub present: bool,
+    /// Use this theme (overrides the persisted one).
+    pub theme: Option<ThemeChoice>,
 }
 
 /// A screenshot requested by "Save PNG", waiting for the renderer.
@@ -109,8 +115,14 @@ impl LabApp {
         if let Some(id) = options.lesson {
             state.lesson = id;
         }
+        if let Some(theme) = options.theme {
+            state.theme = theme;
+        }
         if !lessons.iter().any(|l| l.id() == state.lesson) {
-            state.lesson = lessons.first().map(|l| l.id().to_owned()).unwrap_or_default();
+            state.lesson = lessons
+                .first()
+                .map(|l| l.id().to_owned())
+                .unwrap_or_default();
         }
         if !(0.25..=5.0).contains(&state.zoom) {
             state.zoom = 1.0;
@@ -251,13 +263,16 @@ impl LabApp {
 
     /// Check whether a requested screenshot has arrived and write it.
     fn finish_screenshot(&mut self) {
-        let Some(shot) = &self.pending_shot else { return };
+        let Some(shot) = &self.pending_shot else {
+            return;
+        };
         let image = match shot.slot.lock() {
             Ok(mut slot) => slot.take(),
             Err(_) => None,
         };
         if let Some(image) = image {
-            self.status = match save_png_crop(&image, shot.rect, shot.pixels_per_point, &shot.path) {
+            self.status = match save_png_crop(&image, shot.rect, shot.pixels_per_point, &shot.path)
+            {
                 Ok((w, h)) => format!("Saved {} ({w} × {h} px)", shot.path.display()),
                 Err(e) => format!("Save PNG failed: {e}"),
             };
@@ -269,14 +284,14 @@ impl LabApp {
         let slot: Arc<Mutex<Option<Arc<ColorImage>>>> = Arc::default();
         let writer = Arc::clone(&slot);
         let waker = ctx.clone();
-        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::ScreenshotCallback::new(
-            move |image| {
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+            egui::ScreenshotCallback::new(move |image| {
                 if let Ok(mut s) = writer.lock() {
                     *s = Some(image);
                 }
                 waker.request_repaint();
-            },
-        )));
+            }),
+        ));
         let path = default_png_path(&self.state.lesson);
         self.status = format!("Saving {} …", path.display());
         self.pending_shot = Some(PendingShot {
@@ -404,19 +419,24 @@ impl LabApp {
 
     fn central(&mut self, ui: &mut Ui) -> Vec<AppRequest> {
         let available = self.lessons.iter().map(|l| l.id()).collect();
-        let mut lesson_ctx = LessonContext { available, requests: Vec::new() };
+        let mut lesson_ctx = LessonContext {
+            available,
+            requests: Vec::new(),
+        };
         let idx = self.current_index();
         let panel = egui::CentralPanel::default().show(ui, |ui| {
             let Some(lesson) = self.lessons.get_mut(idx) else {
                 ui.label("No lessons are registered.");
                 return;
             };
-            egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
-                ui.heading(egui::RichText::new(lesson.title()).size(26.0).strong());
-                ui.label(egui::RichText::new(lesson.summary()).size(15.0));
-                ui.separator();
-                ui.push_id(lesson.id(), |ui| lesson.ui(ui, &mut lesson_ctx));
-            });
+            egui::ScrollArea::both()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    ui.heading(egui::RichText::new(lesson.title()).size(26.0).strong());
+                    ui.label(egui::RichText::new(lesson.summary()).size(15.0));
+                    ui.separator();
+                    ui.push_id(lesson.id(), |ui| lesson.ui(ui, &mut lesson_ctx));
+                });
         });
         self.lesson_rect = panel.response.rect;
         lesson_ctx.requests

@@ -2,12 +2,16 @@
 
 use std::process::ExitCode;
 
-use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::app::{LabApp, StartOptions, ThemeChoice};
 use attention_lab::cli;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "attention-lab", version, about = "Run a small transformer live in front of a class.")]
+#[command(
+    name = "attention-lab",
+    version,
+    about = "Run a small transformer live in front of a class."
+)]
 struct Args {
     /// Open the GUI at this lesson (see `attention-lab lessons`).
     #[arg(long, value_name = "ID")]
@@ -15,8 +19,17 @@ struct Args {
     /// Start in presentation mode (F5 toggles it).
     #[arg(long)]
     present: bool,
+    /// Colour theme: light (for projectors) or dark.
+    #[arg(long, value_name = "THEME")]
+    theme: Option<Theme>,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Theme {
+    Light,
+    Dark,
 }
 
 #[derive(Subcommand)]
@@ -38,12 +51,22 @@ fn main() -> ExitCode {
     match args.command {
         Some(Command::Lessons) => cli::lessons::run(),
         Some(Command::Data { id, set }) => cli::data::run(&id, &set),
-        None => run_gui(args.lesson, args.present),
+        None => {
+            let theme = args.theme.map(|t| match t {
+                Theme::Light => ThemeChoice::Light,
+                Theme::Dark => ThemeChoice::Dark,
+            });
+            run_gui(StartOptions {
+                lesson: args.lesson,
+                present: args.present,
+                theme,
+            })
+        }
     }
 }
 
-fn run_gui(lesson: Option<String>, present: bool) -> ExitCode {
-    if let Some(id) = &lesson
+fn run_gui(start: StartOptions) -> ExitCode {
+    if let Some(id) = &start.lesson
         && let Err(e) = cli::check_lesson_id(id)
     {
         return cli::usage_error(&e);
@@ -63,7 +86,6 @@ fn run_gui(lesson: Option<String>, present: bool) -> ExitCode {
             .with_min_inner_size([800.0, 520.0]),
         ..Default::default()
     };
-    let start = StartOptions { lesson, present };
     match eframe::run_native(
         "attention-lab",
         options,

@@ -21,7 +21,10 @@ fn lessons_lists_every_id_and_title() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for lesson in all_lessons() {
-        assert!(text.contains(lesson.id()) && text.contains(lesson.title()), "{text}");
+        assert!(
+            text.contains(lesson.id()) && text.contains(lesson.title()),
+            "{text}"
+        );
     }
 }
 
@@ -29,7 +32,12 @@ fn lessons_lists_every_id_and_title() {
 fn data_returns_valid_json_for_every_lesson() {
     for lesson in all_lessons() {
         let out = run(&["data", lesson.id()]);
-        assert!(out.status.success(), "{}: {}", lesson.id(), stderr_line(&out));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            lesson.id(),
+            stderr_line(&out)
+        );
         let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
         assert!(value.is_object(), "{}", lesson.id());
     }
@@ -52,7 +60,10 @@ fn unknown_lesson_exits_2_naming_the_choices() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr_line(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("unknown lesson \"nope\"") && err.contains("overview"), "{err}");
+        assert!(
+            err.contains("unknown lesson \"nope\"") && err.contains("overview"),
+            "{err}"
+        );
     }
 }
 
@@ -62,7 +73,10 @@ fn unknown_key_exits_2_naming_the_keys() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_line(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no setting \"colour\"") && err.contains("valid keys: d, heads"), "{err}");
+    assert!(
+        err.contains("no setting \"colour\"") && err.contains("valid keys: d, heads"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,7 +85,10 @@ fn wrong_type_exits_2_naming_the_type() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_line(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("expects an integer") && err.contains("\"wide\""), "{err}");
+    assert!(
+        err.contains("expects an integer") && err.contains("\"wide\""),
+        "{err}"
+    );
     // A value of the right type but out of range is refused the same way.
     let out = run(&["data", "overview", "--set", "d=30"]);
     assert_eq!(out.status.code(), Some(2));
@@ -88,6 +105,9 @@ fn no_display_gives_a_clear_message() {
     assert!(!out.status.success());
     let err = stderr_line(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no display") && err.contains("attention-lab data"), "{err}");
+    assert!(
+        err.contains("no display") && err.contains("attention-lab data"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }

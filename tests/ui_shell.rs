@@ -21,7 +21,9 @@ fn every_lesson_opens_from_the_side_panel() {
     let mut harness = app_harness(StartOptions::default());
     harness.run();
     for (i, lesson) in all_lessons().iter().enumerate() {
-        harness.get_by_label(&format!("{}. {}", i + 1, lesson.title())).click();
+        harness
+            .get_by_label(&format!("{}. {}", i + 1, lesson.title()))
+            .click();
         harness.run();
         assert_eq!(harness.state().current_lesson_id(), lesson.id());
         // The title is shown above the lesson (the side panel entry carries a number).
@@ -42,12 +44,18 @@ fn presentation_mode_steps_through_lessons_with_the_keyboard() {
     for step in 1..n {
         harness.key_press(Key::PageDown);
         harness.run();
-        assert_eq!(harness.state().current_lesson_id(), all_lessons()[step].id());
+        assert_eq!(
+            harness.state().current_lesson_id(),
+            all_lessons()[step].id()
+        );
     }
     // At the end PageDown stays on the last lesson; PageUp and ← go back.
     harness.key_press(Key::PageDown);
     harness.run();
-    assert_eq!(harness.state().current_lesson_id(), all_lessons()[n - 1].id());
+    assert_eq!(
+        harness.state().current_lesson_id(),
+        all_lessons()[n - 1].id()
+    );
     for _ in 1..n {
         harness.key_press(Key::ArrowLeft);
         harness.run();
@@ -61,10 +69,17 @@ fn presentation_mode_steps_through_lessons_with_the_keyboard() {
 
 #[test]
 fn presentation_mode_zooms_in_and_back() {
-    let mut harness = app_harness(StartOptions { lesson: None, present: true });
+    let mut harness = app_harness(StartOptions {
+        lesson: None,
+        present: true,
+        theme: None,
+    });
     harness.run();
     let zoom = harness.ctx.zoom_factor();
-    assert!((zoom - attention_lab::app::PRESENT_ZOOM).abs() < 1e-3, "zoom {zoom}");
+    assert!(
+        (zoom - attention_lab::app::PRESENT_ZOOM).abs() < 1e-3,
+        "zoom {zoom}"
+    );
     harness.key_press(Key::F5);
     harness.run();
     assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-3);
@@ -88,7 +103,11 @@ fn copy_data_puts_csv_on_the_clipboard() {
     harness.run();
     harness.get_by_label("Copy data").click();
     harness.run();
-    assert!(harness.state().status().starts_with("Copied"), "{}", harness.state().status());
+    assert!(
+        harness.state().status().starts_with("Copied"),
+        "{}",
+        harness.state().status()
+    );
 }
 
 #[test]
@@ -99,7 +118,10 @@ fn save_png_reports_the_path_it_writes() {
     harness.run();
     // No renderer in the harness: the request is made and the status names the file.
     let status = harness.state().status().to_owned();
-    assert!(status.contains("overview-") && status.contains(".png"), "{status}");
+    assert!(
+        status.contains("overview-") && status.contains(".png"),
+        "{status}"
+    );
 }
 
 /// In-memory storage for the persistence round trip.
@@ -122,7 +144,11 @@ impl eframe::Storage for MemoryStorage {
 #[test]
 fn selected_lesson_theme_and_settings_persist() {
     let last = all_lessons().last().map(|l| l.id()).unwrap_or("overview");
-    let mut harness = app_harness(StartOptions { lesson: Some(last.to_owned()), present: false });
+    let mut harness = app_harness(StartOptions {
+        lesson: Some(last.to_owned()),
+        present: false,
+        theme: None,
+    });
     harness.run();
     harness.get_by_label("☀ Light").click();
     harness.run();
@@ -130,7 +156,10 @@ fn selected_lesson_theme_and_settings_persist() {
     harness.state().save_to(&mut storage);
     let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
     assert_eq!(restored.current_lesson_id(), last);
-    assert_eq!(restored.state().theme, attention_lab::app::ThemeChoice::Light);
+    assert_eq!(
+        restored.state().theme,
+        attention_lab::app::ThemeChoice::Light
+    );
     // A lesson's own settings come back too.
     let key = "attention-lab/lesson/overview";
     let mut settings: serde_json::Value =
@@ -140,7 +169,8 @@ fn selected_lesson_theme_and_settings_persist() {
     let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
     let mut probe = MemoryStorage::default();
     restored.save_to(&mut probe);
-    let back: serde_json::Value = serde_json::from_str(&probe.get_string(key).unwrap_or_default()).unwrap_or_default();
+    let back: serde_json::Value =
+        serde_json::from_str(&probe.get_string(key).unwrap_or_default()).unwrap_or_default();
     assert_eq!(back["d"], 128);
 }
 
@@ -156,15 +186,24 @@ fn overview_blocks_open_their_lessons_or_say_coming() {
     if has_residuals {
         assert_eq!(harness.state().current_lesson_id(), "residuals");
     } else {
-        assert!(harness.state().status().contains("coming"), "{}", harness.state().status());
+        assert!(
+            harness.state().status().contains("coming"),
+            "{}",
+            harness.state().status()
+        );
     }
-    harness.get_by_label("Block: Multi-head masked self-attention").hover();
+    harness
+        .get_by_label("Block: Multi-head masked self-attention")
+        .hover();
     harness.run();
     harness.get_by_label_contains("Q, K, V: 3 × 64");
 }
 
 fn tokens() -> Vec<String> {
-    ["i", "love", "bears"].iter().map(|s| s.to_string()).collect()
+    ["i", "love", "bears"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// A heatmap alone, with fixed cells so we know where to point.
@@ -207,7 +246,11 @@ fn heatmap_hover_names_the_cell() {
 
 #[test]
 fn heatmap_masked_and_nan_cells_say_so() {
-    let values = array![[1.0, f32::NEG_INFINITY, f32::NEG_INFINITY], [0.5, 0.5, f32::NEG_INFINITY], [f32::NAN, 0.7, 0.3]];
+    let values = array![
+        [1.0, f32::NEG_INFINITY, f32::NEG_INFINITY],
+        [0.5, 0.5, f32::NEG_INFINITY],
+        [f32::NAN, 0.7, 0.3]
+    ];
     let mut harness = heatmap_harness(values);
     harness.run();
     harness.hover_at(cell_center(&harness, 0, 2));

@@ -9,7 +9,10 @@ use crate::lessons::{all_lessons, apply_overrides};
 /// Compute the JSON for lesson `id` with `sets` (`key=value`) applied.
 pub fn data_json(id: &str, sets: &[String]) -> Result<serde_json::Value, String> {
     check_lesson_id(id)?;
-    let overrides = sets.iter().map(|s| parse_key_value(s)).collect::<Result<Vec<_>, _>>()?;
+    let overrides = sets
+        .iter()
+        .map(|s| parse_key_value(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut lessons = all_lessons();
     let lesson = lessons
         .iter_mut()

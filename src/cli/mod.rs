@@ -22,7 +22,10 @@ pub fn check_lesson_id(id: &str) -> Result<(), String> {
     if ids.contains(&id) {
         Ok(())
     } else {
-        Err(format!("unknown lesson \"{id}\"; valid lessons: {}", ids.join(", ")))
+        Err(format!(
+            "unknown lesson \"{id}\"; valid lessons: {}",
+            ids.join(", ")
+        ))
     }
 }
 

@@ -80,7 +80,10 @@ pub fn settings_from_json<S: DeserializeOwned>(value: Value) -> Result<S, String
 ///
 /// Errors (one line each) name the problem and the valid choices: an unknown key lists the
 /// lesson's keys, a value of the wrong type says which type was expected.
-pub fn apply_overrides(lesson: &mut dyn Lesson, overrides: &[(String, String)]) -> Result<(), String> {
+pub fn apply_overrides(
+    lesson: &mut dyn Lesson,
+    overrides: &[(String, String)],
+) -> Result<(), String> {
     let mut settings = lesson.settings();
     let Value::Object(map) = &mut settings else {
         if overrides.is_empty() {

@@ -1,8 +1,8 @@
 //! Lesson "The transformer at a glance": the lecture's block diagram, drawn with egui's painter.
 //!
-//! tokens → embedding + positional encoding → [LayerNorm → multi-head masked self-attention →
-//! + skip → LayerNorm → MLP → + skip] × L → final LayerNorm → linear head → softmax over the
-//! vocabulary → next token. Every block is clickable and opens the lesson that explains it;
+//! tokens → embedding + positional encoding → [LayerNorm → multi-head masked self-attention
+//! → add the skip → LayerNorm → MLP → add the skip] × L → final LayerNorm → linear head →
+//! softmax over the vocabulary → next token. Every block is clickable and opens the lesson that explains it;
 //! hovering a block shows the shapes that flow through it for the chosen model size.
 
 use egui::{
@@ -33,7 +33,13 @@ pub struct OverviewSettings {
 impl Default for OverviewSettings {
     fn default() -> Self {
         // The bears model: "i love bears" is 3 tokens of a small word vocabulary.
-        Self { tokens: 3, d: 64, heads: 4, layers: 2, vocab: 48 }
+        Self {
+            tokens: 3,
+            d: 64,
+            heads: 4,
+            layers: 2,
+            vocab: 48,
+        }
     }
 }
 
@@ -51,8 +57,11 @@ impl OverviewSettings {
         check("heads", self.heads, 1, 256)?;
         check("layers", self.layers, 1, 256)?;
         check("vocab", self.vocab, 1, 1_000_000)?;
-        if self.d % self.heads != 0 {
-            return Err(format!("d ({}) must be a multiple of heads ({})", self.d, self.heads));
+        if !self.d.is_multiple_of(self.heads) {
+            return Err(format!(
+                "d ({}) must be a multiple of heads ({})",
+                self.d, self.heads
+            ));
         }
         Ok(())
     }
@@ -65,6 +74,8 @@ pub struct Block {
     pub name: &'static str,
     /// The shapes flowing through it (hover text), for the current settings.
     pub shape: String,
+    /// The output shape, short enough to print in the box.
+    pub short: String,
     /// The lesson that explains it.
     pub lesson: &'static str,
     /// Inside the repeated transformer block?
@@ -75,32 +86,101 @@ pub struct Block {
 pub fn blocks(s: &OverviewSettings) -> Vec<Block> {
     let (t, d, h, l, v) = (s.tokens, s.d, s.heads, s.layers, s.vocab);
     let hs = d / h.max(1);
-    let b = |name, shape: String, lesson, in_stack| Block { name, shape, lesson, in_stack };
+    let td = format!("{t} × {d}");
+    let b = |name, shape: String, short: String, lesson, in_stack| Block {
+        name,
+        shape,
+        short,
+        lesson,
+        in_stack,
+    };
     vec![
-        b("Tokens", format!("token ids: {t} (one integer per token, vocabulary of {v})"), "live", false),
+        b(
+            "Tokens",
+            format!("token ids: {t} (one integer per token, vocabulary of {v})"),
+            format!("T = {t} ids"),
+            "live",
+            false,
+        ),
         b(
             "Embedding + positional encoding",
             format!("X = E[ids] + P: {t} × {d}   (E: {v} × {d}, P: {t} × {d})"),
+            td.clone(),
             "positions",
             false,
         ),
-        b("LayerNorm", format!("{t} × {d} → {t} × {d}   (statistics over the {d} features of each token)"), "norms", true),
+        b(
+            "LayerNorm",
+            format!("{t} × {d} → {t} × {d}   (statistics over the {d} features of each token)"),
+            td.clone(),
+            "norms",
+            true,
+        ),
         b(
             "Multi-head masked self-attention",
             format!(
                 "Q, K, V: {t} × {d}  ({h} heads of {t} × {hs});  A = softmax(QKᵀ/√{hs}): {h} × {t} × {t};  W_O: {d} × {d}"
             ),
+            format!("A: {h} × {t} × {t}, out {td}"),
             "live",
             true,
         ),
-        b("+ skip", format!("x + attention(LN(x)): {t} × {d}"), "residuals", true),
-        b("LayerNorm", format!("{t} × {d} → {t} × {d}"), "norms", true),
-        b("MLP", format!("{t} × {d} → {t} × {} (GELU) → {t} × {d}", 4 * d), "residuals", true),
-        b("+ skip", format!("x + MLP(LN(x)): {t} × {d}   — repeated for each of the {l} blocks"), "residuals", true),
-        b("Final LayerNorm", format!("{t} × {d}"), "norms", false),
-        b("Linear head", format!("logits = x Eᵀ: {t} × {v}   (tied to the embedding E: {v} × {d})"), "live", false),
-        b("Softmax over the vocabulary", format!("p: {t} × {v}, each row sums to 1"), "softmax", false),
-        b("Next token", format!("argmax or a sample of p[{}]: 1 token", t.saturating_sub(1)), "decoding", false),
+        b(
+            "+ skip",
+            format!("x + attention(LN(x)): {t} × {d}"),
+            td.clone(),
+            "residuals",
+            true,
+        ),
+        b(
+            "LayerNorm",
+            format!("{t} × {d} → {t} × {d}"),
+            td.clone(),
+            "norms",
+            true,
+        ),
+        b(
+            "MLP",
+            format!("{t} × {d} → {t} × {} (GELU) → {t} × {d}", 4 * d),
+            format!("{t} × {} → {td}", 4 * d),
+            "residuals",
+            true,
+        ),
+        b(
+            "+ skip",
+            format!("x + MLP(LN(x)): {t} × {d}   — repeated for each of the {l} blocks"),
+            td.clone(),
+            "residuals",
+            true,
+        ),
+        b(
+            "Final LayerNorm",
+            format!("{t} × {d}"),
+            td.clone(),
+            "norms",
+            false,
+        ),
+        b(
+            "Linear head",
+            format!("logits = x Eᵀ: {t} × {v}   (tied to the embedding E: {v} × {d})"),
+            format!("logits {t} × {v}"),
+            "live",
+            false,
+        ),
+        b(
+            "Softmax over the vocabulary",
+            format!("p: {t} × {v}, each row sums to 1"),
+            format!("p: {t} × {v}"),
+            "softmax",
+            false,
+        ),
+        b(
+            "Next token",
+            format!("argmax or a sample of p[{}]: 1 token", t.saturating_sub(1)),
+            "1 token".into(),
+            "decoding",
+            false,
+        ),
     ]
 }
 
@@ -133,7 +213,7 @@ impl Lesson for Overview {
             drag(ui, "layers L", &mut s.layers, 1..=48);
             drag(ui, "vocabulary V", &mut s.vocab, 1..=100_000);
         });
-        if self.settings.d % self.settings.heads != 0 {
+        if !self.settings.d.is_multiple_of(self.settings.heads) {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 format!(
@@ -186,18 +266,20 @@ fn drag(ui: &mut Ui, label: &str, value: &mut usize, range: std::ops::RangeInclu
 
 /// Draw the diagram in three columns: input (tokens, embedding), the repeated block, output.
 fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonContext) {
-    let width = ui.available_width().clamp(600.0, 1400.0);
+    let width = (ui.available_width() - 24.0).clamp(600.0, 1400.0);
     let gap = 48.0;
     let col_w = ((width - 2.0 * gap) / 3.0).min(300.0);
-    let box_h = 42.0;
-    let step = box_h + 26.0;
-    let stack_rows = blocks.iter().filter(|b| b.in_stack).count();
+    let stack_rows = blocks.iter().filter(|b| b.in_stack).count().max(1);
+    // Fill the height that is there (a slide), within reason.
+    let step = ((ui.available_height() - 70.0) / stack_rows as f32).clamp(54.0, 96.0);
+    let box_h = step - 20.0;
     let height = 40.0 + stack_rows as f32 * step + 20.0;
     let (area, _) = ui.allocate_exact_size(vec2(3.0 * col_w + 2.0 * gap, height), Sense::hover());
     let painter = ui.painter_at(area.expand(4.0));
 
     let visuals = ui.visuals().clone();
     let text = visuals.text_color();
+    let strong = visuals.strong_text_color();
     let accent = visuals.selection.bg_fill;
     let fill_for = |b: &Block| {
         let base = if b.name.contains("attention") {
@@ -211,7 +293,11 @@ fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonCo
         } else {
             Color32::from_rgb(150, 150, 150)
         };
-        if visuals.dark_mode { base.gamma_multiply(0.55) } else { base.gamma_multiply(0.45) }
+        if visuals.dark_mode {
+            base.gamma_multiply(0.6)
+        } else {
+            base.linear_multiply(0.55)
+        }
     };
 
     // Positions: column 0 holds blocks before the stack, column 1 the stack, column 2 the rest.
@@ -236,10 +322,20 @@ fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonCo
     }
 
     // The repeated block's frame, with "× L".
-    let stack: Vec<Rect> = blocks.iter().zip(&rects).filter(|(b, _)| b.in_stack).map(|(_, r)| *r).collect();
+    let stack: Vec<Rect> = blocks
+        .iter()
+        .zip(&rects)
+        .filter(|(b, _)| b.in_stack)
+        .map(|(_, r)| *r)
+        .collect();
     if let (Some(first), Some(last)) = (stack.first(), stack.last()) {
         let frame = Rect::from_min_max(first.min - vec2(14.0, 28.0), last.max + vec2(14.0, 10.0));
-        painter.rect_stroke(frame, CornerRadius::same(10), Stroke::new(2.0, text.gamma_multiply(0.6)), StrokeKind::Inside);
+        painter.rect_stroke(
+            frame,
+            CornerRadius::same(10),
+            Stroke::new(2.0, text.gamma_multiply(0.6)),
+            StrokeKind::Inside,
+        );
         painter.text(
             frame.left_top() + vec2(10.0, 6.0),
             Align2::LEFT_TOP,
@@ -265,8 +361,12 @@ fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonCo
     }
     // Skip connections: from the input of each LayerNorm in the stack to its "+ skip".
     for (i, b) in blocks.iter().enumerate() {
-        if b.in_stack && b.name == "LayerNorm"
-            && let Some(j) = blocks[i..].iter().position(|x| x.name == "+ skip").map(|k| i + k)
+        if b.in_stack
+            && b.name == "LayerNorm"
+            && let Some(j) = blocks[i..]
+                .iter()
+                .position(|x| x.name == "+ skip")
+                .map(|k| i + k)
         {
             let (from, to) = (rects[i], rects[j]);
             let x = from.right() + 8.0;
@@ -276,7 +376,11 @@ fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonCo
                 pos2(x, to.center().y),
             ];
             painter.line(pts, Stroke::new(1.5, Color32::from_rgb(204, 121, 167)));
-            painter.arrow(pos2(x, to.center().y), vec2(-(x - to.right()), 0.0), Stroke::new(1.5, Color32::from_rgb(204, 121, 167)));
+            painter.arrow(
+                pos2(x, to.center().y),
+                vec2(-(x - to.right()), 0.0),
+                Stroke::new(1.5, Color32::from_rgb(204, 121, 167)),
+            );
         }
     }
 
@@ -288,9 +392,33 @@ fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut LessonCo
         let label = format!("Block: {}", b.name);
         resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         let hovered = resp.hovered();
-        let stroke = if hovered { Stroke::new(2.5, accent) } else { Stroke::new(1.0, text.gamma_multiply(0.6)) };
-        painter.rect(*rect, CornerRadius::same(8), fill_for(b), stroke, StrokeKind::Inside);
-        painter.text(rect.center(), Align2::CENTER_CENTER, b.name, FontId::proportional(15.0), text);
+        let stroke = if hovered {
+            Stroke::new(2.5, accent)
+        } else {
+            Stroke::new(1.0, text.gamma_multiply(0.6))
+        };
+        painter.rect(
+            *rect,
+            CornerRadius::same(8),
+            fill_for(b),
+            stroke,
+            StrokeKind::Inside,
+        );
+        let name_size = (box_h * 0.36).clamp(14.0, 19.0);
+        painter.text(
+            rect.center() - vec2(0.0, box_h * 0.14),
+            Align2::CENTER_CENTER,
+            b.name,
+            FontId::proportional(name_size),
+            strong,
+        );
+        painter.text(
+            rect.center() + vec2(0.0, box_h * 0.26),
+            Align2::CENTER_CENTER,
+            &b.short,
+            FontId::proportional(name_size * 0.72),
+            strong.gamma_multiply(0.85),
+        );
         let hover = if exists {
             format!("{}\n\nClick to open the lesson \"{}\".", b.shape, b.lesson)
         } else {
@@ -316,11 +444,21 @@ mod tests {
 
     #[test]
     fn shapes_follow_the_settings() {
-        let s = OverviewSettings { tokens: 3, d: 64, heads: 4, layers: 2, vocab: 48 };
+        let s = OverviewSettings {
+            tokens: 3,
+            d: 64,
+            heads: 4,
+            layers: 2,
+            vocab: 48,
+        };
         let b = blocks(&s);
         assert_eq!(b.len(), 12);
         assert_eq!(b.iter().filter(|b| b.in_stack).count(), 6);
-        let att = b.iter().find(|b| b.name.contains("attention")).map(|b| b.shape.clone()).unwrap_or_default();
+        let att = b
+            .iter()
+            .find(|b| b.name.contains("attention"))
+            .map(|b| b.shape.clone())
+            .unwrap_or_default();
         assert!(att.contains("Q, K, V: 3 × 64"), "{att}");
         assert!(att.contains("4 × 3 × 3"), "{att}");
         assert!(att.contains("√16"), "{att}");

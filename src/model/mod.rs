@@ -1,1 +1,19 @@
-//! Pure math on ndarray f32. Never imports egui.
+//! Pure math on ndarray f32: the transformer and its layers. Never imports egui.
+//!
+//! Each layer file pairs `*_forward` with `*_backward` (llm.c style); the forward returns or
+//! fills what the backward needs. `gpt.rs` chains them; `optim.rs` is AdamW.
+
+pub mod attention;
+pub mod config;
+pub mod embedding;
+pub mod gpt;
+pub mod linear;
+pub mod loss;
+pub mod mlp;
+pub mod norm;
+pub mod optim;
+pub mod position;
+pub mod softmax;
+
+pub use config::{GptConfig, NormKind, PosEncoding};
+pub use gpt::{Activations, Gpt, Grads, Params, gpt_backward, gpt_forward};

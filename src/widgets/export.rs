@@ -32,13 +32,21 @@ pub fn matrix_csv(
 
 /// CSV of named columns of equal length (`columns[i] = (header, values)`).
 pub fn columns_csv(columns: &[(&str, Vec<f64>)]) -> String {
-    let mut out = columns.iter().map(|(h, _)| csv_field(h)).collect::<Vec<_>>().join(",");
+    let mut out = columns
+        .iter()
+        .map(|(h, _)| csv_field(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push('\n');
     let n = columns.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     for i in 0..n {
         let row: Vec<String> = columns
             .iter()
-            .map(|(_, v)| v.get(i).map(|x| format_csv_number(*x as f32)).unwrap_or_default())
+            .map(|(_, v)| {
+                v.get(i)
+                    .map(|x| format_csv_number(*x as f32))
+                    .unwrap_or_default()
+            })
             .collect();
         out.push_str(&row.join(","));
         out.push('\n');
@@ -47,7 +55,10 @@ pub fn columns_csv(columns: &[(&str, Vec<f64>)]) -> String {
 }
 
 fn label(labels: Option<&[String]>, i: usize) -> String {
-    labels.and_then(|l| l.get(i)).cloned().unwrap_or_else(|| i.to_string())
+    labels
+        .and_then(|l| l.get(i))
+        .cloned()
+        .unwrap_or_else(|| i.to_string())
 }
 
 /// A number as CSV: shortest round-trip form; −∞ (a mask) and NaN spelled out.
@@ -153,7 +164,11 @@ mod tests {
     #[test]
     fn matrix_csv_names_rows_and_columns() {
         let tokens: Vec<String> = vec!["i".into(), "a,b".into()];
-        let csv = matrix_csv(array![[1.0, f32::NEG_INFINITY], [0.25, f32::NAN]].view(), Some(&tokens), Some(&tokens));
+        let csv = matrix_csv(
+            array![[1.0, f32::NEG_INFINITY], [0.25, f32::NAN]].view(),
+            Some(&tokens),
+            Some(&tokens),
+        );
         assert_eq!(csv, "row,i,\"a,b\"\ni,1,-inf\n\"a,b\",0.25,NaN\n");
     }
 
@@ -162,7 +177,12 @@ mod tests {
         let mut img = ColorImage::filled([8, 6], Color32::BLACK);
         img.pixels[2 * 8 + 3] = Color32::RED;
         let path = std::env::temp_dir().join(format!("al-crop-{}.png", std::process::id()));
-        let size = save_png_crop(&img, Rect::from_min_max(egui::pos2(1.5, 1.0), egui::pos2(3.0, 2.5)), 2.0, &path);
+        let size = save_png_crop(
+            &img,
+            Rect::from_min_max(egui::pos2(1.5, 1.0), egui::pos2(3.0, 2.5)),
+            2.0,
+            &path,
+        );
         assert_eq!(size, Ok((3, 3)));
         let back = image::open(&path).map(|i| i.to_rgba8());
         let _ = std::fs::remove_file(&path);

@@ -10,9 +10,10 @@ const DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// The font definitions the app uses.
 pub fn font_definitions() -> FontDefinitions {
     let mut fonts = FontDefinitions::default();
-    fonts
-        .font_data
-        .insert("DejaVuSans".to_owned(), Arc::new(FontData::from_static(DEJAVU_SANS)));
+    fonts.font_data.insert(
+        "DejaVuSans".to_owned(),
+        Arc::new(FontData::from_static(DEJAVU_SANS)),
+    );
     for family in [FontFamily::Proportional, FontFamily::Monospace] {
         let list = fonts.families.entry(family).or_default();
         // After the primary font, before the emoji fallbacks.

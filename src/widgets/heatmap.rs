@@ -152,9 +152,7 @@ impl<'a> Heatmap<'a> {
     /// Classify cell (r, c).
     pub fn cell(&self, r: usize, c: usize) -> Cell {
         let v = self.values[[r, c]];
-        if self.causal && c > r {
-            Cell::Masked
-        } else if v == f32::NEG_INFINITY && self.neg_inf_is_mask {
+        if (self.causal && c > r) || (v == f32::NEG_INFINITY && self.neg_inf_is_mask) {
             Cell::Masked
         } else if v.is_finite() {
             Cell::Value(v)
@@ -182,15 +180,20 @@ impl<'a> Heatmap<'a> {
             return (0.0, 1.0);
         }
         let (lo, hi) = self.colormap.range_for(lo, hi);
-        if hi - lo < 1e-12 { (lo - 0.5, hi + 0.5) } else { (lo, hi) }
+        if hi - lo < 1e-12 {
+            (lo - 0.5, hi + 0.5)
+        } else {
+            (lo, hi)
+        }
     }
 
     /// The tooltip for cell (r, c), in the caller's words.
     pub fn tooltip(&self, r: usize, c: usize) -> String {
-        let name = |labels: Option<&[String]>, axis: &str, i: usize| match labels.and_then(|l| l.get(i)) {
-            Some(token) => format!("{axis} \"{token}\""),
-            None => format!("{axis} {i}"),
-        };
+        let name =
+            |labels: Option<&[String]>, axis: &str, i: usize| match labels.and_then(|l| l.get(i)) {
+                Some(token) => format!("{axis} \"{token}\""),
+                None => format!("{axis} {i}"),
+            };
         let head = format!(
             "{} → {}",
             name(self.row_labels, self.row_name, r),
@@ -202,7 +205,9 @@ impl<'a> Heatmap<'a> {
             Cell::Invalid(v) if v.is_nan() => {
                 format!("{head}: NaN (not a number: the computation broke down here)")
             }
-            Cell::Invalid(v) if v > 0.0 => format!("{head}: +∞ (overflow: the value is too large for f32)"),
+            Cell::Invalid(v) if v > 0.0 => {
+                format!("{head}: +∞ (overflow: the value is too large for f32)")
+            }
             Cell::Invalid(_) => format!("{head}: −∞ (overflow: the value is too negative for f32)"),
         }
     }
@@ -226,7 +231,11 @@ impl<'a> Heatmap<'a> {
             + 6.0;
         let col_label_len = self
             .col_labels
-            .map(|l| l.iter().map(|s| text_width(ui, s, &font)).fold(0.0_f32, f32::max))
+            .map(|l| {
+                l.iter()
+                    .map(|s| text_width(ui, s, &font))
+                    .fold(0.0_f32, f32::max)
+            })
             .unwrap_or_else(|| text_width(ui, &cols.saturating_sub(1).to_string(), &font))
             .min(140.0);
         let colorbar_width = if self.colorbar { 70.0 } else { 0.0 };
@@ -282,14 +291,27 @@ impl<'a> Heatmap<'a> {
                     pos2(grid.right() + 8.0, grid.top()),
                     vec2(14.0, grid.height().max(40.0)),
                 );
-                paint_colorbar(&painter, bar, self.colormap, lo, hi, self.decimals, label_color);
+                paint_colorbar(
+                    &painter,
+                    bar,
+                    self.colormap,
+                    lo,
+                    hi,
+                    self.decimals,
+                    label_color,
+                );
             }
             if let Some((r, c)) = hovered {
                 let rect = Rect::from_min_size(
                     grid.min + vec2(c as f32 * cell, r as f32 * cell),
                     Vec2::splat(cell),
                 );
-                painter.rect_stroke(rect, 0.0, Stroke::new(2.0, label_color), egui::StrokeKind::Inside);
+                painter.rect_stroke(
+                    rect,
+                    0.0,
+                    Stroke::new(2.0, label_color),
+                    egui::StrokeKind::Inside,
+                );
             }
         }
 
@@ -307,7 +329,14 @@ impl<'a> Heatmap<'a> {
         for v in self.values.iter() {
             v.to_bits().hash(&mut hasher);
         }
-        (self.colormap, lo.to_bits(), hi.to_bits(), self.causal, self.neg_inf_is_mask).hash(&mut hasher);
+        (
+            self.colormap,
+            lo.to_bits(),
+            hi.to_bits(),
+            self.causal,
+            self.neg_inf_is_mask,
+        )
+            .hash(&mut hasher);
         let key = hasher.finish();
         let cache_id = id.with("heatmap_texture");
         if let Some((h, tex)) = ui.data(|d| d.get_temp::<(u64, TextureHandle)>(cache_id))
@@ -327,7 +356,11 @@ impl<'a> Heatmap<'a> {
             }
         }
         let image = egui::ColorImage::new([cols, rows], pixels);
-        let tex = ui.ctx().load_texture(format!("heatmap:{}", self.label), image, TextureOptions::NEAREST);
+        let tex = ui.ctx().load_texture(
+            format!("heatmap:{}", self.label),
+            image,
+            TextureOptions::NEAREST,
+        );
         ui.data_mut(|d| d.insert_temp(cache_id, (key, tex.clone())));
         tex
     }
@@ -361,8 +394,20 @@ impl<'a> Heatmap<'a> {
                         );
                     }
                     Cell::Invalid(v) if text => {
-                        let s = if v.is_nan() { "NaN" } else if v > 0.0 { "+∞" } else { "−∞" };
-                        painter.text(rect.center(), Align2::CENTER_CENTER, s, font.clone(), Color32::BLACK);
+                        let s = if v.is_nan() {
+                            "NaN"
+                        } else if v > 0.0 {
+                            "+∞"
+                        } else {
+                            "−∞"
+                        };
+                        painter.text(
+                            rect.center(),
+                            Align2::CENTER_CENTER,
+                            s,
+                            font.clone(),
+                            Color32::BLACK,
+                        );
                     }
                     _ => {}
                 }
@@ -382,36 +427,64 @@ impl<'a> Heatmap<'a> {
     ) {
         let (rows, cols) = self.values.dim();
         // With many tiny cells, label every k-th index only.
-        let every = |n: usize| if cell >= 13.0 { 1 } else { ((14.0 / cell).ceil() as usize).max(1) }.min(n.max(1));
+        let every = |n: usize| {
+            if cell >= 13.0 {
+                1
+            } else {
+                ((14.0 / cell).ceil() as usize).max(1)
+            }
+            .min(n.max(1))
+        };
         let row_step = every(rows);
         for r in (0..rows).step_by(row_step) {
             let text = label_or_index(self.row_labels, r);
             let y = grid.top() + (r as f32 + 0.5) * cell;
-            painter.text(pos2(grid.left() - 4.0, y), Align2::RIGHT_CENTER, text, font.clone(), color);
+            painter.text(
+                pos2(grid.left() - 4.0, y),
+                Align2::RIGHT_CENTER,
+                text,
+                font.clone(),
+                color,
+            );
         }
         let col_step = every(cols);
         for c in (0..cols).step_by(col_step) {
             let text = label_or_index(self.col_labels, c);
             let x = grid.left() + (c as f32 + 0.5) * cell;
             if flat_cols {
-                painter.text(pos2(x, grid.top() - 3.0), Align2::CENTER_BOTTOM, text, font.clone(), color);
+                painter.text(
+                    pos2(x, grid.top() - 3.0),
+                    Align2::CENTER_BOTTOM,
+                    text,
+                    font.clone(),
+                    color,
+                );
             } else {
                 let galley = painter.layout_no_wrap(text, font.clone(), color);
                 let h = galley.size().y;
                 // Rotated −90°: the text reads bottom-to-top, ending just above the grid.
                 let pos = pos2(x - h / 2.0, grid.top() - 4.0);
-                painter.add(egui::epaint::TextShape::new(pos, galley, color).with_angle(-std::f32::consts::FRAC_PI_2));
+                painter.add(
+                    egui::epaint::TextShape::new(pos, galley, color)
+                        .with_angle(-std::f32::consts::FRAC_PI_2),
+                );
             }
         }
     }
 }
 
 fn label_or_index(labels: Option<&[String]>, i: usize) -> String {
-    labels.and_then(|l| l.get(i)).cloned().unwrap_or_else(|| i.to_string())
+    labels
+        .and_then(|l| l.get(i))
+        .cloned()
+        .unwrap_or_else(|| i.to_string())
 }
 
 fn text_width(ui: &Ui, text: &str, font: &FontId) -> f32 {
-    ui.painter().layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE).size().x
+    ui.painter()
+        .layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE)
+        .size()
+        .x
 }
 
 /// A value as written in a tooltip: fixed decimals, scientific for very large or small values.
@@ -461,7 +534,12 @@ pub fn paint_colorbar(
         }
     }
     painter.add(Shape::mesh(mesh));
-    painter.rect_stroke(bar, 0.0, Stroke::new(1.0, text_color.gamma_multiply(0.5)), egui::StrokeKind::Outside);
+    painter.rect_stroke(
+        bar,
+        0.0,
+        Stroke::new(1.0, text_color.gamma_multiply(0.5)),
+        egui::StrokeKind::Outside,
+    );
     let font = FontId::proportional(11.0);
     for (t, v) in [(1.0, hi), (0.5, 0.5 * (lo + hi)), (0.0, lo)] {
         let y = bar.bottom() - t * bar.height();
@@ -491,12 +569,18 @@ mod tests {
         let h = Heatmap::new("t", a.view()).neg_inf_is_mask(false);
         assert_eq!(h.cell(0, 1), Cell::Invalid(f32::NEG_INFINITY));
         let b = array![[0.5, 0.5], [0.5, 0.5]];
-        assert_eq!(Heatmap::new("t", b.view()).causal(true).cell(0, 1), Cell::Masked);
+        assert_eq!(
+            Heatmap::new("t", b.view()).causal(true).cell(0, 1),
+            Cell::Masked
+        );
     }
 
     #[test]
     fn tooltip_names_the_cell_in_the_callers_words() {
-        let tokens: Vec<String> = ["i", "love", "bears"].iter().map(|s| s.to_string()).collect();
+        let tokens: Vec<String> = ["i", "love", "bears"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let a = array![[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.1, 0.734, 0.166]];
         let h = Heatmap::new("t", a.view())
             .labels(Some(&tokens), Some(&tokens))
@@ -511,7 +595,9 @@ mod tests {
         let a = array![[-2.0, f32::NEG_INFINITY], [f32::NAN, 3.0]];
         assert_eq!(Heatmap::new("t", a.view()).value_range(), (-2.0, 3.0));
         assert_eq!(
-            Heatmap::new("t", a.view()).colormap(Colormap::Diverging).value_range(),
+            Heatmap::new("t", a.view())
+                .colormap(Colormap::Diverging)
+                .value_range(),
             (-3.0, 3.0)
         );
         let c = array![[1.0, 1.0]];

@@ -1,0 +1,747 @@
+//! The whole GPT: parameters, one forward pass that keeps what the backward needs, and the
+//! backward pass that fills gradients of the same shape as the parameters.
+//!
+//! Pre-norm blocks as nanoGPT (`model.py`): x ← x + attn(norm₁(x)); x ← x + mlp(norm₂(x));
+//! then a final norm and the LM head tied to the token embedding: logits = norm_f(x) · wteᵀ.
+//!
+//! Legend: B = batch, T = time, C = channels (`n_embd`), V = vocabulary, L = layers, N = B·T.
+
+use ndarray::{Array1, Array2, ArrayView2, s};
+use rand::{Rng, RngExt};
+
+use super::attention::{AttentionCache, AttentionDims, attention_backward, attention_forward};
+use super::config::{GptConfig, NormKind, PosEncoding};
+use super::embedding::{embedding_backward, embedding_forward};
+use super::linear::{linear_backward, linear_forward};
+use super::loss::{crossentropy_backward, crossentropy_forward};
+use super::mlp::{gelu_backward, gelu_forward};
+use super::norm::{
+    BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
+    layernorm_forward, rmsnorm_backward, rmsnorm_forward,
+};
+use super::position;
+
+/// One transformer block's parameters (nanoGPT names in the comments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockParams {
+    /// `ln_1.weight`, `ln_1.bias`: (C)
+    pub ln_1_w: Array1<f32>,
+    /// `ln_1.bias`: (C)
+    pub ln_1_b: Array1<f32>,
+    /// `attn.c_attn.weight`: (3C, C), rows q, k, v
+    pub c_attn_w: Array2<f32>,
+    /// `attn.c_attn.bias`: (3C)
+    pub c_attn_b: Array1<f32>,
+    /// `attn.c_proj.weight`: (C, C) — the mixing matrix W_O
+    pub attn_proj_w: Array2<f32>,
+    /// `attn.c_proj.bias`: (C)
+    pub attn_proj_b: Array1<f32>,
+    /// `ln_2.weight`: (C)
+    pub ln_2_w: Array1<f32>,
+    /// `ln_2.bias`: (C)
+    pub ln_2_b: Array1<f32>,
+    /// `mlp.c_fc.weight`: (4C, C)
+    pub c_fc_w: Array2<f32>,
+    /// `mlp.c_fc.bias`: (4C)
+    pub c_fc_b: Array1<f32>,
+    /// `mlp.c_proj.weight`: (C, 4C)
+    pub mlp_proj_w: Array2<f32>,
+    /// `mlp.c_proj.bias`: (C)
+    pub mlp_proj_b: Array1<f32>,
+}
+
+/// All parameters. [`Grads`] is the same type: gradients mirror parameters field for field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// `transformer.wte.weight`: (V, C), also the LM head.
+    pub wte: Array2<f32>,
+    /// `transformer.wpe.weight`: (T, C), only for learned positions.
+    pub wpe: Option<Array2<f32>>,
+    /// `transformer.h.{i}`.
+    pub blocks: Vec<BlockParams>,
+    /// `transformer.ln_f.weight`: (C)
+    pub ln_f_w: Array1<f32>,
+    /// `transformer.ln_f.bias`: (C)
+    pub ln_f_b: Array1<f32>,
+}
+
+/// Gradients of the loss with respect to every parameter.
+pub type Grads = Params;
+
+impl Params {
+    /// All zeros, shaped for `cfg`.
+    pub fn zeros(cfg: &GptConfig) -> Self {
+        let (v, c, t) = (cfg.vocab_size, cfg.n_embd, cfg.block_size);
+        let block = || BlockParams {
+            ln_1_w: Array1::zeros(c),
+            ln_1_b: Array1::zeros(c),
+            c_attn_w: Array2::zeros((3 * c, c)),
+            c_attn_b: Array1::zeros(3 * c),
+            attn_proj_w: Array2::zeros((c, c)),
+            attn_proj_b: Array1::zeros(c),
+            ln_2_w: Array1::zeros(c),
+            ln_2_b: Array1::zeros(c),
+            c_fc_w: Array2::zeros((4 * c, c)),
+            c_fc_b: Array1::zeros(4 * c),
+            mlp_proj_w: Array2::zeros((c, 4 * c)),
+            mlp_proj_b: Array1::zeros(c),
+        };
+        Self {
+            wte: Array2::zeros((v, c)),
+            wpe: (cfg.pos_encoding == PosEncoding::Learned).then(|| Array2::zeros((t, c))),
+            blocks: (0..cfg.n_layer).map(|_| block()).collect(),
+            ln_f_w: Array1::zeros(c),
+            ln_f_b: Array1::zeros(c),
+        }
+    }
+
+    /// nanoGPT's initialisation: weights ~ N(0, 0.02²), the residual projections ~ N(0, (0.02/√(2L))²),
+    /// biases 0, norm gains 1.
+    pub fn init(cfg: &GptConfig, rng: &mut impl Rng) -> Self {
+        let mut p = Self::zeros(cfg);
+        let proj_std = 0.02 / (2.0 * cfg.n_layer as f32).sqrt();
+        fill_normal(p.wte.as_slice_mut(), 0.02, rng);
+        if let Some(wpe) = &mut p.wpe {
+            fill_normal(wpe.as_slice_mut(), 0.02, rng);
+        }
+        for b in &mut p.blocks {
+            b.ln_1_w.fill(1.0);
+            b.ln_2_w.fill(1.0);
+            fill_normal(b.c_attn_w.as_slice_mut(), 0.02, rng);
+            fill_normal(b.attn_proj_w.as_slice_mut(), proj_std, rng);
+            fill_normal(b.c_fc_w.as_slice_mut(), 0.02, rng);
+            fill_normal(b.mlp_proj_w.as_slice_mut(), proj_std, rng);
+        }
+        p.ln_f_w.fill(1.0);
+        p
+    }
+
+    /// Every tensor with its nanoGPT name and shape, in a fixed order.
+    pub fn tensors<'a>(&'a self) -> Vec<(String, Vec<usize>, &'a [f32])> {
+        let mut out: Vec<(String, Vec<usize>, &[f32])> = Vec::new();
+        fn add<'a>(
+            out: &mut Vec<(String, Vec<usize>, &'a [f32])>,
+            name: String,
+            shape: &[usize],
+            data: Option<&'a [f32]>,
+        ) {
+            out.push((name, shape.to_vec(), data.unwrap_or_default()));
+        }
+        let mut push = |name: String, shape: &[usize], data: Option<&'a [f32]>| {
+            add(&mut out, name, shape, data)
+        };
+        push(
+            "transformer.wte.weight".into(),
+            self.wte.shape(),
+            self.wte.as_slice(),
+        );
+        if let Some(wpe) = &self.wpe {
+            push("transformer.wpe.weight".into(), wpe.shape(), wpe.as_slice());
+        }
+        for (i, b) in self.blocks.iter().enumerate() {
+            let h = format!("transformer.h.{i}");
+            push(
+                format!("{h}.ln_1.weight"),
+                b.ln_1_w.shape(),
+                b.ln_1_w.as_slice(),
+            );
+            push(
+                format!("{h}.ln_1.bias"),
+                b.ln_1_b.shape(),
+                b.ln_1_b.as_slice(),
+            );
+            push(
+                format!("{h}.attn.c_attn.weight"),
+                b.c_attn_w.shape(),
+                b.c_attn_w.as_slice(),
+            );
+            push(
+                format!("{h}.attn.c_attn.bias"),
+                b.c_attn_b.shape(),
+                b.c_attn_b.as_slice(),
+            );
+            push(
+                format!("{h}.attn.c_proj.weight"),
+                b.attn_proj_w.shape(),
+                b.attn_proj_w.as_slice(),
+            );
+            push(
+                format!("{h}.attn.c_proj.bias"),
+                b.attn_proj_b.shape(),
+                b.attn_proj_b.as_slice(),
+            );
+            push(
+                format!("{h}.ln_2.weight"),
+                b.ln_2_w.shape(),
+                b.ln_2_w.as_slice(),
+            );
+            push(
+                format!("{h}.ln_2.bias"),
+                b.ln_2_b.shape(),
+                b.ln_2_b.as_slice(),
+            );
+            push(
+                format!("{h}.mlp.c_fc.weight"),
+                b.c_fc_w.shape(),
+                b.c_fc_w.as_slice(),
+            );
+            push(
+                format!("{h}.mlp.c_fc.bias"),
+                b.c_fc_b.shape(),
+                b.c_fc_b.as_slice(),
+            );
+            push(
+                format!("{h}.mlp.c_proj.weight"),
+                b.mlp_proj_w.shape(),
+                b.mlp_proj_w.as_slice(),
+            );
+            push(
+                format!("{h}.mlp.c_proj.bias"),
+                b.mlp_proj_b.shape(),
+                b.mlp_proj_b.as_slice(),
+            );
+        }
+        push(
+            "transformer.ln_f.weight".into(),
+            self.ln_f_w.shape(),
+            self.ln_f_w.as_slice(),
+        );
+        push(
+            "transformer.ln_f.bias".into(),
+            self.ln_f_b.shape(),
+            self.ln_f_b.as_slice(),
+        );
+        out
+    }
+
+    /// Every tensor as a mutable flat slice, in the order of [`Params::tensors`], with a flag for
+    /// 2-D weights (the ones AdamW decays).
+    pub fn tensors_mut(&mut self) -> Vec<(&mut [f32], bool)> {
+        let mut out: Vec<(&mut [f32], bool)> = Vec::new();
+        fn push2<'a>(out: &mut Vec<(&'a mut [f32], bool)>, a: &'a mut Array2<f32>) {
+            out.push((a.as_slice_mut().unwrap_or_default(), true));
+        }
+        fn push1<'a>(out: &mut Vec<(&'a mut [f32], bool)>, a: &'a mut Array1<f32>) {
+            out.push((a.as_slice_mut().unwrap_or_default(), false));
+        }
+        push2(&mut out, &mut self.wte);
+        if let Some(wpe) = &mut self.wpe {
+            push2(&mut out, wpe);
+        }
+        for b in &mut self.blocks {
+            push1(&mut out, &mut b.ln_1_w);
+            push1(&mut out, &mut b.ln_1_b);
+            push2(&mut out, &mut b.c_attn_w);
+            push1(&mut out, &mut b.c_attn_b);
+            push2(&mut out, &mut b.attn_proj_w);
+            push1(&mut out, &mut b.attn_proj_b);
+            push1(&mut out, &mut b.ln_2_w);
+            push1(&mut out, &mut b.ln_2_b);
+            push2(&mut out, &mut b.c_fc_w);
+            push1(&mut out, &mut b.c_fc_b);
+            push2(&mut out, &mut b.mlp_proj_w);
+            push1(&mut out, &mut b.mlp_proj_b);
+        }
+        push1(&mut out, &mut self.ln_f_w);
+        push1(&mut out, &mut self.ln_f_b);
+        out
+    }
+
+    /// Number of scalars.
+    pub fn count(&self) -> usize {
+        self.tensors().iter().map(|(_, _, d)| d.len()).sum()
+    }
+
+    /// Set every entry to zero.
+    pub fn zero(&mut self) {
+        for (t, _) in self.tensors_mut() {
+            t.fill(0.0);
+        }
+    }
+
+    /// Are all entries finite?
+    pub fn all_finite(&self) -> bool {
+        self.tensors()
+            .iter()
+            .all(|(_, _, d)| d.iter().all(|v| v.is_finite()))
+    }
+}
+
+/// Fill with N(0, std²) samples (Box–Muller; `rand` alone has no normal distribution).
+pub fn fill_normal(x: Option<&mut [f32]>, std: f32, rng: &mut impl Rng) {
+    let Some(x) = x else { return };
+    for pair in x.chunks_mut(2) {
+        let u1: f32 = rng.random::<f32>().max(f32::MIN_POSITIVE);
+        let u2: f32 = rng.random::<f32>();
+        let r = (-2.0 * u1.ln()).sqrt() * std;
+        let theta = std::f32::consts::TAU * u2;
+        pair[0] = r * theta.cos();
+        if pair.len() > 1 {
+            pair[1] = r * theta.sin();
+        }
+    }
+}
+
+/// A GPT: its config, parameters, fixed position table and BatchNorm running statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gpt {
+    /// Sizes and switches.
+    pub config: GptConfig,
+    /// Trainable parameters.
+    pub params: Params,
+    /// BatchNorm running statistics: per block [norm₁, norm₂], then norm_f (empty unless batchnorm).
+    pub bn: Vec<BnRunning>,
+    /// The fixed position table (sinusoidal or binary), (T, C).
+    pub pos_table: Option<Array2<f32>>,
+}
+
+impl Gpt {
+    /// A freshly initialised model.
+    pub fn new(config: GptConfig, rng: &mut impl Rng) -> Self {
+        let params = Params::init(&config, rng);
+        Self::from_params(config, params)
+    }
+
+    /// A model around given parameters (fresh BatchNorm statistics).
+    pub fn from_params(config: GptConfig, params: Params) -> Self {
+        let c = config.n_embd;
+        let bn = if config.norm == NormKind::BatchNorm {
+            (0..2 * config.n_layer + 1)
+                .map(|_| BnRunning::new(c))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pos_table = match config.pos_encoding {
+            PosEncoding::Sinusoidal => Some(position::sinusoidal(config.block_size, c, 10_000.0)),
+            PosEncoding::Binary => Some(position::binary(config.block_size, c)),
+            PosEncoding::Learned | PosEncoding::None => None,
+        };
+        Self {
+            config,
+            params,
+            bn,
+            pos_table,
+        }
+    }
+
+    /// The position table added to the embeddings, if any.
+    pub fn positions(&self) -> Option<ArrayView2<'_, f32>> {
+        match self.config.pos_encoding {
+            PosEncoding::Learned => self.params.wpe.as_ref().map(|w| w.view()),
+            PosEncoding::Sinusoidal | PosEncoding::Binary => {
+                self.pos_table.as_ref().map(|w| w.view())
+            }
+            PosEncoding::None => None,
+        }
+    }
+}
+
+/// Per-block activations kept for the backward pass (and for the lessons to draw).
+#[derive(Debug, Clone, Default)]
+pub struct BlockActs {
+    /// norm₁(x): (N, C)
+    pub ln1: Array2<f32>,
+    /// Statistics of norm₁.
+    pub ln1_cache: NormCache,
+    /// [q | k | v]: (N, 3C)
+    pub qkv: Array2<f32>,
+    /// Attention scores and weights: (B, H, T, T).
+    pub attn: AttentionCache,
+    /// Concatenated head outputs V̂ before mixing: (N, C)
+    pub atty: Array2<f32>,
+    /// x + attention: (N, C)
+    pub resid2: Array2<f32>,
+    /// norm₂(resid2): (N, C)
+    pub ln2: Array2<f32>,
+    /// Statistics of norm₂.
+    pub ln2_cache: NormCache,
+    /// MLP hidden layer before GELU: (N, 4C)
+    pub fch: Array2<f32>,
+    /// After GELU: (N, 4C)
+    pub fch_gelu: Array2<f32>,
+}
+
+/// Everything one forward pass computed.
+#[derive(Debug, Clone, Default)]
+pub struct Activations {
+    /// Batch size B.
+    pub b: usize,
+    /// Sequence length T.
+    pub t: usize,
+    /// The input tokens (N).
+    pub tokens: Vec<usize>,
+    /// Residual stream: resid[0] = embeddings, resid[l + 1] = output of block l: L + 1 of (N, C).
+    pub resid: Vec<Array2<f32>>,
+    /// Per-block activations.
+    pub blocks: Vec<BlockActs>,
+    /// norm_f(resid[L]): (N, C)
+    pub lnf: Array2<f32>,
+    /// Statistics of norm_f.
+    pub lnf_cache: NormCache,
+    /// Logits: (N, V)
+    pub logits: Array2<f32>,
+    /// softmax(logits): (N, V), filled when targets are given.
+    pub probs: Array2<f32>,
+    /// Train mode (BatchNorm uses the batch's statistics).
+    pub train: bool,
+    /// BatchNorm running statistics after this batch (train mode), applied by the trainer.
+    pub bn_updated: Vec<BnRunning>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn norm_forward(
+    kind: NormKind,
+    out: &mut Array2<f32>,
+    x: &Array2<f32>,
+    w: &Array1<f32>,
+    b: &Array1<f32>,
+    cache: &mut NormCache,
+    running: Option<&mut BnRunning>,
+    train: bool,
+) {
+    match kind {
+        NormKind::LayerNorm => {
+            layernorm_forward(out.view_mut(), x.view(), w.view(), b.view(), cache)
+        }
+        NormKind::RmsNorm => rmsnorm_forward(out.view_mut(), x.view(), w.view(), b.view(), cache),
+        NormKind::BatchNorm => {
+            let mut fallback = BnRunning::new(x.ncols());
+            let running = running.unwrap_or(&mut fallback);
+            batchnorm_forward(
+                out.view_mut(),
+                x.view(),
+                w.view(),
+                b.view(),
+                cache,
+                running,
+                train,
+            );
+        }
+        NormKind::None => out.assign(x),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn norm_backward(
+    kind: NormKind,
+    dx: &mut Array2<f32>,
+    dw: &mut Array1<f32>,
+    db: &mut Array1<f32>,
+    dout: &Array2<f32>,
+    x: &Array2<f32>,
+    w: &Array1<f32>,
+    cache: &NormCache,
+    train: bool,
+) {
+    match kind {
+        NormKind::LayerNorm => layernorm_backward(
+            dx.view_mut(),
+            dw.view_mut(),
+            db.view_mut(),
+            dout.view(),
+            x.view(),
+            w.view(),
+            cache,
+        ),
+        NormKind::RmsNorm => rmsnorm_backward(
+            dx.view_mut(),
+            dw.view_mut(),
+            db.view_mut(),
+            dout.view(),
+            x.view(),
+            w.view(),
+            cache,
+        ),
+        NormKind::BatchNorm => batchnorm_backward(
+            dx.view_mut(),
+            dw.view_mut(),
+            db.view_mut(),
+            dout.view(),
+            x.view(),
+            w.view(),
+            cache,
+            train,
+        ),
+        NormKind::None => *dx += dout,
+    }
+}
+
+fn ensure(a: &mut Array2<f32>, rows: usize, cols: usize) {
+    if a.dim() != (rows, cols) {
+        *a = Array2::zeros((rows, cols));
+    }
+}
+
+/// The forward pass. tokens: (B·T) ids < V; targets: (B·T) next-token ids, or none.
+/// Returns the mean cross-entropy when targets are given. `train` selects BatchNorm's batch
+/// statistics (and records updated running statistics in `acts.bn_updated`).
+pub fn gpt_forward(
+    model: &Gpt,
+    acts: &mut Activations,
+    tokens: &[usize],
+    targets: Option<&[usize]>,
+    b: usize,
+    t: usize,
+    train: bool,
+) -> Option<f32> {
+    let cfg = &model.config;
+    let (c, v, n) = (cfg.n_embd, cfg.vocab_size, b * t);
+    let p = &model.params;
+    acts.b = b;
+    acts.t = t;
+    acts.train = train;
+    acts.tokens.clear();
+    acts.tokens.extend_from_slice(tokens);
+    acts.resid.resize_with(cfg.n_layer + 1, Default::default);
+    acts.blocks.resize_with(cfg.n_layer, Default::default);
+    acts.bn_updated = model.bn.clone();
+    for r in &mut acts.resid {
+        ensure(r, n, c);
+    }
+    embedding_forward(
+        acts.resid[0].view_mut(),
+        tokens,
+        t,
+        p.wte.view(),
+        model.positions(),
+    );
+    let dims = AttentionDims {
+        b,
+        t,
+        h: cfg.n_head,
+        scale: cfg.attn_scale,
+        causal: cfg.causal,
+    };
+    for (l, bp) in p.blocks.iter().enumerate() {
+        let (before, after) = acts.resid.split_at_mut(l + 1);
+        let x = &before[l];
+        let out = &mut after[0];
+        let a = &mut acts.blocks[l];
+        ensure(&mut a.ln1, n, c);
+        ensure(&mut a.qkv, n, 3 * c);
+        ensure(&mut a.atty, n, c);
+        ensure(&mut a.resid2, n, c);
+        ensure(&mut a.ln2, n, c);
+        ensure(&mut a.fch, n, 4 * c);
+        ensure(&mut a.fch_gelu, n, 4 * c);
+        let mut bn = acts.bn_updated.iter_mut().skip(2 * l);
+        norm_forward(
+            cfg.norm,
+            &mut a.ln1,
+            x,
+            &bp.ln_1_w,
+            &bp.ln_1_b,
+            &mut a.ln1_cache,
+            bn.next(),
+            train,
+        );
+        linear_forward(
+            a.qkv.view_mut(),
+            a.ln1.view(),
+            bp.c_attn_w.view(),
+            Some(bp.c_attn_b.view()),
+        );
+        attention_forward(a.atty.view_mut(), a.qkv.view(), dims, &mut a.attn);
+        linear_forward(
+            a.resid2.view_mut(),
+            a.atty.view(),
+            bp.attn_proj_w.view(),
+            Some(bp.attn_proj_b.view()),
+        );
+        a.resid2 += x;
+        norm_forward(
+            cfg.norm,
+            &mut a.ln2,
+            &a.resid2,
+            &bp.ln_2_w,
+            &bp.ln_2_b,
+            &mut a.ln2_cache,
+            bn.next(),
+            train,
+        );
+        linear_forward(
+            a.fch.view_mut(),
+            a.ln2.view(),
+            bp.c_fc_w.view(),
+            Some(bp.c_fc_b.view()),
+        );
+        gelu_forward(
+            a.fch_gelu.as_slice_mut().unwrap_or_default(),
+            a.fch.as_slice().unwrap_or_default(),
+        );
+        linear_forward(
+            out.view_mut(),
+            a.fch_gelu.view(),
+            bp.mlp_proj_w.view(),
+            Some(bp.mlp_proj_b.view()),
+        );
+        *out += &a.resid2;
+    }
+    ensure(&mut acts.lnf, n, c);
+    let last = acts
+        .bn_updated
+        .last_mut()
+        .filter(|_| cfg.norm == NormKind::BatchNorm);
+    norm_forward(
+        cfg.norm,
+        &mut acts.lnf,
+        &acts.resid[cfg.n_layer],
+        &p.ln_f_w,
+        &p.ln_f_b,
+        &mut acts.lnf_cache,
+        last,
+        train,
+    );
+    ensure(&mut acts.logits, n, v);
+    linear_forward(acts.logits.view_mut(), acts.lnf.view(), p.wte.view(), None);
+    targets.map(|targets| {
+        ensure(&mut acts.probs, n, v);
+        crossentropy_forward(&mut acts.probs, acts.logits.view(), targets)
+    })
+}
+
+/// The backward pass of [`gpt_forward`] (which must have run with targets). Gradients are
+/// accumulated into `grads` (zero it first for a fresh step).
+pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &mut Grads) {
+    let cfg = &model.config;
+    let (c, v) = (cfg.n_embd, cfg.vocab_size);
+    let n = acts.b * acts.t;
+    let p = &model.params;
+    let train = acts.train;
+    let dims = AttentionDims {
+        b: acts.b,
+        t: acts.t,
+        h: cfg.n_head,
+        scale: cfg.attn_scale,
+        causal: cfg.causal,
+    };
+
+    let mut dlogits = Array2::<f32>::zeros((n, v));
+    crossentropy_backward(dlogits.view_mut(), acts.probs.view(), targets);
+    // logits = lnf · wteᵀ (the tied head): dlnf = dlogits · wte, dwte += dlogitsᵀ · lnf.
+    let mut dlnf = Array2::<f32>::zeros((n, c));
+    linear_backward(
+        Some(dlnf.view_mut()),
+        grads.wte.view_mut(),
+        None,
+        dlogits.view(),
+        acts.lnf.view(),
+        p.wte.view(),
+    );
+    let mut dresid = Array2::<f32>::zeros((n, c));
+    norm_backward(
+        cfg.norm,
+        &mut dresid,
+        &mut grads.ln_f_w,
+        &mut grads.ln_f_b,
+        &dlnf,
+        &acts.resid[cfg.n_layer],
+        &p.ln_f_w,
+        &acts.lnf_cache,
+        train,
+    );
+
+    let mut dfch_gelu = Array2::<f32>::zeros((n, 4 * c));
+    let mut dfch = Array2::<f32>::zeros((n, 4 * c));
+    let mut dln = Array2::<f32>::zeros((n, c));
+    let mut datty = Array2::<f32>::zeros((n, c));
+    let mut dqkv = Array2::<f32>::zeros((n, 3 * c));
+    for l in (0..cfg.n_layer).rev() {
+        let (bp, gb, a) = (&p.blocks[l], &mut grads.blocks[l], &acts.blocks[l]);
+        // resid[l+1] = resid2 + mlp_proj(gelu(c_fc(ln2))): dresid flows to both.
+        dfch_gelu.fill(0.0);
+        linear_backward(
+            Some(dfch_gelu.view_mut()),
+            gb.mlp_proj_w.view_mut(),
+            Some(gb.mlp_proj_b.view_mut()),
+            dresid.view(),
+            a.fch_gelu.view(),
+            bp.mlp_proj_w.view(),
+        );
+        dfch.fill(0.0);
+        gelu_backward(
+            dfch.as_slice_mut().unwrap_or_default(),
+            a.fch.as_slice().unwrap_or_default(),
+            dfch_gelu.as_slice().unwrap_or_default(),
+        );
+        dln.fill(0.0);
+        linear_backward(
+            Some(dln.view_mut()),
+            gb.c_fc_w.view_mut(),
+            Some(gb.c_fc_b.view_mut()),
+            dfch.view(),
+            a.ln2.view(),
+            bp.c_fc_w.view(),
+        );
+        // dresid now holds d resid2.
+        norm_backward(
+            cfg.norm,
+            &mut dresid,
+            &mut gb.ln_2_w,
+            &mut gb.ln_2_b,
+            &dln,
+            &a.resid2,
+            &bp.ln_2_w,
+            &a.ln2_cache,
+            train,
+        );
+        // resid2 = x + attn_proj(atty): dresid flows to both.
+        datty.fill(0.0);
+        linear_backward(
+            Some(datty.view_mut()),
+            gb.attn_proj_w.view_mut(),
+            Some(gb.attn_proj_b.view_mut()),
+            dresid.view(),
+            a.atty.view(),
+            bp.attn_proj_w.view(),
+        );
+        dqkv.fill(0.0);
+        attention_backward(dqkv.view_mut(), datty.view(), a.qkv.view(), dims, &a.attn);
+        dln.fill(0.0);
+        linear_backward(
+            Some(dln.view_mut()),
+            gb.c_attn_w.view_mut(),
+            Some(gb.c_attn_b.view_mut()),
+            dqkv.view(),
+            a.ln1.view(),
+            bp.c_attn_w.view(),
+        );
+        // dresid now holds d resid[l].
+        norm_backward(
+            cfg.norm,
+            &mut dresid,
+            &mut gb.ln_1_w,
+            &mut gb.ln_1_b,
+            &dln,
+            &acts.resid[l],
+            &bp.ln_1_w,
+            &a.ln1_cache,
+            train,
+        );
+    }
+    let dwpe = match cfg.pos_encoding {
+        PosEncoding::Learned => grads.wpe.as_mut().map(|w| w.view_mut()),
+        _ => None,
+    };
+    embedding_backward(
+        grads.wte.view_mut(),
+        dwpe,
+        dresid.view(),
+        &acts.tokens,
+        acts.t,
+    );
+}
+
+/// The attention weights of every layer for sequence `b`: (L, H, T, T) as nested vectors.
+pub fn attention_maps(acts: &Activations, b: usize) -> Vec<Vec<Array2<f32>>> {
+    acts.blocks
+        .iter()
+        .map(|blk| {
+            let h = blk.attn.att.dim().1;
+            (0..h)
+                .map(|hh| blk.attn.att.slice(s![b, hh, .., ..]).to_owned())
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,37 @@
+//! Cross-entropy of the next token: loss = mean_n −log softmax(logits_n)[target_n].
+//! Fused with the softmax, whose backward then is dlogits = (p − onehot(target)) / N.
+//! Source: llm.c `crossentropy_forward` / `crossentropy_softmax_backward`.
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+
+use super::softmax::softmax_forward;
+
+/// probs = softmax(logits) row-wise; returns the mean loss over the rows.
+/// logits: (N, V), targets: (N) → probs: (N, V)
+pub fn crossentropy_forward(
+    probs: &mut Array2<f32>,
+    logits: ArrayView2<'_, f32>,
+    targets: &[usize],
+) -> f32 {
+    let mut total = 0.0_f64;
+    for (i, (row, &t)) in logits.outer_iter().zip(targets).enumerate() {
+        softmax_forward(probs.row_mut(i), row);
+        total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+    }
+    (total / targets.len().max(1) as f64) as f32
+}
+
+/// In the forward pass this was loss = mean −log p[target], p = softmax(logits), so
+/// dlogits = (p − onehot(target)) / N. dlogits: (N, V) (overwritten).
+pub fn crossentropy_backward(
+    mut dlogits: ArrayViewMut2<'_, f32>,
+    probs: ArrayView2<'_, f32>,
+    targets: &[usize],
+) {
+    let scale = 1.0 / targets.len().max(1) as f32;
+    dlogits.assign(&probs);
+    for (i, &t) in targets.iter().enumerate() {
+        dlogits[[i, t]] -= 1.0;
+    }
+    dlogits *= scale;
+}

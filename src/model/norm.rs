@@ -1,0 +1,243 @@
+//! Normalisation layers, each a `*_forward` / `*_backward` pair.
+//!
+//! - LayerNorm (Ba et al. 2016): y = (x − μ) / √(σ² + ε) · γ + β, statistics over the C features
+//!   of each row. Source: llm.c `layernorm_forward` / `layernorm_backward`, PyTorch `nn.LayerNorm`.
+//! - RMSNorm (Zhang & Sennrich 2019): y = x / √(mean(x²) + ε) · γ + β (β kept so every norm has the
+//!   same checkpoint tensors; it starts at 0).
+//! - BatchNorm (Ioffe & Szegedy 2015): the same as LayerNorm "transposed": statistics of each
+//!   feature over the N = B·T rows. Training uses the batch's statistics and updates running
+//!   averages (momentum 0.1, unbiased variance, as PyTorch); inference uses the running averages.
+//!
+//! Legend: N = rows (batch · time), C = features. ε = 1e-5, biased variance in the statistics.
+
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+
+/// ε of every norm (PyTorch's default).
+pub const EPS: f32 = 1e-5;
+/// Running-average momentum of BatchNorm (PyTorch's default).
+pub const BN_MOMENTUM: f32 = 0.1;
+
+/// What the backward pass needs from a norm's forward pass.
+#[derive(Debug, Clone, Default)]
+pub struct NormCache {
+    /// Per-row (LayerNorm) or per-feature (BatchNorm) mean; empty for RMSNorm.
+    pub mean: Array1<f32>,
+    /// Per-row or per-feature 1/√(σ² + ε) (RMSNorm: 1/√(mean(x²) + ε)).
+    pub rstd: Array1<f32>,
+}
+
+/// LayerNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache mean, rstd: (N).
+pub fn layernorm_forward(
+    mut out: ArrayViewMut2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    b: ArrayView1<'_, f32>,
+    cache: &mut NormCache,
+) {
+    let (n, c) = x.dim();
+    cache.mean = Array1::zeros(n);
+    cache.rstd = Array1::zeros(n);
+    for (i, row) in x.outer_iter().enumerate() {
+        let mean = row.sum() / c as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / c as f32;
+        let rstd = 1.0 / (var + EPS).sqrt();
+        Zip::from(out.row_mut(i))
+            .and(&row)
+            .and(&w)
+            .and(&b)
+            .for_each(|o, &xi, &wi, &bi| *o = (xi - mean) * rstd * wi + bi);
+        cache.mean[i] = mean;
+        cache.rstd[i] = rstd;
+    }
+}
+
+/// In the forward pass this was `out = norm · w + b` with `norm = (x − mean) · rstd`, so now:
+/// db += Σ dout, dw += Σ norm · dout, and with dnorm = w · dout:
+/// dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm)).
+/// dout, x: (N, C); w: (C) → dx: (N, C), dw, db: (C).
+pub fn layernorm_backward(
+    mut dx: ArrayViewMut2<'_, f32>,
+    mut dw: ArrayViewMut1<'_, f32>,
+    mut db: ArrayViewMut1<'_, f32>,
+    dout: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    cache: &NormCache,
+) {
+    let c = x.ncols() as f32;
+    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+        let (mean, rstd) = (cache.mean[i], cache.rstd[i]);
+        let (mut dnorm_mean, mut dnorm_norm_mean) = (0.0_f32, 0.0_f32);
+        for j in 0..xrow.len() {
+            let norm = (xrow[j] - mean) * rstd;
+            let dnorm = w[j] * drow[j];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= c;
+        dnorm_norm_mean /= c;
+        let mut dxrow = dx.row_mut(i);
+        for j in 0..xrow.len() {
+            let norm = (xrow[j] - mean) * rstd;
+            let dnorm = w[j] * drow[j];
+            db[j] += drow[j];
+            dw[j] += norm * drow[j];
+            dxrow[j] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
+        }
+    }
+}
+
+/// RMSNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache rstd: (N).
+pub fn rmsnorm_forward(
+    mut out: ArrayViewMut2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    b: ArrayView1<'_, f32>,
+    cache: &mut NormCache,
+) {
+    let (n, c) = x.dim();
+    cache.mean = Array1::zeros(0);
+    cache.rstd = Array1::zeros(n);
+    for (i, row) in x.outer_iter().enumerate() {
+        let ms = row.iter().map(|v| v * v).sum::<f32>() / c as f32;
+        let rstd = 1.0 / (ms + EPS).sqrt();
+        Zip::from(out.row_mut(i))
+            .and(&row)
+            .and(&w)
+            .and(&b)
+            .for_each(|o, &xi, &wi, &bi| *o = xi * rstd * wi + bi);
+        cache.rstd[i] = rstd;
+    }
+}
+
+/// In the forward pass this was `out = x · r · w + b` with r = 1/√(mean(x²) + ε), so now with
+/// norm = x · r and dnorm = w · dout: dx += r · (dnorm − norm · mean(dnorm · norm)).
+pub fn rmsnorm_backward(
+    mut dx: ArrayViewMut2<'_, f32>,
+    mut dw: ArrayViewMut1<'_, f32>,
+    mut db: ArrayViewMut1<'_, f32>,
+    dout: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    cache: &NormCache,
+) {
+    let c = x.ncols() as f32;
+    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+        let r = cache.rstd[i];
+        let mut dnorm_norm_mean = 0.0_f32;
+        for j in 0..xrow.len() {
+            dnorm_norm_mean += w[j] * drow[j] * xrow[j] * r;
+        }
+        dnorm_norm_mean /= c;
+        let mut dxrow = dx.row_mut(i);
+        for j in 0..xrow.len() {
+            let norm = xrow[j] * r;
+            db[j] += drow[j];
+            dw[j] += norm * drow[j];
+            dxrow[j] += (w[j] * drow[j] - norm * dnorm_norm_mean) * r;
+        }
+    }
+}
+
+/// BatchNorm's running statistics (per feature), used at inference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BnRunning {
+    /// Running mean (C), starts at 0.
+    pub mean: Array1<f32>,
+    /// Running unbiased variance (C), starts at 1.
+    pub var: Array1<f32>,
+}
+
+impl BnRunning {
+    /// Fresh statistics for `c` features.
+    pub fn new(c: usize) -> Self {
+        Self {
+            mean: Array1::zeros(c),
+            var: Array1::ones(c),
+        }
+    }
+}
+
+/// BatchNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache mean, rstd: (C).
+/// `train`: use the batch's statistics and update `running`; otherwise use `running`.
+pub fn batchnorm_forward(
+    mut out: ArrayViewMut2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    b: ArrayView1<'_, f32>,
+    cache: &mut NormCache,
+    running: &mut BnRunning,
+    train: bool,
+) {
+    let n = x.nrows();
+    if train {
+        let mean = x
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()));
+        let var = x.var_axis(Axis(0), 0.0);
+        cache.rstd = var.mapv(|v| 1.0 / (v + EPS).sqrt());
+        let unbiased = if n > 1 {
+            &var * (n as f32 / (n - 1) as f32)
+        } else {
+            var.clone()
+        };
+        running.mean = &running.mean * (1.0 - BN_MOMENTUM) + &mean * BN_MOMENTUM;
+        running.var = &running.var * (1.0 - BN_MOMENTUM) + &unbiased * BN_MOMENTUM;
+        cache.mean = mean;
+    } else {
+        cache.mean = running.mean.clone();
+        cache.rstd = running.var.mapv(|v| 1.0 / (v + EPS).sqrt());
+    }
+    for (mut orow, xrow) in out.outer_iter_mut().zip(x.outer_iter()) {
+        Zip::from(&mut orow)
+            .and(&xrow)
+            .and(&cache.mean)
+            .and(&cache.rstd)
+            .and(&w)
+            .and(&b)
+            .for_each(|o, &xi, &m, &r, &wi, &bi| *o = (xi - m) * r * wi + bi);
+    }
+}
+
+/// In the forward pass (train) this was LayerNorm transposed: statistics over the N rows of each
+/// feature, so now dx += rstd · (dnorm − mean_rows(dnorm) − norm · mean_rows(dnorm · norm)).
+/// In eval mode the statistics are constants: dx += rstd · dnorm.
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_backward(
+    mut dx: ArrayViewMut2<'_, f32>,
+    mut dw: ArrayViewMut1<'_, f32>,
+    mut db: ArrayViewMut1<'_, f32>,
+    dout: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    cache: &NormCache,
+    train: bool,
+) {
+    let (n, c) = x.dim();
+    let mut dnorm_mean = Array1::<f32>::zeros(c);
+    let mut dnorm_norm_mean = Array1::<f32>::zeros(c);
+    for (xrow, drow) in x.outer_iter().zip(dout.outer_iter()) {
+        for j in 0..c {
+            let norm = (xrow[j] - cache.mean[j]) * cache.rstd[j];
+            let dnorm = w[j] * drow[j];
+            dnorm_mean[j] += dnorm;
+            dnorm_norm_mean[j] += dnorm * norm;
+            db[j] += drow[j];
+            dw[j] += norm * drow[j];
+        }
+    }
+    dnorm_mean /= n as f32;
+    dnorm_norm_mean /= n as f32;
+    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+        let mut dxrow = dx.row_mut(i);
+        for j in 0..c {
+            let dnorm = w[j] * drow[j];
+            dxrow[j] += if train {
+                let norm = (xrow[j] - cache.mean[j]) * cache.rstd[j];
+                (dnorm - dnorm_mean[j] - norm * dnorm_norm_mean[j]) * cache.rstd[j]
+            } else {
+                dnorm * cache.rstd[j]
+            };
+        }
+    }
+}
