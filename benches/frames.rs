@@ -31,6 +31,12 @@ fn main() {
         worst = (worst.0.max(median), worst.1.max(p99));
         println!("{id:<14} {median:>10.3} {p99:>10.3} {max:>10.3}");
     }
+    // The heatmap widget alone: a 64 × 64 map, with and without the pointer on it.
+    let (median, p99, max) = bench_heatmap();
+    println!(
+        "{:<14} {median:>10.3} {p99:>10.3} {max:>10.3}",
+        "heatmap 64²"
+    );
     let ok = worst.0 <= 4.0 && worst.1 <= 12.0;
     println!(
         "worst median {:.3} ms, worst p99 {:.3} ms: {}",
@@ -66,7 +72,7 @@ fn bench_lesson(id: &str) -> (f64, f64, f64) {
         );
         let input = RawInput {
             screen_rect: Some(screen),
-            time: Some(t as f64),
+            time: Some(f64::from(t)),
             events: vec![Event::PointerMoved(pointer)],
             ..Default::default()
         };
@@ -78,6 +84,45 @@ fn bench_lesson(id: &str) -> (f64, f64, f64) {
             times.push(start.elapsed());
         }
     }
+    summarize(times)
+}
+
+fn bench_heatmap() -> (f64, f64, f64) {
+    let ctx = egui::Context::default();
+    attention_lab::widgets::fonts::install(&ctx);
+    let values =
+        ndarray::Array2::from_shape_fn((64, 64), |(r, c)| ((r * 7 + c * 3) % 17) as f32 / 17.0);
+    let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
+    let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
+    for i in 0..WARMUP + FRAMES {
+        let t = i as f32 / 60.0;
+        let pointer = Pos2::new(
+            200.0 + 150.0 * (1.0 + (t * 0.7).sin()),
+            200.0 + 150.0 * (1.0 + (t * 1.1).cos()),
+        );
+        let input = RawInput {
+            screen_rect: Some(screen),
+            time: Some(f64::from(t)),
+            events: vec![Event::PointerMoved(pointer)],
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let output = ctx.run_ui(input, |ui| {
+            attention_lab::widgets::Heatmap::new("bench", values.view())
+                .axis_names("query", "key")
+                .max_size(vec2(512.0, 512.0))
+                .show(ui);
+        });
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        std::hint::black_box(primitives);
+        if i >= WARMUP {
+            times.push(start.elapsed());
+        }
+    }
+    summarize(times)
+}
+
+fn summarize(mut times: Vec<Duration>) -> (f64, f64, f64) {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let pick = |q: f64| ms(times[((times.len() - 1) as f64 * q).round() as usize]);
