@@ -6,8 +6,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod data;
 pub mod lessons;
 pub mod model;
+pub mod train;
 pub mod widgets;
 
 pub use app::LabApp;

@@ -44,6 +44,8 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Train a model headlessly and save it as .safetensors.
+    Train(cli::train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
     match args.command {
         Some(Command::Lessons) => cli::lessons::run(),
         Some(Command::Data { id, set }) => cli::data::run(&id, &set),
+        Some(Command::Train(args)) => cli::train::run(&args),
         None => {
             let theme = args.theme.map(|t| match t {
                 Theme::Light => ThemeChoice::Light,

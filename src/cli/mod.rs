@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod lessons;
+pub mod train;
 
 use std::process::ExitCode;
 

@@ -252,6 +252,13 @@ impl Params {
         self.tensors().iter().map(|(_, _, d)| d.len()).sum()
     }
 
+    /// Copy every entry from `other` (same shapes) without allocating.
+    pub fn copy_from(&mut self, other: &Params) {
+        for ((dst, _), (_, _, src)) in self.tensors_mut().into_iter().zip(other.tensors()) {
+            dst.copy_from_slice(src);
+        }
+    }
+
     /// Set every entry to zero.
     pub fn zero(&mut self) {
         for (t, _) in self.tensors_mut() {

@@ -4,6 +4,7 @@
 //! fills what the backward needs. `gpt.rs` chains them; `optim.rs` is AdamW.
 
 pub mod attention;
+pub mod checkpoint;
 pub mod config;
 pub mod embedding;
 pub mod gpt;

@@ -56,6 +56,14 @@ impl AdamW {
         Self { config, m, v, t: 0 }
     }
 
+    /// Copy the state of `other` (same shapes) without allocating.
+    pub fn copy_from(&mut self, other: &AdamW) {
+        self.config = other.config;
+        self.m.copy_from(&other.m);
+        self.v.copy_from(&other.v);
+        self.t = other.t;
+    }
+
     /// Steps taken.
     pub fn steps(&self) -> u32 {
         self.t

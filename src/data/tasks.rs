@@ -1,0 +1,277 @@
+//! Built-in tasks and user text: each becomes a token stream split into train and validation.
+//!
+//! - **bears**: a word-level corpus from a small grammar in which "bears" is an animal
+//!   ("i love bears", "the bears sleep in winter"), a verb ("she bears the pain") and a team
+//!   ("the bears won the game"): what follows "bears", and where attention must look to know it,
+//!   depends on the context — the lecture's running example.
+//! - **reverse**, **sort**: character-level `abc|cba.` and `cab|abc.` — attention patterns that are
+//!   easy to read (an anti-diagonal; a lookup of the next smallest letter).
+//! - **text**: any UTF-8 file, character-level.
+//!
+//! Everything is generated from a seed or read from the user's file; nothing is downloaded.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::tokenizer::{Tokenizer, TokenizerKind};
+
+/// Which data to train on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// The bears grammar (word-level).
+    #[default]
+    Bears,
+    /// Reverse a string of letters (character-level).
+    Reverse,
+    /// Sort a string of letters (character-level).
+    Sort,
+    /// A user's UTF-8 text file (character-level).
+    Text,
+}
+
+impl Task {
+    /// Parse a task name (the CLI's spelling).
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "bears" => Ok(Task::Bears),
+            "reverse" => Ok(Task::Reverse),
+            "sort" => Ok(Task::Sort),
+            "text" => Ok(Task::Text),
+            _ => Err(format!(
+                "unknown task \"{name}\"; valid tasks: bears, reverse, sort, text"
+            )),
+        }
+    }
+}
+
+/// A token stream with its tokenizer, split 90 % / 10 % into train and validation.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The tokenizer (its vocabulary goes into the checkpoint).
+    pub tokenizer: Tokenizer,
+    /// Training tokens.
+    pub train: Vec<usize>,
+    /// Held-out tokens.
+    pub val: Vec<usize>,
+}
+
+/// Sentences about bears, by sense. Each entry: a template whose `{s}` is a subject.
+const ANIMAL: &[&str] = &[
+    "{s} love bears",
+    "{s} saw bears in the forest",
+    "the bears sleep in winter",
+    "the bears eat honey",
+    "the bears catch fish in the river",
+    "{s} fear the bears in the forest",
+    "the bears climb trees",
+];
+const VERB: &[&str] = &[
+    "she bears the pain",
+    "he bears the pain",
+    "she bears the weight",
+    "he bears the cost",
+    "the bridge bears the weight",
+    "she bears the burden",
+    "he bears the burden",
+];
+const TEAM: &[&str] = &[
+    "the bears won the game",
+    "the bears lost the game",
+    "the bears won the match",
+    "the bears play tonight",
+    "fans cheer for the bears",
+    "{s} watch the bears play",
+    "the bears scored in the game",
+];
+const SUBJECTS: &[&str] = &["i", "we", "they", "you"];
+
+/// One bears sentence (with a final ".").
+fn bears_sentence(rng: &mut StdRng) -> String {
+    let pool = match rng.random_range(0..3) {
+        0 => ANIMAL,
+        1 => VERB,
+        _ => TEAM,
+    };
+    let template = pool[rng.random_range(0..pool.len())];
+    let subject = SUBJECTS[rng.random_range(0..SUBJECTS.len())];
+    format!("{} .", template.replace("{s}", subject))
+}
+
+/// The whole vocabulary of the bears grammar (so every sentence it can make is encodable).
+pub fn bears_vocabulary_text() -> String {
+    let mut all = String::from(". ");
+    for t in ANIMAL.iter().chain(VERB).chain(TEAM) {
+        all.push_str(t);
+        all.push(' ');
+    }
+    all.push_str(&SUBJECTS.join(" "));
+    all.replace("{s}", "")
+}
+
+/// One `letters|answer.` example over the letters a–h.
+fn letters_example(rng: &mut StdRng, max_len: usize, sort: bool) -> String {
+    let len = rng.random_range(2..=max_len.max(2));
+    let letters: Vec<char> = (0..len)
+        .map(|_| (b'a' + rng.random_range(0..8u8)) as char)
+        .collect();
+    let mut answer = letters.clone();
+    if sort {
+        answer.sort_unstable();
+    } else {
+        answer.reverse();
+    }
+    format!(
+        "{}|{}.",
+        letters.iter().collect::<String>(),
+        answer.iter().collect::<String>()
+    )
+}
+
+impl Dataset {
+    /// Generate a built-in task's corpus (about `tokens` tokens) from `seed`.
+    /// `context` bounds the example length of reverse/sort (an example fits in one window).
+    pub fn builtin(task: &Task, seed: u64, tokens: usize, context: usize) -> Result<Self, String> {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0xDA7A);
+        match task {
+            Task::Bears => {
+                let tokenizer = Tokenizer::fit(TokenizerKind::Word, &bears_vocabulary_text());
+                let (mut text, mut words) = (String::new(), 0);
+                while words < tokens {
+                    let sentence = bears_sentence(&mut rng);
+                    words += sentence.split_whitespace().count();
+                    text.push_str(&sentence);
+                    text.push(' ');
+                }
+                Self::from_text(tokenizer, &text)
+            }
+            Task::Reverse | Task::Sort => {
+                let tokenizer = Tokenizer::fit(TokenizerKind::Char, "abcdefgh|.");
+                let max_len = ((context.saturating_sub(2)) / 2).clamp(2, 8);
+                let mut text = String::new();
+                while text.len() < tokens {
+                    text.push_str(&letters_example(&mut rng, max_len, *task == Task::Sort));
+                }
+                Self::from_text(tokenizer, &text)
+            }
+            Task::Text => Err("the text task needs a file: use Dataset::from_file".into()),
+        }
+    }
+
+    /// A character-level dataset from a user's file. A non-UTF-8, empty or too-short file (fewer
+    /// than 2 · (context + 1) characters) is an error that says so.
+    pub fn from_file(path: &std::path::Path, context: usize) -> Result<Self, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{} is not UTF-8 text (invalid byte at offset {}); save it as UTF-8 and try again",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        let n = text.chars().count();
+        if n == 0 {
+            return Err(format!("{} is empty", path.display()));
+        }
+        let need = 2 * (context + 1);
+        if n < need {
+            return Err(format!(
+                "{} has {n} characters; a context of {context} needs at least {need}",
+                path.display()
+            ));
+        }
+        Self::from_text(Tokenizer::fit(TokenizerKind::Char, &text), &text)
+    }
+
+    fn from_text(tokenizer: Tokenizer, text: &str) -> Result<Self, String> {
+        let ids = tokenizer.encode(text).map_err(|e| e.to_string())?;
+        let split = ids.len() * 9 / 10;
+        Ok(Self {
+            tokenizer,
+            train: ids[..split].to_vec(),
+            val: ids[split..].to_vec(),
+        })
+    }
+
+    /// A batch of `b` random windows of length `t` (inputs) and the same shifted by one (targets),
+    /// written into the given buffers (B·T each).
+    pub fn batch(
+        &self,
+        val: bool,
+        rng: &mut StdRng,
+        b: usize,
+        t: usize,
+        inputs: &mut Vec<usize>,
+        targets: &mut Vec<usize>,
+    ) {
+        let data = if val { &self.val } else { &self.train };
+        inputs.clear();
+        targets.clear();
+        let max_start = data.len().saturating_sub(t + 1).max(1);
+        for _ in 0..b {
+            let start = rng.random_range(0..max_start);
+            for i in 0..t {
+                inputs.push(data.get(start + i).copied().unwrap_or(0));
+                targets.push(data.get(start + i + 1).copied().unwrap_or(0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bears_has_the_three_senses() {
+        let d = Dataset::builtin(&Task::Bears, 0, 3000, 16).unwrap_or_else(|e| panic!("{e}"));
+        let text = d.tokenizer.decode(&d.train);
+        assert!(text.contains("love bears"));
+        assert!(text.contains("she bears the"));
+        assert!(text.contains("the bears won the"));
+        assert!(d.val.len() >= 250);
+    }
+
+    #[test]
+    fn reverse_and_sort_examples_are_right() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let e = letters_example(&mut rng, 5, false);
+        let (a, b) = e.trim_end_matches('.').split_once('|').unwrap_or_default();
+        assert_eq!(a.chars().rev().collect::<String>(), b);
+        let e = letters_example(&mut rng, 5, true);
+        let (a, b) = e.trim_end_matches('.').split_once('|').unwrap_or_default();
+        let mut s: Vec<char> = a.chars().collect();
+        s.sort_unstable();
+        assert_eq!(s.into_iter().collect::<String>(), b);
+    }
+
+    #[test]
+    fn bad_text_files_are_refused_with_a_reason() {
+        let dir = std::env::temp_dir();
+        let p = dir.join(format!("al-bad-{}.txt", std::process::id()));
+        std::fs::write(&p, [0xff, 0xfe, 0x00]).unwrap_or(());
+        assert!(
+            Dataset::from_file(&p, 8)
+                .err()
+                .unwrap_or_default()
+                .contains("not UTF-8")
+        );
+        std::fs::write(&p, "").unwrap_or(());
+        assert!(
+            Dataset::from_file(&p, 8)
+                .err()
+                .unwrap_or_default()
+                .contains("empty")
+        );
+        std::fs::write(&p, "short").unwrap_or(());
+        assert!(
+            Dataset::from_file(&p, 8)
+                .err()
+                .unwrap_or_default()
+                .contains("at least 18")
+        );
+        let _ = std::fs::remove_file(&p);
+    }
+}

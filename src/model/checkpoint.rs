@@ -1,0 +1,194 @@
+//! Checkpoints: one `.safetensors` file with nanoGPT's tensor names and shapes (ARCHITECTURE.md),
+//! so a class can move models between PyTorch and the app.
+//!
+//! `__metadata__` holds `"config"` (the [`GptConfig`] as JSON) and `"tokenizer"` (JSON, opaque
+//! here: the model never knows about text). BatchNorm adds `running_mean` / `running_var` beside
+//! each norm's weight and bias. Writes are atomic (temp file + rename). Loads validate every name,
+//! shape, dtype and the config, and fail with a message naming the problem; nothing in memory is
+//! touched by a failed load (the loaded model is a new value).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use ndarray::{Array1, ArrayViewMut1};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::config::{GptConfig, NormKind};
+use super::gpt::{Gpt, Params};
+use super::norm::BnRunning;
+
+/// Names of the BatchNorm statistics tensors, in the order of `Gpt::bn`.
+fn bn_names(config: &GptConfig) -> Vec<String> {
+    if config.norm != NormKind::BatchNorm {
+        return Vec::new();
+    }
+    let mut names = Vec::new();
+    for i in 0..config.n_layer {
+        names.push(format!("transformer.h.{i}.ln_1"));
+        names.push(format!("transformer.h.{i}.ln_2"));
+    }
+    names.push("transformer.ln_f".into());
+    names
+}
+
+fn to_bytes(data: &[f32]) -> Vec<u8> {
+    data.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Serialize a model and its tokenizer (JSON) to safetensors bytes.
+pub fn to_bytes_checkpoint(gpt: &Gpt, tokenizer_json: &str) -> Result<Vec<u8>, String> {
+    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = gpt
+        .params
+        .tensors()
+        .into_iter()
+        .map(|(name, shape, data)| (name, shape, to_bytes(data)))
+        .collect();
+    for (base, stats) in bn_names(&gpt.config).iter().zip(&gpt.bn) {
+        for (suffix, a) in [("running_mean", &stats.mean), ("running_var", &stats.var)] {
+            owned.push((
+                format!("{base}.{suffix}"),
+                vec![a.len()],
+                to_bytes(&a.to_vec()),
+            ));
+        }
+    }
+    let views = owned
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| format!("internal error building tensor {name}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = serde_json::to_string(&gpt.config).map_err(|e| e.to_string())?;
+    let metadata = HashMap::from([
+        ("config".to_owned(), config),
+        ("tokenizer".to_owned(), tokenizer_json.to_owned()),
+    ]);
+    safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
+}
+
+/// Save atomically: write `path.tmp`, then rename over `path`.
+pub fn save(path: &Path, gpt: &Gpt, tokenizer_json: &str) -> Result<(), String> {
+    let bytes = to_bytes_checkpoint(gpt, tokenizer_json)?;
+    let tmp = path.with_extension("safetensors.tmp");
+    std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot move {} to {}: {e}", tmp.display(), path.display())
+    })
+}
+
+/// Load a checkpoint file: the model and the tokenizer JSON.
+pub fn load(path: &Path) -> Result<(Gpt, String), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Parse and validate safetensors bytes.
+pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| format!("not a safetensors checkpoint ({e})"))?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| format!("not a valid safetensors file ({e})"))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    let config_json = meta
+        .get("config")
+        .ok_or("the file has no \"config\" in its metadata: not an attention-lab checkpoint")?;
+    let config: GptConfig = serde_json::from_str(config_json)
+        .map_err(|e| format!("the \"config\" metadata is invalid: {e}"))?;
+    config
+        .validate()
+        .map_err(|e| format!("the config is invalid: {e}"))?;
+    let tokenizer = meta
+        .get("tokenizer")
+        .ok_or("the file has no \"tokenizer\" in its metadata")?
+        .clone();
+
+    let mut params = Params::zeros(&config);
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    let names: Vec<(String, Vec<usize>)> = params
+        .tensors()
+        .into_iter()
+        .map(|(n, s, _)| (n, s))
+        .collect();
+    for ((name, shape), (dst, _)) in names.iter().zip(params.tensors_mut()) {
+        expected.insert(name.clone());
+        read_into(&st, name, shape, dst)?;
+    }
+    let mut bn = Vec::new();
+    for base in bn_names(&config) {
+        let mut stats = BnRunning::new(config.n_embd);
+        for (suffix, dst) in [
+            ("running_mean", &mut stats.mean),
+            ("running_var", &mut stats.var),
+        ] {
+            let name = format!("{base}.{suffix}");
+            expected.insert(name.clone());
+            read_into(&st, &name, &[config.n_embd], slice_of(dst))?;
+        }
+        bn.push(stats);
+    }
+    let mut extra: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter(|n| !expected.contains(*n))
+        .map(str::to_owned)
+        .collect();
+    if !extra.is_empty() {
+        extra.sort();
+        return Err(format!(
+            "unexpected tensors for this config: {}",
+            extra.join(", ")
+        ));
+    }
+    let mut gpt = Gpt::from_params(config, params);
+    if !bn.is_empty() {
+        gpt.bn = bn;
+    }
+    if !gpt.params.all_finite() {
+        return Err("the weights contain NaN or infinity".into());
+    }
+    Ok((gpt, tokenizer))
+}
+
+fn slice_of(a: &mut Array1<f32>) -> &mut [f32] {
+    let view: ArrayViewMut1<'_, f32> = a.view_mut();
+    view.into_slice().unwrap_or_default()
+}
+
+fn read_into(
+    st: &SafeTensors<'_>,
+    name: &str,
+    shape: &[usize],
+    dst: &mut [f32],
+) -> Result<(), String> {
+    let view = st
+        .tensor(name)
+        .map_err(|_| format!("missing tensor {name}"))?;
+    if view.dtype() != Dtype::F32 {
+        return Err(format!(
+            "tensor {name} has dtype {:?}, expected F32",
+            view.dtype()
+        ));
+    }
+    if view.shape() != shape {
+        return Err(format!(
+            "tensor {name} has shape {:?}, expected {:?}",
+            view.shape(),
+            shape
+        ));
+    }
+    let data = view.data();
+    if data.len() != dst.len() * 4 {
+        return Err(format!(
+            "tensor {name} has {} bytes, expected {}",
+            data.len(),
+            dst.len() * 4
+        ));
+    }
+    for (d, chunk) in dst.iter_mut().zip(data.chunks_exact(4)) {
+        *d = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    }
+    Ok(())
+}
