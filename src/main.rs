@@ -46,6 +46,10 @@ enum Command {
     },
     /// Train a model headlessly and save it as .safetensors.
     Train(cli::train::TrainArgs),
+    /// Run a checkpoint on a prompt and print tokens, logits, attention and loss as JSON.
+    Inspect(cli::inspect::InspectArgs),
+    /// Time training steps and forward passes for the reference model sizes.
+    Bench(cli::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
         Some(Command::Lessons) => cli::lessons::run(),
         Some(Command::Data { id, set }) => cli::data::run(&id, &set),
         Some(Command::Train(args)) => cli::train::run(&args),
+        Some(Command::Inspect(args)) => cli::inspect::run(&args),
+        Some(Command::Bench(args)) => cli::bench::run(&args),
         None => {
             let theme = args.theme.map(|t| match t {
                 Theme::Light => ThemeChoice::Light,

@@ -67,3 +67,60 @@ fn bad_configs_are_refused() {
     c.lr = -1.0;
     assert!(Trainer::new(c).is_err());
 }
+
+mod worker {
+    use std::time::{Duration, Instant};
+
+    use attention_lab::train::{Command, Worker};
+
+    fn wait_for(w: &mut Worker, what: impl Fn(&attention_lab::train::Snapshot) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !what(w.wait(Duration::from_millis(50))) {
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not get there in time"
+            );
+        }
+    }
+
+    #[test]
+    fn step_play_pause_save_load() {
+        let mut w = Worker::spawn("test", super::small(), || {}).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.latest().step, 0);
+        w.send(Command::Step(5));
+        wait_for(&mut w, |s| s.step == 5 && !s.running);
+        assert_eq!(w.latest().history.len(), 5);
+        w.send(Command::Play);
+        wait_for(&mut w, |s| s.step >= 12 && s.running);
+        w.send(Command::Pause);
+        wait_for(&mut w, |s| !s.running);
+        let paused_at = w.latest().step;
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(w.poll().step, paused_at, "no steps while paused");
+
+        let path =
+            std::env::temp_dir().join(format!("al-worker-{}.safetensors", std::process::id()));
+        w.send(Command::Save(path.clone()));
+        wait_for(
+            &mut w,
+            |s| matches!(&s.message, Some(Ok(m)) if m.starts_with("saved")),
+        );
+        let saved = w.latest().gpt.clone();
+        w.send(Command::Step(3));
+        wait_for(&mut w, |s| s.step == paused_at + 3);
+        w.send(Command::Load(path.clone()));
+        wait_for(
+            &mut w,
+            |s| matches!(&s.message, Some(Ok(m)) if m.starts_with("loaded")),
+        );
+        assert_eq!(w.latest().gpt.params, saved.params);
+        w.send(Command::Load(std::path::PathBuf::from(
+            "/nonexistent.safetensors",
+        )));
+        wait_for(
+            &mut w,
+            |s| matches!(&s.message, Some(Err(e)) if e.contains("cannot read")),
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! Every error a user can cause is one line on stderr and exit status 2 — never a panic.
 
+pub mod bench;
 pub mod data;
+pub mod inspect;
 pub mod lessons;
 pub mod train;
 

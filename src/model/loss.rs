@@ -1,10 +1,19 @@
 //! Cross-entropy of the next token: loss = mean_n −log softmax(logits_n)[target_n].
 //! Fused with the softmax, whose backward then is dlogits = (p − onehot(target)) / N.
 //! Source: llm.c `crossentropy_forward` / `crossentropy_softmax_backward`.
+//! A target of [`IGNORE`] leaves its row out of the mean (and out of the gradient), e.g. the last
+//! position of a prompt, which has no next token.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use super::softmax::softmax_forward;
+
+/// A target that is not scored (PyTorch's `ignore_index`).
+pub const IGNORE: usize = usize::MAX;
+
+fn scored(targets: &[usize]) -> usize {
+    targets.iter().filter(|&&t| t != IGNORE).count().max(1)
+}
 
 /// probs = softmax(logits) row-wise; returns the mean loss over the rows.
 /// logits: (N, V), targets: (N) → probs: (N, V)
@@ -16,9 +25,11 @@ pub fn crossentropy_forward(
     let mut total = 0.0_f64;
     for (i, (row, &t)) in logits.outer_iter().zip(targets).enumerate() {
         softmax_forward(probs.row_mut(i), row);
-        total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+        if t != IGNORE {
+            total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+        }
     }
-    (total / targets.len().max(1) as f64) as f32
+    (total / scored(targets) as f64) as f32
 }
 
 /// In the forward pass this was loss = mean −log p[target], p = softmax(logits), so
@@ -28,10 +39,14 @@ pub fn crossentropy_backward(
     probs: ArrayView2<'_, f32>,
     targets: &[usize],
 ) {
-    let scale = 1.0 / targets.len().max(1) as f32;
+    let scale = 1.0 / scored(targets) as f32;
     dlogits.assign(&probs);
     for (i, &t) in targets.iter().enumerate() {
-        dlogits[[i, t]] -= 1.0;
+        if t == IGNORE {
+            dlogits.row_mut(i).fill(0.0);
+        } else {
+            dlogits[[i, t]] -= 1.0;
+        }
     }
     dlogits *= scale;
 }

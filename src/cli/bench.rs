@@ -1,0 +1,123 @@
+//! `attention-lab bench`: ms per training step (forward + backward + AdamW) and tokens/s, and the
+//! latency of one forward pass of one sequence (batch 1, T = ctx), for the reference sizes.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::model::GptConfig;
+use crate::model::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+use crate::model::optim::{AdamW, AdamWConfig};
+
+/// Arguments of `bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Seconds to spend timing each measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f32,
+    /// Only the configs whose name contains this.
+    #[arg(long)]
+    pub only: Option<String>,
+}
+
+/// (name, d, layers, heads, ctx, batch) of the reference table; vocabulary 65.
+pub const CONFIGS: [(&str, usize, usize, usize, usize, usize); 4] = [
+    ("tiny", 32, 1, 2, 16, 8),
+    ("small", 64, 2, 4, 32, 16),
+    ("medium", 128, 4, 4, 64, 16),
+    ("large", 256, 4, 8, 128, 8),
+];
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchRow {
+    /// Median ms per training step.
+    pub step_ms: f64,
+    /// Tokens per second of training.
+    pub tokens_per_sec: f64,
+    /// Median ms of one forward pass of one sequence.
+    pub forward_ms: f64,
+}
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v.get(v.len() / 2)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Time one config.
+pub fn bench_config(
+    d: usize,
+    layers: usize,
+    heads: usize,
+    ctx: usize,
+    batch: usize,
+    seconds: f32,
+) -> BenchRow {
+    let config = GptConfig {
+        vocab_size: 65,
+        n_layer: layers,
+        n_head: heads,
+        n_embd: d,
+        block_size: ctx,
+        ..GptConfig::default()
+    };
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut gpt = Gpt::new(config.clone(), &mut rng);
+    let mut optim = AdamW::new(AdamWConfig::default(), &gpt.params);
+    let mut grads = Params::zeros(&config);
+    let mut acts = Activations::default();
+    let n = batch * ctx;
+    let tokens: Vec<usize> = (0..n).map(|_| rng.random_range(0..65)).collect();
+    let targets: Vec<usize> = (0..n).map(|_| rng.random_range(0..65)).collect();
+    let budget = Duration::from_secs_f32(seconds.max(0.1));
+    let mut steps = Vec::new();
+    let started = Instant::now();
+    while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
+        let t0 = Instant::now();
+        gpt_forward(&gpt, &mut acts, &tokens, Some(&targets), batch, ctx, true);
+        grads.zero();
+        gpt_backward(&gpt, &acts, &targets, &mut grads);
+        optim.step(&mut gpt.params, &grads);
+        steps.push(t0.elapsed());
+    }
+    let step_ms = median(steps.split_off(steps.len().min(2)));
+    let mut fwd = Vec::new();
+    let mut acts1 = Activations::default();
+    let started = Instant::now();
+    while (started.elapsed() < budget / 2 || fwd.len() < 5) && fwd.len() < 100_000 {
+        let t0 = Instant::now();
+        gpt_forward(&gpt, &mut acts1, &tokens[..ctx], None, 1, ctx, false);
+        fwd.push(t0.elapsed());
+    }
+    BenchRow {
+        step_ms,
+        tokens_per_sec: n as f64 / (step_ms / 1000.0),
+        forward_ms: median(fwd),
+    }
+}
+
+/// Run `bench`.
+pub fn run(args: &BenchArgs) -> ExitCode {
+    println!(
+        "training step = forward + backward + AdamW; forward = one sequence (batch 1, T = ctx); vocab 65"
+    );
+    println!(
+        "{:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11}",
+        "config", "d", "L", "H", "ctx", "batch", "ms/step", "tokens/s", "fwd ms"
+    );
+    for (name, d, l, h, ctx, b) in CONFIGS {
+        if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let r = bench_config(d, l, h, ctx, b, args.seconds);
+        println!(
+            "{name:<8} {d:>4} {l:>3} {h:>3} {ctx:>4} {b:>5} {:>10.3} {:>12.0} {:>11.4}",
+            r.step_ms, r.tokens_per_sec, r.forward_ms
+        );
+    }
+    ExitCode::SUCCESS
+}
