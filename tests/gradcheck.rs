@@ -255,7 +255,14 @@ fn attention_backward_matches_finite_differences() {
         let mut cache = AttentionCache::default();
         fwd(&qkv, &mut cache);
         let mut dqkv = Array2::zeros((8, 12));
-        attention_backward(dqkv.view_mut(), dout.view(), qkv.view(), dims, &cache);
+        attention_backward(
+            dqkv.view_mut(),
+            dout.view(),
+            qkv.view(),
+            dims,
+            &cache,
+            &mut Array2::zeros((0, 0)),
+        );
         let mut xs = flat(&qkv);
         let n = numeric_grad(&mut xs, |xs| {
             let q = Array2::from_shape_vec((8, 12), xs.to_vec()).unwrap_or_default();
@@ -350,7 +357,7 @@ fn gpt_backward_matches_finite_differences_for_every_switch() {
                     let mut acts = Activations::default();
                     gpt_forward(&model, &mut acts, &tokens, Some(&targets), b, t, true);
                     let mut grads = Params::zeros(&config);
-                    gpt_backward(&model, &acts, &targets, &mut grads);
+                    gpt_backward(&model, &mut acts, &targets, &mut grads);
                     let label =
                         format!("pos={pos:?} norm={norm:?} scale={attn_scale} causal={causal}");
                     let names: Vec<String> =

@@ -8,8 +8,9 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::model::GptConfig;
-use crate::model::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
 use crate::model::optim::{AdamW, AdamWConfig};
+use crate::model::parallel::{Shards, available_cores, forward_backward, shard_count};
 
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -76,11 +77,22 @@ pub fn bench_config(
     let budget = Duration::from_secs_f32(seconds.max(0.1));
     let mut steps = Vec::new();
     let started = Instant::now();
+    let mut shards = Shards::default();
+    let k = shard_count(&gpt, batch, ctx, available_cores());
     while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
         let t0 = Instant::now();
-        gpt_forward(&gpt, &mut acts, &tokens, Some(&targets), batch, ctx, true);
-        grads.zero();
-        gpt_backward(&gpt, &acts, &targets, &mut grads);
+        forward_backward(
+            &gpt,
+            &mut shards,
+            &mut acts,
+            &tokens,
+            &targets,
+            batch,
+            ctx,
+            k,
+            true,
+            &mut grads,
+        );
         optim.step(&mut gpt.params, &grads);
         steps.push(t0.elapsed());
     }

@@ -61,7 +61,7 @@ pub fn inspect(
         .collect();
     let grads = want_grads.then(|| {
         let mut g = Params::zeros(&gpt.config);
-        gpt_backward(gpt, &acts, &targets, &mut g);
+        gpt_backward(gpt, &mut acts, &targets, &mut g);
         g
     });
     let value = json!({

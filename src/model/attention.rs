@@ -89,12 +89,14 @@ pub fn attention_forward(
 /// In the forward pass this was out_h = A V, A = softmax(S), S = Q Kᵀ · s, so now:
 /// dA = dout_h Vᵀ, dV += Aᵀ dout_h, dS = A ⊙ (dA − rowsum(A ⊙ dA)) (0 where masked, as A is),
 /// dQ += dS K · s, dK += dSᵀ Q · s. dout: (B·T, C), qkv: (B·T, 3C) → dqkv: (B·T, 3C) (+=).
+/// `datt` is scratch space (resized to T × T if needed).
 pub fn attention_backward(
     mut dqkv: ArrayViewMut2<'_, f32>,
     dout: ArrayView2<'_, f32>,
     qkv: ArrayView2<'_, f32>,
     dims: AttentionDims,
     cache: &AttentionCache,
+    datt: &mut Array2<f32>,
 ) {
     let AttentionDims {
         b: nb,
@@ -109,7 +111,9 @@ pub fn attention_backward(
     } else {
         1.0
     };
-    let mut datt = Array2::<f32>::zeros((nt, nt));
+    if datt.dim() != (nt, nt) {
+        *datt = Array2::zeros((nt, nt));
+    }
     for b in 0..nb {
         let rows = b * nt..(b + 1) * nt;
         for h in 0..nh {
@@ -119,7 +123,7 @@ pub fn attention_backward(
             let att = cache.att.slice(s![b, h, .., ..]);
             let dout_h = dout.slice(s![rows.clone(), h * hs..(h + 1) * hs]);
             // dA = dout_h Vᵀ ; dV += Aᵀ dout_h
-            general_mat_mul(1.0, &dout_h, &v.t(), 0.0, &mut datt);
+            general_mat_mul(1.0, &dout_h, &v.t(), 0.0, datt);
             {
                 let mut dv = dqkv.slice_mut(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
                 general_mat_mul(1.0, &att.t(), &dout_h, 1.0, &mut dv);
@@ -133,7 +137,7 @@ pub fn attention_backward(
             }
             {
                 let mut dq = dqkv.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
-                general_mat_mul(scale, &datt, &k, 1.0, &mut dq);
+                general_mat_mul(scale, &*datt, &k, 1.0, &mut dq);
             }
             let mut dk = dqkv.slice_mut(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
             general_mat_mul(scale, &datt.t(), &q, 1.0, &mut dk);

@@ -394,6 +394,22 @@ pub struct Activations {
     pub train: bool,
     /// BatchNorm running statistics after this batch (train mode), applied by the trainer.
     pub bn_updated: Vec<BnRunning>,
+    /// Buffers of the backward pass, kept so that a training step allocates nothing.
+    scratch: BackwardScratch,
+}
+
+/// Gradients of activations, reused from step to step.
+#[derive(Debug, Clone, Default)]
+struct BackwardScratch {
+    dlogits: Array2<f32>,
+    dlnf: Array2<f32>,
+    dresid: Array2<f32>,
+    dfch_gelu: Array2<f32>,
+    dfch: Array2<f32>,
+    dln: Array2<f32>,
+    datty: Array2<f32>,
+    dqkv: Array2<f32>,
+    datt: Array2<f32>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -610,7 +626,19 @@ pub fn gpt_forward(
 
 /// The backward pass of [`gpt_forward`] (which must have run with targets). Gradients are
 /// accumulated into `grads` (zero it first for a fresh step).
-pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &mut Grads) {
+pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grads: &mut Grads) {
+    let mut sc = std::mem::take(&mut acts.scratch);
+    backward_with(model, acts, targets, grads, &mut sc);
+    acts.scratch = sc;
+}
+
+fn backward_with(
+    model: &Gpt,
+    acts: &Activations,
+    targets: &[usize],
+    grads: &mut Grads,
+    sc: &mut BackwardScratch,
+) {
     let cfg = &model.config;
     let (c, v) = (cfg.n_embd, cfg.vocab_size);
     let n = acts.b * acts.t;
@@ -624,10 +652,32 @@ pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &
         causal: cfg.causal,
     };
 
-    let mut dlogits = Array2::<f32>::zeros((n, v));
+    ensure(&mut sc.dlogits, n, v);
+    for (a, r, cols) in [
+        (&mut sc.dlnf, n, c),
+        (&mut sc.dresid, n, c),
+        (&mut sc.dln, n, c),
+        (&mut sc.datty, n, c),
+    ] {
+        ensure(a, r, cols);
+    }
+    ensure(&mut sc.dfch_gelu, n, 4 * c);
+    ensure(&mut sc.dfch, n, 4 * c);
+    ensure(&mut sc.dqkv, n, 3 * c);
+    let BackwardScratch {
+        dlogits,
+        dlnf,
+        dresid,
+        dfch_gelu,
+        dfch,
+        dln,
+        datty,
+        dqkv,
+        datt,
+    } = sc;
     crossentropy_backward(dlogits.view_mut(), acts.probs.view(), targets);
     // logits = lnf · wteᵀ (the tied head): dlnf = dlogits · wte, dwte += dlogitsᵀ · lnf.
-    let mut dlnf = Array2::<f32>::zeros((n, c));
+    dlnf.fill(0.0);
     linear_backward(
         Some(dlnf.view_mut()),
         grads.wte.view_mut(),
@@ -636,24 +686,19 @@ pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &
         acts.lnf.view(),
         p.wte.view(),
     );
-    let mut dresid = Array2::<f32>::zeros((n, c));
+    dresid.fill(0.0);
     norm_backward(
         cfg.norm,
-        &mut dresid,
+        dresid,
         &mut grads.ln_f_w,
         &mut grads.ln_f_b,
-        &dlnf,
+        dlnf,
         &acts.resid[cfg.n_layer],
         &p.ln_f_w,
         &acts.lnf_cache,
         train,
     );
 
-    let mut dfch_gelu = Array2::<f32>::zeros((n, 4 * c));
-    let mut dfch = Array2::<f32>::zeros((n, 4 * c));
-    let mut dln = Array2::<f32>::zeros((n, c));
-    let mut datty = Array2::<f32>::zeros((n, c));
-    let mut dqkv = Array2::<f32>::zeros((n, 3 * c));
     for l in (0..cfg.n_layer).rev() {
         let (bp, gb, a) = (&p.blocks[l], &mut grads.blocks[l], &acts.blocks[l]);
         // resid[l+1] = resid2 + mlp_proj(gelu(c_fc(ln2))): dresid flows to both.
@@ -684,10 +729,10 @@ pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &
         // dresid now holds d resid2.
         norm_backward(
             cfg.norm,
-            &mut dresid,
+            dresid,
             &mut gb.ln_2_w,
             &mut gb.ln_2_b,
-            &dln,
+            dln,
             &a.resid2,
             &bp.ln_2_w,
             &a.ln2_cache,
@@ -704,7 +749,14 @@ pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &
             bp.attn_proj_w.view(),
         );
         dqkv.fill(0.0);
-        attention_backward(dqkv.view_mut(), datty.view(), a.qkv.view(), dims, &a.attn);
+        attention_backward(
+            dqkv.view_mut(),
+            datty.view(),
+            a.qkv.view(),
+            dims,
+            &a.attn,
+            datt,
+        );
         dln.fill(0.0);
         linear_backward(
             Some(dln.view_mut()),
@@ -717,10 +769,10 @@ pub fn gpt_backward(model: &Gpt, acts: &Activations, targets: &[usize], grads: &
         // dresid now holds d resid[l].
         norm_backward(
             cfg.norm,
-            &mut dresid,
+            dresid,
             &mut gb.ln_1_w,
             &mut gb.ln_1_b,
-            &dln,
+            dln,
             &acts.resid[l],
             &bp.ln_1_w,
             &a.ln1_cache,

@@ -5,7 +5,7 @@
 //! Source: llm.c `matmul_forward` / `matmul_backward`.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// out = inp · Wᵀ + b, written into `out`.
 /// inp: (N, C), w: (OC, C), b: (OC), out: (N, OC)
@@ -37,6 +37,8 @@ pub fn linear_backward(
     }
     general_mat_mul(1.0, &dout.t(), &inp, 1.0, &mut dw);
     if let Some(mut db) = db {
-        db += &dout.sum_axis(Axis(0));
+        for row in dout.outer_iter() {
+            db += &row;
+        }
     }
 }

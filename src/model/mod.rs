@@ -13,6 +13,7 @@ pub mod loss;
 pub mod mlp;
 pub mod norm;
 pub mod optim;
+pub mod parallel;
 pub mod position;
 pub mod softmax;
 

@@ -26,6 +26,12 @@ pub struct NormCache {
     pub rstd: Array1<f32>,
 }
 
+fn resize(a: &mut Array1<f32>, n: usize) {
+    if a.len() != n {
+        *a = Array1::zeros(n);
+    }
+}
+
 /// LayerNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache mean, rstd: (N).
 pub fn layernorm_forward(
     mut out: ArrayViewMut2<'_, f32>,
@@ -35,8 +41,8 @@ pub fn layernorm_forward(
     cache: &mut NormCache,
 ) {
     let (n, c) = x.dim();
-    cache.mean = Array1::zeros(n);
-    cache.rstd = Array1::zeros(n);
+    resize(&mut cache.mean, n);
+    resize(&mut cache.rstd, n);
     for (i, row) in x.outer_iter().enumerate() {
         let mean = row.sum() / c as f32;
         let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / c as f32;
@@ -96,8 +102,7 @@ pub fn rmsnorm_forward(
     cache: &mut NormCache,
 ) {
     let (n, c) = x.dim();
-    cache.mean = Array1::zeros(0);
-    cache.rstd = Array1::zeros(n);
+    resize(&mut cache.rstd, n);
     for (i, row) in x.outer_iter().enumerate() {
         let ms = row.iter().map(|v| v * v).sum::<f32>() / c as f32;
         let rstd = 1.0 / (ms + EPS).sqrt();

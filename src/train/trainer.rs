@@ -11,8 +11,9 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, Task};
-use crate::model::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
 use crate::model::optim::{AdamW, AdamWConfig};
+use crate::model::parallel::{Shards, available_cores, forward_backward, shard_count};
 use crate::model::{GptConfig, NormKind};
 
 /// Everything that defines a training run.
@@ -84,6 +85,8 @@ pub struct Trainer {
     inputs: Vec<usize>,
     targets: Vec<usize>,
     step: usize,
+    shards: Shards,
+    cores: usize,
     /// Weights and optimizer state after the last step that ended finite (the rollback point).
     last_good: (Params, AdamW),
 }
@@ -130,8 +133,15 @@ impl Trainer {
             inputs: Vec::new(),
             targets: Vec::new(),
             step: 0,
+            shards: Shards::default(),
+            cores: available_cores(),
             last_good,
         })
+    }
+
+    /// Use at most this many threads for a step (default: the machine's cores).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.cores = threads.max(1);
     }
 
     /// Steps completed.
@@ -168,21 +178,22 @@ impl Trainer {
             &mut self.inputs,
             &mut self.targets,
         );
-        let loss = gpt_forward(
+        let k = shard_count(&self.gpt, b, t, self.cores);
+        let loss = forward_backward(
             &self.gpt,
+            &mut self.shards,
             &mut self.acts,
             &self.inputs,
-            Some(&self.targets),
+            &self.targets,
             b,
             t,
+            k,
             true,
-        )
-        .unwrap_or(f32::NAN);
+            &mut self.grads,
+        );
         let mut diverged = !loss.is_finite();
         let mut grad_norm = f32::NAN;
         if !diverged {
-            self.grads.zero();
-            gpt_backward(&self.gpt, &self.acts, &self.targets, &mut self.grads);
             grad_norm = self.optim.step(&mut self.gpt.params, &self.grads);
             diverged = !grad_norm.is_finite() || !self.gpt.params.all_finite();
         }
