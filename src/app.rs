@@ -63,6 +63,8 @@ pub struct StartOptions {
     pub present: bool,
     /// Use this theme (overrides the persisted one).
     pub theme: Option<ThemeChoice>,
+    /// Start training in the first lesson that trains (retrain from scratch, then play).
+    pub play: bool,
 }
 
 /// A screenshot requested by "Save PNG", waiting for the renderer.
@@ -85,6 +87,7 @@ pub struct LabApp {
     frame_times: VecDeque<f32>,
     lesson_rect: Rect,
     pending_shot: Option<PendingShot>,
+    autoplay: bool,
 }
 
 impl LabApp {
@@ -137,6 +140,7 @@ impl LabApp {
             frame_times: VecDeque::with_capacity(FRAME_HISTORY),
             lesson_rect: Rect::NOTHING,
             pending_shot: None,
+            autoplay: options.play,
         }
     }
 
@@ -422,7 +426,9 @@ impl LabApp {
         let mut lesson_ctx = LessonContext {
             available,
             requests: Vec::new(),
+            autoplay: self.autoplay,
         };
+        self.autoplay = false;
         let idx = self.current_index();
         let panel = egui::CentralPanel::default().show(ui, |ui| {
             let Some(lesson) = self.lessons.get_mut(idx) else {

@@ -19,6 +19,9 @@ struct Args {
     /// Start in presentation mode (F5 toggles it).
     #[arg(long)]
     present: bool,
+    /// Start training at once (the live lesson retrains from scratch and plays).
+    #[arg(long)]
+    play: bool,
     /// Colour theme: light (for projectors) or dark.
     #[arg(long, value_name = "THEME")]
     theme: Option<Theme>,
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
                 lesson: args.lesson,
                 present: args.present,
                 theme,
+                play: args.play,
             })
         }
     }

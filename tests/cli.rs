@@ -111,3 +111,20 @@ fn no_display_gives_a_clear_message() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn data_live_has_tokens_attention_and_next_tokens() {
+    let out = run(&["data", "live", "--set", "prompt=she bears the"]);
+    assert!(out.status.success(), "{}", stderr_line(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["tokens"], serde_json::json!(["she", "bears", "the"]));
+    assert_eq!(v["attention"].as_array().map(Vec::len), Some(2));
+    let top = v["top_next"].as_array().cloned().unwrap_or_default();
+    assert_eq!(top.len(), 8);
+    // "she bears the …": a burden, not a game.
+    let first = top[0]["token"].as_str().unwrap_or_default();
+    assert!(
+        ["pain", "weight", "burden", "cost"].contains(&first),
+        "{first}"
+    );
+}

@@ -85,7 +85,8 @@ mod worker {
 
     #[test]
     fn step_play_pause_save_load() {
-        let mut w = Worker::spawn("test", super::small(), || {}).unwrap_or_else(|e| panic!("{e}"));
+        let mut w =
+            Worker::spawn("test", super::small(), None, || {}).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.latest().step, 0);
         w.send(Command::Step(5));
         wait_for(&mut w, |s| s.step == 5 && !s.running);

@@ -73,6 +73,7 @@ fn presentation_mode_zooms_in_and_back() {
         lesson: None,
         present: true,
         theme: None,
+        play: false,
     });
     harness.run();
     let zoom = harness.ctx.zoom_factor();
@@ -148,6 +149,7 @@ fn selected_lesson_theme_and_settings_persist() {
         lesson: Some(last.to_owned()),
         present: false,
         theme: None,
+        play: false,
     });
     harness.run();
     harness.get_by_label("☀ Light").click();

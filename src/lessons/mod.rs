@@ -4,6 +4,7 @@
 //! its settings (a serde struct with `#[serde(default)]`); those settings are what the app
 //! persists across restarts and what `attention-lab data ID --set key=value` overrides.
 
+pub mod live;
 pub mod overview;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -25,6 +26,8 @@ pub struct LessonContext {
     pub available: Vec<&'static str>,
     /// Requests the app applies once the frame is drawn.
     pub requests: Vec<AppRequest>,
+    /// The user asked (`--play`) that the lesson start training as soon as it opens.
+    pub autoplay: bool,
 }
 
 impl LessonContext {
@@ -58,7 +61,10 @@ pub trait Lesson {
 /// Every lesson, in lecture order. THE registry: the side panel, the CLI, the persistence and
 /// the tests all loop over this list.
 pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
-    vec![Box::new(overview::Overview::default())]
+    vec![
+        Box::new(overview::Overview::default()),
+        Box::new(live::Live::default()),
+    ]
 }
 
 /// The ids of all registered lessons, in lecture order.

@@ -82,14 +82,26 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Start a worker for `config` (paused). `wake` is called after each snapshot is sent
-    /// (the GUI passes `ctx.request_repaint_after`).
+    /// Start a worker for `config` (paused), from `initial` weights if given (they must fit the
+    /// data's vocabulary). `wake` is called after each snapshot is sent (the GUI passes
+    /// `ctx.request_repaint_after`).
     pub fn spawn(
         name: &str,
         config: TrainConfig,
+        initial: Option<Gpt>,
         wake: impl Fn() + Send + 'static,
     ) -> Result<Self, String> {
-        let trainer = Trainer::new(config)?;
+        let mut trainer = Trainer::new(config)?;
+        if let Some(gpt) = initial {
+            if gpt.config.vocab_size != trainer.data.tokenizer.len() {
+                return Err(format!(
+                    "the initial model has a vocabulary of {} tokens, the data {}",
+                    gpt.config.vocab_size,
+                    trainer.data.tokenizer.len()
+                ));
+            }
+            trainer.set_model(gpt);
+        }
         let first = snapshot(&trainer, &Arc::new(Vec::new()), false, 0.0, false, None);
         let (cmd_tx, cmd_rx) = channel();
         let (snap_tx, snap_rx) = channel();
@@ -162,8 +174,21 @@ fn snapshot(
     }
 }
 
+/// Make the calling thread (and the shard threads it starts, which inherit it) yield to the UI
+/// thread: nice 10. On a 2-core laptop training uses both cores; the UI must still get one
+/// whenever it has a frame to draw.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority on the calling thread's own id have no memory effects.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 /// The thread's loop.
 fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>, wake: impl Fn()) {
+    lower_priority();
     let mut history: Vec<LossPoint> = Vec::new();
     let mut running = false;
     let mut remaining: Option<usize> = None;

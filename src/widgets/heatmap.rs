@@ -131,7 +131,7 @@ impl<'a> Heatmap<'a> {
         self
     }
 
-    /// Limit the grid (without labels) to this size in points.
+    /// Size the grid (without labels) to fit this box in points, whatever the width available.
     pub fn max_size(mut self, size: Vec2) -> Self {
         self.max_size = Some(size);
         self
@@ -240,14 +240,15 @@ impl<'a> Heatmap<'a> {
             .min(140.0);
         let colorbar_width = if self.colorbar { 70.0 } else { 0.0 };
 
-        let avail = ui.available_width() - row_label_width - colorbar_width - 4.0;
-        let mut cell = (avail / cols.max(1) as f32).min(self.max_cell).max(1.0);
-        if let Some(max) = self.max_size {
-            cell = cell
-                .min(max.x / cols.max(1) as f32)
-                .min(max.y / rows.max(1) as f32)
-                .max(1.0);
+        // A given size is a request (thumbnails in a grid); otherwise fill the available width.
+        let cell = match self.max_size {
+            Some(max) => (max.x / cols.max(1) as f32).min(max.y / rows.max(1) as f32),
+            None => {
+                (ui.available_width() - row_label_width - colorbar_width - 4.0) / cols.max(1) as f32
+            }
         }
+        .min(self.max_cell)
+        .max(1.0);
         let flat_cols = col_label_len + 4.0 <= cell;
         let col_label_height = if flat_cols { 16.0 } else { col_label_len + 6.0 };
 

@@ -1,0 +1,110 @@
+//! UI tests of "The transformer, live" (egui_kittest). Training runs on the worker thread; the
+//! tests step the harness and wait for snapshots, never calling `run()` while training is live.
+
+use std::time::{Duration, Instant};
+
+use attention_lab::app::{LabApp, StartOptions};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+
+fn live() -> Harness<'static, LabApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_eframe(|cc| {
+            LabApp::new(
+                cc,
+                StartOptions {
+                    lesson: Some("live".into()),
+                    present: false,
+                    theme: None,
+                    play: false,
+                },
+            )
+        });
+    h.run_steps(3);
+    h
+}
+
+/// Step the UI (with real time passing for the worker) until `done` holds.
+fn step_until(
+    h: &mut Harness<'static, LabApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, LabApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(h) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        h.run_steps(1);
+    }
+}
+
+fn step_count(h: &Harness<'static, LabApp>) -> usize {
+    h.query_all_by_label_contains("step ")
+        .filter_map(|n| {
+            n.accesskit_node()
+                .value()
+                .and_then(|l| l.strip_prefix("step ").and_then(|s| s.trim().parse().ok()))
+        })
+        .next()
+        .unwrap_or(usize::MAX)
+}
+
+#[test]
+fn opens_on_the_pretrained_model_with_every_head_drawn() {
+    let h = live();
+    // 2 layers × 4 heads of the pretrained model, plus the enlarged map.
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
+    h.get_by_label("attention enlarged");
+    h.get_by_label("step 0");
+}
+
+#[test]
+fn play_advances_the_step_counter_and_pause_stops_it() {
+    let mut h = live();
+    h.get_by_label("Reset").click();
+    step_until(&mut h, "the reset", |h| step_count(h) == 0);
+    h.get_by_label("Step").click();
+    step_until(&mut h, "one step", |h| step_count(h) == 1);
+    h.get_by_label("▶ Play").click();
+    step_until(&mut h, "training to advance", |h| {
+        step_count(h) != usize::MAX && step_count(h) >= 5
+    });
+    h.get_by_label("⏸ Pause").click();
+    step_until(&mut h, "the pause", |h| {
+        h.query_by_label("▶ Play").is_some()
+    });
+    let paused = step_count(&h);
+    std::thread::sleep(Duration::from_millis(150));
+    h.run_steps(3);
+    assert_eq!(step_count(&h), paused);
+}
+
+#[test]
+fn editing_the_prompt_changes_the_axis_labels_and_flags_unknown_words() {
+    let mut h = live();
+    let prompt = h.get_by_role_and_label(Role::TextInput, "Prompt");
+    prompt.focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Prompt")
+        .type_text(" won");
+    h.run_steps(3);
+    // The chip for the new token is shown and the maps now have 4 rows and columns.
+    assert!(h.query_all_by_label("won").count() >= 1);
+    h.get_by_role_and_label(Role::TextInput, "Prompt")
+        .type_text(" salmon");
+    h.run_steps(3);
+    h.get_by_label_contains("Not in the vocabulary: \"salmon\"");
+}
+
+#[test]
+fn head_average_shows_one_map_per_layer() {
+    let mut h = live();
+    h.get_by_label("average over heads").click();
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 2);
+    h.get_by_label("pre-softmax scores").click();
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 2);
+}
