@@ -108,3 +108,32 @@ fn head_average_shows_one_map_per_layer() {
     h.run_steps(3);
     assert_eq!(h.query_all_by_label_contains("attention layer").count(), 2);
 }
+
+#[test]
+fn the_three_bears_preset_shows_three_sentences() {
+    let mut h = live();
+    for sentence in [
+        "i love bears",
+        "she bears the pain",
+        "the bears won the game",
+    ] {
+        h.get_by_label(&format!("bears in: {sentence}"));
+    }
+    h.get_by_label("The three bears").click();
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label_contains("bears in:").count(), 0);
+}
+
+#[test]
+fn replay_shows_attention_recorded_during_training() {
+    let mut h = live();
+    h.get_by_label("Reset").click();
+    h.get_by_label("Step").click();
+    step_until(&mut h, "one step", |h| step_count(h) == 1);
+    // A probe frame is recorded at the reset (step 0); the replay control turns on.
+    h.get_by_label("replay training").click();
+    step_until(&mut h, "the replay slider", |h| {
+        h.query_by_label("recorded frame").is_some()
+    });
+    h.get_by_label("step 0 (recorded)");
+}

@@ -72,6 +72,12 @@ pub struct LiveSettings {
     pub norm: NormKind,
     /// Seed of the next reset.
     pub seed: u64,
+    /// Show "the three bears" panel.
+    pub three_bears: bool,
+    /// Show the attention recorded during training instead of the current one.
+    pub replay: bool,
+    /// Which recorded frame the replay shows (index; clamped to what was recorded).
+    pub replay_frame: usize,
 }
 
 impl Default for LiveSettings {
@@ -97,6 +103,9 @@ impl Default for LiveSettings {
             causal: true,
             norm: NormKind::LayerNorm,
             seed: 0,
+            three_bears: true,
+            replay: false,
+            replay_frame: 0,
         }
     }
 }
@@ -225,6 +234,70 @@ pub fn pretrained() -> Result<(Gpt, Tokenizer), String> {
     Ok((gpt, tokenizer))
 }
 
+/// The lecture's three sentences: one token, three meanings.
+pub const THREE_BEARS: [&str; 3] = [
+    "i love bears",
+    "she bears the pain",
+    "the bears won the game",
+];
+
+/// One sentence of the three-bears panel.
+#[derive(Debug, Clone)]
+pub struct BearsRows {
+    /// The sentence.
+    pub sentence: String,
+    /// Its tokens (the columns).
+    pub tokens: Vec<String>,
+    /// "L1 H1" … and "mean" (the rows).
+    pub heads: Vec<String>,
+    /// The attention of the query "bears" to each key; −∞ where the causal mask hides a key.
+    pub rows: Array2<f32>,
+}
+
+/// For each sentence: its tokens, and the attention row of the query "bears" for every
+/// layer × head (rows "L1 H1" …) and their mean (last row): a (L·H + 1) × T matrix.
+pub fn bears_rows(gpt: &Gpt, tokenizer: &Tokenizer) -> Vec<BearsRows> {
+    THREE_BEARS
+        .iter()
+        .map(|sentence| {
+            let view = prompt_view(tokenizer, sentence, gpt.config.block_size);
+            let a = analyze(gpt, &view.ids);
+            let q = view.labels.iter().position(|t| t == "bears").unwrap_or(0);
+            let t = view.labels.len();
+            let mut names = Vec::new();
+            let mut rows: Vec<f32> = Vec::new();
+            for (l, layer) in a.attention.iter().enumerate() {
+                for (h, m) in layer.iter().enumerate() {
+                    names.push(format!("L{} H{}", l + 1, h + 1));
+                    rows.extend(m.row(q).iter());
+                }
+            }
+            let n = names.len().max(1);
+            let mean: Vec<f32> = (0..t)
+                .map(|k| (0..names.len()).map(|r| rows[r * t + k]).sum::<f32>() / n as f32)
+                .collect();
+            rows.extend(mean);
+            names.push("mean".into());
+            if gpt.config.causal {
+                // Keys after the query are masked (weight 0 because −∞ before the softmax).
+                for (i, v) in rows.iter_mut().enumerate() {
+                    if i % t.max(1) > q {
+                        *v = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            let m = Array2::from_shape_vec((names.len(), t), rows)
+                .unwrap_or_else(|_| Array2::zeros((0, 0)));
+            BearsRows {
+                sentence: sentence.to_string(),
+                tokens: view.labels,
+                heads: names,
+                rows: m,
+            }
+        })
+        .collect()
+}
+
 /// The lesson.
 #[derive(Default)]
 pub struct Live {
@@ -237,6 +310,8 @@ pub struct Live {
     cache_key: Option<(usize, String, usize)>,
     view: PromptView,
     analysis: Analysis,
+    probe_sent: Vec<usize>,
+    bears: Vec<BearsRows>,
 }
 
 impl Live {
@@ -285,7 +360,18 @@ impl Live {
             snap.gpt.config.block_size,
         );
         self.analysis = analyze(&snap.gpt, &self.view.ids);
+        self.bears = if snap.tokenizer.id("bears").is_some() {
+            bears_rows(&snap.gpt, &snap.tokenizer)
+        } else {
+            Vec::new()
+        };
         self.cache_key = Some(key);
+        if self.view.ids != self.probe_sent
+            && let Some(w) = &self.worker
+        {
+            w.send(Command::SetProbe(self.view.ids.clone()));
+            self.probe_sent = self.view.ids.clone();
+        }
     }
 
     fn controls(&mut self, ui: &mut Ui, snap: &Snapshot) {
@@ -584,17 +670,86 @@ impl Live {
         next_token_bars(ui, &top);
     }
 
+    fn three_bears_panel(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.settings.three_bears, "The three bears")
+                .on_hover_text("One token, three meanings: where does the query \"bears\" look in each sentence?");
+        });
+        if !self.settings.three_bears {
+            return;
+        }
+        if self.bears.is_empty() {
+            ui.label("This model's vocabulary has no \"bears\": train on the bears task to see this panel.");
+            return;
+        }
+        ui.label(
+            "The attention row of the query \"bears\" in each sentence, for every layer × head and their mean. \
+             The same token is pulled toward different context words. With the causal mask, \"bears\" sees only \
+             the words before it (the hatched keys are masked).",
+        );
+        ui.columns(3, |cols| {
+            for (
+                col,
+                BearsRows {
+                    sentence,
+                    tokens,
+                    heads: names,
+                    rows: m,
+                },
+            ) in cols.iter_mut().zip(&self.bears)
+            {
+                col.strong(format!("\"{sentence}\""));
+                Heatmap::new(format!("bears in: {sentence}"), m.view())
+                    .labels(Some(names), Some(tokens))
+                    .axis_names("head", "key")
+                    .range(0.0, 1.0)
+                    .max_cell(34.0)
+                    .colorbar(false)
+                    .show(col);
+            }
+        });
+    }
+
     fn attention_grid(&mut self, ui: &mut Ui, snap: &Snapshot) {
+        let frames = &snap.probe.1;
+        let probe_matches = snap.probe.0 == self.view.ids && !frames.is_empty();
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled(
+                probe_matches,
+                egui::Checkbox::new(&mut self.settings.replay, "replay training"),
+            )
+            .on_hover_text("Show the attention recorded every few steps while the model trained");
+            if probe_matches && self.settings.replay {
+                let last = frames.len() - 1;
+                self.settings.replay_frame = self.settings.replay_frame.min(last);
+                let l = ui.label("recorded frame");
+                ui.add(
+                    egui::Slider::new(&mut self.settings.replay_frame, 0..=last).show_value(false),
+                )
+                .labelled_by(l.id);
+                ui.label(format!(
+                    "step {} (recorded)",
+                    frames[self.settings.replay_frame].step
+                ));
+            }
+        });
+        let replayed = (probe_matches && self.settings.replay && !self.settings.show_scores)
+            .then(|| {
+                frames
+                    .get(self.settings.replay_frame)
+                    .map(|f| f.attention.clone())
+            })
+            .flatten();
         ui.horizontal_wrapped(|ui| {
             ui.strong("Attention: rows = queries, columns = keys");
             ui.checkbox(&mut self.settings.show_scores, "pre-softmax scores")
                 .on_hover_text("QKᵀ/√d before the softmax; masked (future) keys are −∞");
             ui.checkbox(&mut self.settings.head_average, "average over heads");
         });
-        let maps = if self.settings.show_scores {
-            &self.analysis.scores
-        } else {
-            &self.analysis.attention
+        let maps = match &replayed {
+            Some(r) => r,
+            None if self.settings.show_scores => &self.analysis.scores,
+            None => &self.analysis.attention,
         };
         if maps.is_empty() {
             return;
@@ -769,6 +924,8 @@ impl Lesson for Live {
             cols[1].add_space(4.0);
             self.next_token(&mut cols[1], &snap);
         });
+        ui.separator();
+        self.three_bears_panel(ui);
         ui.separator();
         self.attention_grid(ui, &snap);
     }

@@ -804,3 +804,13 @@ pub fn attention_maps(acts: &Activations, b: usize) -> Vec<Vec<Array2<f32>>> {
         })
         .collect()
 }
+
+/// The attention weights of one prompt (batch 1, eval mode): (L, H) maps of (T, T).
+pub fn prompt_attention(model: &Gpt, ids: &[usize]) -> Vec<Vec<Array2<f32>>> {
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let mut acts = Activations::default();
+    gpt_forward(model, &mut acts, ids, None, 1, ids.len(), false);
+    attention_maps(&acts, 0)
+}

@@ -13,10 +13,23 @@ use std::time::{Duration, Instant};
 use super::trainer::{TrainConfig, Trainer};
 use crate::data::Tokenizer;
 use crate::model::checkpoint;
-use crate::model::gpt::Gpt;
+use crate::model::gpt::{Gpt, prompt_attention};
 
 /// Longest interval between snapshots while training runs.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(30);
+/// The probe prompt's attention is recorded every this many steps.
+pub const PROBE_EVERY: usize = 5;
+/// At most this many probe frames are kept (older ones are thinned out).
+const PROBE_MAX: usize = 400;
+
+/// The probe prompt's attention at one step of training.
+#[derive(Debug, Clone)]
+pub struct ProbeFrame {
+    /// The step after which it was recorded.
+    pub step: usize,
+    /// Attention weights per layer and head, (T, T) each.
+    pub attention: Vec<Vec<ndarray::Array2<f32>>>,
+}
 
 /// What the UI asks of the worker.
 #[derive(Debug, Clone)]
@@ -35,6 +48,8 @@ pub enum Command {
     Load(PathBuf),
     /// Save the current model.
     Save(PathBuf),
+    /// Record the attention of this prompt (token ids) every [`PROBE_EVERY`] steps.
+    SetProbe(Vec<usize>),
     /// End the thread.
     Quit,
 }
@@ -71,6 +86,8 @@ pub struct Snapshot {
     pub config: Arc<TrainConfig>,
     /// The answer to the last command that can fail (load, save, reset), if any.
     pub message: Option<Result<String, String>>,
+    /// The probe prompt (token ids) and its attention over training, oldest first.
+    pub probe: Arc<(Vec<usize>, Vec<ProbeFrame>)>,
 }
 
 /// The UI's handle on a worker thread.
@@ -102,7 +119,15 @@ impl Worker {
             }
             trainer.set_model(gpt);
         }
-        let first = snapshot(&trainer, &Arc::new(Vec::new()), false, 0.0, false, None);
+        let first = snapshot(
+            &trainer,
+            &Arc::new(Vec::new()),
+            false,
+            0.0,
+            false,
+            None,
+            &Arc::default(),
+        );
         let (cmd_tx, cmd_rx) = channel();
         let (snap_tx, snap_rx) = channel();
         let thread = std::thread::Builder::new()
@@ -160,6 +185,7 @@ fn snapshot(
     tokens_per_sec: f32,
     diverged: bool,
     message: Option<Result<String, String>>,
+    probe: &Arc<(Vec<usize>, Vec<ProbeFrame>)>,
 ) -> Snapshot {
     Snapshot {
         step: trainer.steps(),
@@ -171,6 +197,7 @@ fn snapshot(
         tokenizer: Arc::new(trainer.data.tokenizer.clone()),
         config: Arc::new(trainer.config.clone()),
         message,
+        probe: Arc::clone(probe),
     }
 }
 
@@ -197,6 +224,32 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
     let mut message: Option<Result<String, String>> = None;
     let mut last_sent = Instant::now();
     let mut dirty = true;
+    let mut probe_ids: Vec<usize> = Vec::new();
+    let mut probe_frames: Vec<ProbeFrame> = Vec::new();
+    // Shared with the snapshots; rebuilt only when a frame was recorded.
+    let mut probe: Arc<(Vec<usize>, Vec<ProbeFrame>)> = Arc::default();
+    let mut probe_changed = false;
+    let record = |trainer: &Trainer, ids: &[usize], frames: &mut Vec<ProbeFrame>| {
+        if ids.is_empty() || ids.iter().any(|&i| i >= trainer.gpt.config.vocab_size) {
+            return;
+        }
+        if frames.len() >= PROBE_MAX {
+            // Keep every other frame: the replay stays evenly spaced over the whole run.
+            let mut i = 0;
+            frames.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
+        let attention = prompt_attention(
+            &trainer.gpt,
+            &ids[..ids.len().min(trainer.gpt.config.block_size)],
+        );
+        frames.push(ProbeFrame {
+            step: trainer.steps(),
+            attention,
+        });
+    };
     loop {
         // While idle, block for the next command; while training, only peek.
         let next = if running || remaining.is_some() {
@@ -232,6 +285,9 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                     Ok(t) => {
                         trainer = t;
                         history.clear();
+                        probe_frames.clear();
+                        record(&trainer, &probe_ids, &mut probe_frames);
+                        probe_changed = true;
                         running = false;
                         remaining = None;
                         diverged = false;
@@ -249,6 +305,14 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                             .map(|()| format!("saved {}", path.display())),
                     );
                 }
+                Command::SetProbe(ids) => {
+                    if ids != probe_ids {
+                        probe_ids = ids;
+                        probe_frames.clear();
+                        record(&trainer, &probe_ids, &mut probe_frames);
+                        probe_changed = true;
+                    }
+                }
                 Command::Quit => return,
             }
         }
@@ -264,6 +328,10 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                 train: s.loss,
                 val: s.val_loss,
             });
+            if s.step.is_multiple_of(PROBE_EVERY) {
+                record(&trainer, &probe_ids, &mut probe_frames);
+                probe_changed = true;
+            }
             dirty = true;
             if s.diverged {
                 diverged = true;
@@ -279,6 +347,10 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
         }
         let busy = running || remaining.is_some();
         if dirty && (!busy || last_sent.elapsed() >= SNAPSHOT_INTERVAL) {
+            if probe_changed {
+                probe = Arc::new((probe_ids.clone(), probe_frames.clone()));
+                probe_changed = false;
+            }
             let snap = snapshot(
                 &trainer,
                 &Arc::new(history.clone()),
@@ -286,6 +358,7 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                 tokens_per_sec,
                 diverged,
                 message.take(),
+                &probe,
             );
             if out.send(snap).is_err() {
                 return;
