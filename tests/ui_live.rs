@@ -137,3 +137,22 @@ fn replay_shows_attention_recorded_during_training() {
     });
     h.get_by_label("step 0 (recorded)");
 }
+
+#[test]
+fn generate_appends_a_token_and_mixing_shows_every_head() {
+    let mut h = live();
+    let before = h
+        .query_all_by_label_contains("attention layer 1 head")
+        .count();
+    assert_eq!(before, 4);
+    h.get_by_label("Generate").click();
+    h.run_steps(3);
+    // "i love bears" → "i love bears ." (greedy): the prompt box now holds four tokens.
+    let prompt = h.get_by_role_and_label(Role::TextInput, "Prompt");
+    assert_eq!(prompt.value().as_deref(), Some("i love bears ."));
+    h.get_by_label("Multi-head and mixing").click();
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label_contains("head output").count(), 4);
+    h.get_by_label("mixing matrix W_O");
+    h.get_by_label("mixed output");
+}

@@ -74,6 +74,14 @@ pub struct LiveSettings {
     pub seed: u64,
     /// Show "the three bears" panel.
     pub three_bears: bool,
+    /// Show the multi-head mixing panel.
+    pub mixing: bool,
+    /// The layer the mixing panel shows.
+    pub mixing_layer: usize,
+    /// Generate greedily (argmax) instead of sampling.
+    pub greedy: bool,
+    /// Seed of sampled generation.
+    pub sample_seed: u64,
     /// Show the attention recorded during training instead of the current one.
     pub replay: bool,
     /// Which recorded frame the replay shows (index; clamped to what was recorded).
@@ -104,6 +112,10 @@ impl Default for LiveSettings {
             norm: NormKind::LayerNorm,
             seed: 0,
             three_bears: true,
+            mixing: false,
+            mixing_layer: 0,
+            greedy: true,
+            sample_seed: 0,
             replay: false,
             replay_frame: 0,
         }
@@ -177,6 +189,10 @@ pub struct Analysis {
     pub scores: Vec<Vec<Array2<f32>>>,
     /// Logits of the last position (V).
     pub last_logits: Vec<f32>,
+    /// Per layer: the concatenated head outputs [V̂_1 … V̂_H] before mixing, (T, C).
+    pub heads_concat: Vec<Array2<f32>>,
+    /// Per layer: the mixed result V̂ W_Oᵀ + b, (T, C).
+    pub mixed: Vec<Array2<f32>>,
 }
 
 /// One eval-mode forward pass of the prompt ids.
@@ -202,10 +218,18 @@ pub fn analyze(gpt: &Gpt, ids: &[usize]) -> Analysis {
         ));
     }
     let last_logits = acts.logits.row(t - 1).to_vec();
+    let heads_concat: Vec<Array2<f32>> = acts.blocks.iter().map(|b| b.atty.clone()).collect();
+    let mixed = heads_concat
+        .iter()
+        .zip(&gpt.params.blocks)
+        .map(|(y, bp)| y.dot(&bp.attn_proj_w.t()) + &bp.attn_proj_b)
+        .collect();
     Analysis {
         attention,
         scores,
         last_logits,
+        heads_concat,
+        mixed,
     }
 }
 
@@ -225,6 +249,35 @@ pub fn top_next(
         .take(k)
         .map(|i| (tokenizer.vocab.get(i).cloned().unwrap_or_default(), p[i]))
         .collect()
+}
+
+/// The next token: the argmax, or a sample at the temperature from a seeded generator.
+pub fn generate_next(
+    tokenizer: &Tokenizer,
+    logits: &[f32],
+    temperature: f32,
+    greedy: bool,
+    seed: u64,
+) -> Option<String> {
+    if logits.is_empty() {
+        return None;
+    }
+    let t = temperature.max(1e-3);
+    let p = softmax(&logits.iter().map(|l| l / t).collect::<Vec<_>>());
+    let index = if greedy {
+        (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]))?
+    } else {
+        use rand::{RngExt, SeedableRng};
+        let u: f32 = rand::rngs::StdRng::seed_from_u64(seed).random();
+        let mut acc = 0.0;
+        p.iter()
+            .position(|&pi| {
+                acc += pi;
+                acc > u
+            })
+            .unwrap_or(p.len() - 1)
+    };
+    tokenizer.vocab.get(index).cloned()
 }
 
 /// Load the pretrained model.
@@ -668,6 +721,113 @@ impl Live {
             self.settings.top_k,
         );
         next_token_bars(ui, &top);
+        ui.horizontal_wrapped(|ui| {
+            ui.radio_value(&mut self.settings.greedy, true, "greedy");
+            ui.radio_value(&mut self.settings.greedy, false, "sampled");
+            if !self.settings.greedy {
+                let l = ui.label("seed");
+                ui.add(egui::DragValue::new(&mut self.settings.sample_seed))
+                    .labelled_by(l.id);
+            }
+            if ui
+                .button("Generate")
+                .on_hover_text("Append the next token to the prompt")
+                .clicked()
+            {
+                let next = generate_next(
+                    &snap.tokenizer,
+                    &self.analysis.last_logits,
+                    self.settings.temperature,
+                    self.settings.greedy,
+                    self.settings.sample_seed,
+                );
+                if let Some(tok) = next {
+                    self.settings.prompt = format!("{} {tok}", self.settings.prompt.trim_end());
+                    self.settings.sample_seed = self.settings.sample_seed.wrapping_add(1);
+                }
+            }
+        });
+    }
+
+    fn mixing_panel(&mut self, ui: &mut Ui, snap: &Snapshot) {
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.settings.mixing, "Multi-head and mixing")
+                .on_hover_text("Each head's output V̂_h, their concatenation, the mixing matrix W_O and the mixed result");
+            if self.settings.mixing {
+                let layers = snap.gpt.config.n_layer;
+                let l = ui.label("layer");
+                ui.add(egui::Slider::new(&mut self.settings.mixing_layer, 0..=layers.saturating_sub(1)).custom_formatter(|v, _| format!("{}", v as usize + 1)))
+                    .labelled_by(l.id);
+            }
+        });
+        if !self.settings.mixing {
+            return;
+        }
+        let layer = self
+            .settings
+            .mixing_layer
+            .min(snap.gpt.config.n_layer.saturating_sub(1));
+        let (Some(concat), Some(mixed), Some(bp)) = (
+            self.analysis.heads_concat.get(layer),
+            self.analysis.mixed.get(layer),
+            snap.gpt.params.blocks.get(layer),
+        ) else {
+            ui.label("Type a prompt of known tokens.");
+            return;
+        };
+        let (t, c) = concat.dim();
+        let h = snap.gpt.config.n_head;
+        let hs = c / h.max(1);
+        let labels = &self.view.labels;
+        let dims: Vec<String> = (0..c).map(|j| j.to_string()).collect();
+        ui.label(format!(
+            "Layer {}: each head writes a {t} × {hs} block V̂_h = A_h V_h; the {h} blocks side by side make V̂ ({t} × {c}); \
+             the mixing matrix W_O ({c} × {c}, `c_proj`) combines them: V̂ W_Oᵀ + b ({t} × {c}).",
+            layer + 1
+        ));
+        ui.horizontal_wrapped(|ui| {
+            for head in 0..h {
+                let block = concat.slice(s![.., head * hs..(head + 1) * hs]).to_owned();
+                ui.vertical(|ui| {
+                    ui.label(format!("V̂_{}: {t} × {hs}", head + 1));
+                    Heatmap::new(format!("head output {}", head + 1), block.view())
+                        .labels(Some(labels), None)
+                        .axis_names("token", "dimension")
+                        .colormap(Colormap::Diverging)
+                        .max_size(egui::vec2(110.0, 110.0))
+                        .colorbar(false)
+                        .show(ui);
+                });
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.vertical(|ui| {
+                ui.label(format!("concatenation V̂: {t} × {c}"));
+                Heatmap::new("heads concatenated", concat.view())
+                    .labels(Some(labels), Some(&dims))
+                    .axis_names("token", "dimension")
+                    .colormap(Colormap::Diverging)
+                    .max_size(egui::vec2(300.0, 150.0))
+                    .show(ui);
+            });
+            ui.vertical(|ui| {
+                ui.label(format!("mixing matrix W_O: {c} × {c}"));
+                Heatmap::new("mixing matrix W_O", bp.attn_proj_w.view())
+                    .axis_names("output", "input")
+                    .colormap(Colormap::Diverging)
+                    .max_size(egui::vec2(200.0, 200.0))
+                    .show(ui);
+            });
+            ui.vertical(|ui| {
+                ui.label(format!("mixed V̂ W_Oᵀ + b: {t} × {c}"));
+                Heatmap::new("mixed output", mixed.view())
+                    .labels(Some(labels), Some(&dims))
+                    .axis_names("token", "dimension")
+                    .colormap(Colormap::Diverging)
+                    .max_size(egui::vec2(300.0, 150.0))
+                    .show(ui);
+            });
+        });
     }
 
     fn three_bears_panel(&mut self, ui: &mut Ui) {
@@ -925,6 +1085,8 @@ impl Lesson for Live {
             self.next_token(&mut cols[1], &snap);
         });
         ui.separator();
+        self.mixing_panel(ui, &snap);
+        ui.separator();
         self.three_bears_panel(ui);
         ui.separator();
         self.attention_grid(ui, &snap);
@@ -1031,6 +1193,37 @@ mod tests {
             top[0].0, ".",
             "after \"i love bears\" the sentence ends: {top:?}"
         );
+    }
+
+    #[test]
+    fn mixing_reproduces_the_attention_branch_of_the_residual_stream() {
+        let (gpt, tok) = pretrained().unwrap_or_else(|e| panic!("{e}"));
+        let ids = tok.encode("the bears won the game").unwrap_or_default();
+        let a = analyze(&gpt, &ids);
+        let mut acts = Activations::default();
+        gpt_forward(&gpt, &mut acts, &ids, None, 1, ids.len(), false);
+        for l in 0..gpt.config.n_layer {
+            // resid2 = x + mixed: the mixed heads are exactly what attention adds to the stream.
+            let added = &acts.blocks[l].resid2 - &acts.resid[l];
+            let diff = (&a.mixed[l] - &added)
+                .mapv(f32::abs)
+                .fold(0.0_f32, |m, v| m.max(*v));
+            assert!(diff < 1e-5, "layer {l}: {diff}");
+        }
+    }
+
+    #[test]
+    fn generation_is_greedy_or_seeded() {
+        let (gpt, tok) = pretrained().unwrap_or_else(|e| panic!("{e}"));
+        let ids = tok.encode("she bears the").unwrap_or_default();
+        let a = analyze(&gpt, &ids);
+        let greedy = generate_next(&tok, &a.last_logits, 1.0, true, 0).unwrap_or_default();
+        assert!(
+            ["pain", "weight", "burden", "cost"].contains(&greedy.as_str()),
+            "{greedy}"
+        );
+        let s1 = generate_next(&tok, &a.last_logits, 1.0, false, 7);
+        assert_eq!(s1, generate_next(&tok, &a.last_logits, 1.0, false, 7));
     }
 
     #[test]
