@@ -156,3 +156,57 @@ fn generate_appends_a_token_and_mixing_shows_every_head() {
     h.get_by_label("mixing matrix W_O");
     h.get_by_label("mixed output");
 }
+
+#[test]
+fn save_and_load_through_the_file_dialog() {
+    let mut h = live();
+    let path = std::env::temp_dir().join(format!("al-ui-{}.safetensors", std::process::id()));
+    h.get_by_label("Save…").click();
+    h.run_steps(2);
+    let name = h.get_by_role_and_label(Role::TextInput, "file name");
+    name.focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .type_text(&path.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    step_until(&mut h, "the save", |h| {
+        h.query_by_label_contains("saved ").is_some()
+    });
+    assert!(path.is_file());
+
+    // Loading a file that is not there is refused by the dialog itself.
+    h.get_by_label("Load…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .type_text("/nonexistent/model.safetensors");
+    h.run_steps(1);
+    h.get_by_label("Load").click();
+    h.run_steps(2);
+    h.get_by_label_contains("does not exist");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+
+    // A file that is not a checkpoint: the engine's error is shown.
+    let junk = std::env::temp_dir().join(format!("al-ui-junk-{}.safetensors", std::process::id()));
+    std::fs::write(&junk, b"not a checkpoint").unwrap_or(());
+    h.get_by_label("Load…").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .type_text(&junk.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Load").click();
+    step_until(&mut h, "the load error", |h| {
+        h.query_by_label_contains("not a safetensors").is_some()
+    });
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&junk);
+}

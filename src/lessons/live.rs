@@ -23,6 +23,7 @@ use crate::model::{GptConfig, NormKind, PosEncoding};
 use crate::train::TrainConfig;
 use crate::train::worker::{Command, Snapshot, Worker};
 use crate::widgets::export::matrix_csv;
+use crate::widgets::file_dialog::{DialogMode, FileDialog};
 use crate::widgets::{Colormap, Heatmap};
 
 /// The pretrained bears model (see the README for the command that made it).
@@ -365,6 +366,7 @@ pub struct Live {
     analysis: Analysis,
     probe_sent: Vec<usize>,
     bears: Vec<BearsRows>,
+    dialog: Option<FileDialog>,
 }
 
 impl Live {
@@ -465,6 +467,33 @@ impl Live {
                 send(Command::Reset(Box::new(self.settings.train_config())));
             }
             ui.separator();
+            let here = std::env::current_dir().unwrap_or_default();
+            if ui
+                .button("Save…")
+                .on_hover_text("Save the current weights as .safetensors")
+                .clicked()
+            {
+                let name = format!("bears-{}.safetensors", crate::widgets::export::timestamp());
+                self.dialog = Some(FileDialog::new(
+                    DialogMode::Save,
+                    here.clone(),
+                    name,
+                    "safetensors",
+                ));
+            }
+            if ui
+                .button("Load…")
+                .on_hover_text("Load weights from a .safetensors checkpoint")
+                .clicked()
+            {
+                self.dialog = Some(FileDialog::new(
+                    DialogMode::Load,
+                    here,
+                    String::new(),
+                    "safetensors",
+                ));
+            }
+            ui.separator();
             let lr_label = ui.label("learning rate");
             let lr = ui
                 .add(egui::Slider::new(&mut self.settings.lr, 1e-4..=3e-2).logarithmic(true))
@@ -517,6 +546,23 @@ impl Live {
                 ui.label(m);
             }
             _ => {}
+        }
+    }
+
+    fn file_dialog(&mut self, ui: &mut Ui) {
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
+        let mode_save = dialog.mode() == DialogMode::Save;
+        if let Some(choice) = dialog.show(ui.ctx()) {
+            if let (Some(path), Some(w)) = (choice, &self.worker) {
+                w.send(if mode_save {
+                    Command::Save(path)
+                } else {
+                    Command::Load(path)
+                });
+            }
+            self.dialog = None;
         }
     }
 
@@ -1076,6 +1122,7 @@ impl Lesson for Live {
         let Some(snap) = self.snapshot() else { return };
         self.refresh_analysis(&snap);
         self.controls(ui, &snap);
+        self.file_dialog(ui);
         self.model_settings(ui);
         ui.separator();
         ui.columns(2, |cols| {

@@ -2,6 +2,7 @@
 
 pub mod colormap;
 pub mod export;
+pub mod file_dialog;
 pub mod fonts;
 pub mod heatmap;
 
