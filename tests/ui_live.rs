@@ -10,7 +10,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 
 fn live() -> Harness<'static, LabApp> {
     let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
+        .with_size(egui::vec2(1400.0, 3000.0))
         .build_eframe(|cc| {
             LabApp::new(
                 cc,
@@ -209,4 +209,48 @@ fn save_and_load_through_the_file_dialog() {
     });
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(&junk);
+}
+
+#[test]
+fn changing_heads_asks_first_then_retrains_with_that_many_maps() {
+    let mut h = live();
+    h.get_by_label("Model and task (Apply retrains from scratch)")
+        .click();
+    h.run_steps(2);
+    let heads = h.get_by_role_and_label(Role::SpinButton, "heads");
+    heads.focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role_and_label(Role::SpinButton, "heads")
+        .type_text("2");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    // Asked before the trained model is discarded; Cancel keeps it.
+    h.get_by_label("Discard the trained model?");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    h.get_by_label("Discard and retrain").click();
+    step_until(&mut h, "2 layers × 2 heads", |h| {
+        h.query_all_by_label_contains("attention layer").count() == 4
+    });
+}
+
+#[test]
+fn compare_mode_trains_one_run_per_configuration() {
+    let mut h = live();
+    h.get_by_label("Compare runs").click();
+    h.run_steps(2);
+    h.get_by_label("Start runs").click();
+    // The default preset compares scaled and unscaled attention: two runs, two maps.
+    step_until(&mut h, "two runs", |h| {
+        h.query_all_by_label_contains("run: ").count() == 2
+    });
+    h.get_by_label("2 runs");
+    h.get_by_label("Pause runs").click();
+    h.run_steps(2);
 }

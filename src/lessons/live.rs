@@ -77,6 +77,8 @@ pub struct LiveSettings {
     pub three_bears: bool,
     /// Show the multi-head mixing panel.
     pub mixing: bool,
+    /// Show the compare-runs panel.
+    pub compare: bool,
     /// The layer the mixing panel shows.
     pub mixing_layer: usize,
     /// Generate greedily (argmax) instead of sampling.
@@ -114,6 +116,7 @@ impl Default for LiveSettings {
             seed: 0,
             three_bears: true,
             mixing: false,
+            compare: false,
             mixing_layer: 0,
             greedy: true,
             sample_seed: 0,
@@ -367,6 +370,7 @@ pub struct Live {
     probe_sent: Vec<usize>,
     bears: Vec<BearsRows>,
     dialog: Option<FileDialog>,
+    compare: super::compare_runs::CompareRuns,
 }
 
 impl Live {
@@ -1137,6 +1141,13 @@ impl Lesson for Live {
         self.three_bears_panel(ui);
         ui.separator();
         self.attention_grid(ui, &snap);
+        ui.separator();
+        ui.checkbox(&mut self.settings.compare, "Compare runs")
+            .on_hover_text("Train up to 4 configurations from the same seed side by side");
+        if self.settings.compare {
+            let base = self.settings.train_config();
+            self.compare.ui(ui, &base, &self.settings.prompt);
+        }
     }
 
     fn settings(&self) -> Value {

@@ -4,6 +4,7 @@
 //! its settings (a serde struct with `#[serde(default)]`); those settings are what the app
 //! persists across restarts and what `attention-lab data ID --set key=value` overrides.
 
+pub mod compare_runs;
 pub mod live;
 pub mod overview;
 

@@ -1,0 +1,282 @@
+//! Compare runs: up to 4 configurations trained side by side from the same seed, each on its own
+//! worker thread, with overlaid loss curves and one attention map each. Not a lesson itself: the
+//! live lesson shows it, and other lessons reuse it to show the lecture's claims empirically
+//! (scaling on/off, LayerNorm vs BatchNorm vs none, positions or not).
+
+use std::time::Duration;
+
+use egui::Ui;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Tokenizer;
+use crate::model::gpt::prompt_attention;
+use crate::model::{NormKind, PosEncoding};
+use crate::train::TrainConfig;
+use crate::train::worker::{Command, Snapshot, Worker};
+use crate::widgets::Heatmap;
+
+/// Which switch the runs differ in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Preset {
+    /// Scores divided by √(head size), or not (head size 64, where it matters).
+    #[default]
+    Scaling,
+    /// LayerNorm, BatchNorm, RMSNorm, none.
+    Norms,
+    /// Learned, sinusoidal, binary, no positions.
+    Positions,
+}
+
+impl Preset {
+    /// Every preset, for pickers.
+    pub const ALL: [Preset; 3] = [Preset::Scaling, Preset::Norms, Preset::Positions];
+
+    /// What the picker says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Scaling => "1/√d scaling on vs off",
+            Preset::Norms => "LayerNorm vs BatchNorm vs RMSNorm vs none",
+            Preset::Positions => "learned vs sinusoidal vs binary vs no positions",
+        }
+    }
+
+    /// The runs: (label, configuration), all from `base` and its seed.
+    pub fn runs(self, base: &TrainConfig) -> Vec<(String, TrainConfig)> {
+        let with = |label: &str, f: &dyn Fn(&mut TrainConfig)| {
+            let mut c = base.clone();
+            f(&mut c);
+            (label.to_owned(), c)
+        };
+        match self {
+            Preset::Scaling => {
+                // Head size 64: unscaled scores have variance 64 and the softmax saturates.
+                let wide = |c: &mut TrainConfig| {
+                    c.model.n_embd = 128;
+                    c.model.n_head = 2;
+                };
+                vec![
+                    with("scaled 1/√64", &|c| {
+                        wide(c);
+                        c.model.attn_scale = true;
+                    }),
+                    with("unscaled", &|c| {
+                        wide(c);
+                        c.model.attn_scale = false;
+                    }),
+                ]
+            }
+            Preset::Norms => [
+                ("LayerNorm", NormKind::LayerNorm),
+                ("BatchNorm", NormKind::BatchNorm),
+                ("RMSNorm", NormKind::RmsNorm),
+                ("no norm", NormKind::None),
+            ]
+            .iter()
+            .map(|(l, n)| with(l, &|c| c.model.norm = *n))
+            .collect(),
+            Preset::Positions => [
+                ("learned", PosEncoding::Learned),
+                ("sinusoidal", PosEncoding::Sinusoidal),
+                ("binary", PosEncoding::Binary),
+                ("no positions", PosEncoding::None),
+            ]
+            .iter()
+            .map(|(l, p)| with(l, &|c| c.model.pos_encoding = *p))
+            .collect(),
+        }
+    }
+}
+
+/// One run: its name, worker and newest snapshot.
+struct Run {
+    label: String,
+    worker: Worker,
+}
+
+/// The compare-runs panel.
+#[derive(Default)]
+pub struct CompareRuns {
+    /// The switch the runs differ in.
+    pub preset: Preset,
+    runs: Vec<Run>,
+    error: Option<String>,
+}
+
+/// Colours of the runs (Okabe–Ito, colour-blind safe).
+const COLORS: [egui::Color32; 4] = [
+    egui::Color32::from_rgb(0, 114, 178),
+    egui::Color32::from_rgb(230, 159, 0),
+    egui::Color32::from_rgb(0, 158, 115),
+    egui::Color32::from_rgb(204, 121, 167),
+];
+
+impl CompareRuns {
+    /// How many runs exist.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Are there no runs?
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Start the preset's runs from `base` (paused), replacing any earlier ones.
+    pub fn start(&mut self, base: &TrainConfig, ctx: &egui::Context) {
+        self.runs.clear();
+        self.error = None;
+        for (label, config) in self.preset.runs(base).into_iter().take(4) {
+            let waker = ctx.clone();
+            match Worker::spawn(&label, config, None, move || {
+                waker.request_repaint_after(Duration::from_millis(30))
+            }) {
+                Ok(worker) => self.runs.push(Run { label, worker }),
+                Err(e) => {
+                    self.error = Some(format!("{label}: {e}"));
+                    self.runs.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Send a command to every run.
+    pub fn send_all(&self, command: &Command) {
+        for r in &self.runs {
+            r.worker.send(command.clone());
+        }
+    }
+
+    /// Draw: controls, overlaid loss curves, one head-averaged attention map per run for `prompt`.
+    pub fn ui(&mut self, ui: &mut Ui, base: &TrainConfig, prompt: &str) {
+        let snaps: Vec<Snapshot> = self
+            .runs
+            .iter_mut()
+            .map(|r| r.worker.poll().clone())
+            .collect();
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::from_label("compare")
+                .selected_text(self.preset.label())
+                .show_ui(ui, |ui| {
+                    for p in Preset::ALL {
+                        ui.selectable_value(&mut self.preset, p, p.label());
+                    }
+                });
+            if ui
+                .button("Start runs")
+                .on_hover_text("Start every run from scratch, same seed")
+                .clicked()
+            {
+                self.start(base, ui.ctx());
+                self.send_all(&Command::Play);
+            }
+            if !self.runs.is_empty() {
+                if ui.button("Pause runs").clicked() {
+                    self.send_all(&Command::Pause);
+                }
+                if ui.button("Resume runs").clicked() {
+                    self.send_all(&Command::Play);
+                }
+            }
+            ui.label(format!("{} runs", self.runs.len()));
+        });
+        if let Some(e) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        if self.runs.is_empty() {
+            ui.label("Pick what to compare and press Start runs: each configuration trains from the same seed.");
+            return;
+        }
+        let plot = egui_plot::Plot::new("compare_loss")
+            .height(180.0)
+            .x_axis_label("step")
+            .y_axis_label("train loss (mean of 10 steps)")
+            .legend(egui_plot::Legend::default());
+        plot.show(ui, |p| {
+            for (i, (run, snap)) in self.runs.iter().zip(&snaps).enumerate() {
+                let pts: Vec<[f64; 2]> = snap
+                    .history
+                    .chunks(10)
+                    .map(|c| {
+                        let step = c.last().map(|x| x.step).unwrap_or(0) as f64;
+                        let mean =
+                            c.iter().map(|x| f64::from(x.train)).sum::<f64>() / c.len() as f64;
+                        [step, mean]
+                    })
+                    .collect();
+                p.line(
+                    egui_plot::Line::new(run.label.clone(), pts)
+                        .color(COLORS[i % COLORS.len()])
+                        .width(2.0),
+                );
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            for (run, snap) in self.runs.iter().zip(&snaps) {
+                ui.vertical(|ui| {
+                    let loss = snap
+                        .history
+                        .last()
+                        .map(|p| format!("{:.3}", p.train))
+                        .unwrap_or("—".into());
+                    ui.strong(format!("{} · step {} · loss {loss}", run.label, snap.step));
+                    let (labels, map) = last_layer_mean(&snap.tokenizer, snap, prompt);
+                    Heatmap::new(format!("run: {}", run.label), map.view())
+                        .labels(Some(&labels), Some(&labels))
+                        .axis_names("query", "key")
+                        .range(0.0, 1.0)
+                        .causal(snap.gpt.config.causal)
+                        .max_size(egui::vec2(150.0, 150.0))
+                        .colorbar(false)
+                        .show(ui);
+                });
+            }
+        });
+    }
+}
+
+/// The head-averaged attention of the last layer for the prompt's known tokens.
+fn last_layer_mean(
+    tokenizer: &Tokenizer,
+    snap: &Snapshot,
+    prompt: &str,
+) -> (Vec<String>, ndarray::Array2<f32>) {
+    let pieces: Vec<String> = tokenizer
+        .pieces(prompt)
+        .into_iter()
+        .filter(|p| tokenizer.id(p).is_some())
+        .collect();
+    let pieces: Vec<String> =
+        pieces[pieces.len().saturating_sub(snap.gpt.config.block_size)..].to_vec();
+    let ids: Vec<usize> = pieces.iter().filter_map(|p| tokenizer.id(p)).collect();
+    let maps = prompt_attention(&snap.gpt, &ids);
+    let t = ids.len();
+    let mut mean = ndarray::Array2::<f32>::zeros((t, t));
+    if let Some(last) = maps.last() {
+        for m in last {
+            mean += m;
+        }
+        mean /= last.len().max(1) as f32;
+    }
+    (pieces, mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_change_one_switch_and_keep_the_seed() {
+        let base = TrainConfig {
+            seed: 42,
+            ..TrainConfig::default()
+        };
+        let runs = Preset::Norms.runs(&base);
+        assert_eq!(runs.len(), 4);
+        assert!(runs.iter().all(|(_, c)| c.seed == 42));
+        let runs = Preset::Scaling.runs(&base);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].1.model.head_size(), 64);
+        assert!(runs[0].1.model.attn_scale && !runs[1].1.model.attn_scale);
+    }
+}
