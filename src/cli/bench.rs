@@ -23,12 +23,14 @@ pub struct BenchArgs {
     pub only: Option<String>,
 }
 
-/// (name, d, layers, heads, ctx, batch) of the reference table; vocabulary 65.
-pub const CONFIGS: [(&str, usize, usize, usize, usize, usize); 4] = [
+/// (name, d, layers, heads, ctx, batch) of the reference table, plus the live lesson's
+/// default bears model; vocabulary 65.
+pub const CONFIGS: [(&str, usize, usize, usize, usize, usize); 5] = [
     ("tiny", 32, 1, 2, 16, 8),
     ("small", 64, 2, 4, 32, 16),
     ("medium", 128, 4, 4, 64, 16),
     ("large", 256, 4, 8, 128, 8),
+    ("live", 64, 2, 4, 16, 16),
 ];
 
 /// One row of the table.
