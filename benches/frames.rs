@@ -60,78 +60,73 @@ fn main() {
 }
 
 fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
-    let ctx = egui::Context::default();
-    attention_lab::widgets::fonts::install(&ctx);
-    let mut app = LabApp::from_storage(
-        None,
-        StartOptions {
-            lesson: Some(id.to_owned()),
-            present: false,
-            theme: None,
-            play,
-        },
-    );
-    let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
-    let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
-    for i in 0..WARMUP + FRAMES {
-        let t = i as f32 / 60.0;
-        // Sweep the pointer over the central area (a Lissajous path).
-        let pointer = Pos2::new(
-            260.0 + 500.0 * (1.0 + (t * 0.7).sin()),
-            120.0 + 300.0 * (1.0 + (t * 1.1).cos()),
-        );
-        let input = RawInput {
-            screen_rect: Some(screen),
-            time: Some(f64::from(t)),
-            events: vec![Event::PointerMoved(pointer)],
-            ..Default::default()
-        };
-        let start = Instant::now();
-        let output = ctx.run_ui(input, |ui| app.show(ui));
-        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
-        std::hint::black_box(primitives);
-        if i >= WARMUP {
-            times.push(start.elapsed());
-        }
-        if play {
-            // A display refreshes at 60 Hz: leave the worker the rest of the frame.
-            std::thread::sleep(Duration::from_millis(8));
-        }
-    }
-    summarize(times)
+    let options = StartOptions {
+        lesson: Some(id.to_owned()),
+        present: false,
+        theme: None,
+        play,
+    };
+    let mut app = LabApp::from_storage(None, options);
+    // While training runs, leave the worker the rest of a 60 Hz frame, as a display would.
+    let pause = if play {
+        Duration::from_millis(8)
+    } else {
+        Duration::ZERO
+    };
+    time_frames(Pos2::new(260.0, 120.0), vec2(500.0, 300.0), pause, |ui| {
+        app.show(ui)
+    })
 }
 
 fn bench_heatmap() -> (f64, f64, f64) {
-    let ctx = egui::Context::default();
-    attention_lab::widgets::fonts::install(&ctx);
     let values =
         ndarray::Array2::from_shape_fn((64, 64), |(r, c)| ((r * 7 + c * 3) % 17) as f32 / 17.0);
-    let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
-    let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
-    for i in 0..WARMUP + FRAMES {
-        let t = i as f32 / 60.0;
-        let pointer = Pos2::new(
-            200.0 + 150.0 * (1.0 + (t * 0.7).sin()),
-            200.0 + 150.0 * (1.0 + (t * 1.1).cos()),
-        );
-        let input = RawInput {
-            screen_rect: Some(screen),
-            time: Some(f64::from(t)),
-            events: vec![Event::PointerMoved(pointer)],
-            ..Default::default()
-        };
-        let start = Instant::now();
-        let output = ctx.run_ui(input, |ui| {
+    time_frames(
+        Pos2::new(200.0, 200.0),
+        vec2(150.0, 150.0),
+        Duration::ZERO,
+        |ui| {
             attention_lab::widgets::Heatmap::new("bench", values.view())
                 .axis_names("query", "key")
                 .max_size(vec2(512.0, 512.0))
                 .show(ui);
-        });
+        },
+    )
+}
+
+/// Time WARMUP + FRAMES frames (egui pass + tessellation) at 1280 × 800 with the pointer
+/// sweeping a Lissajous path over `origin + amplitude · (1 + sin, 1 + cos)`.
+fn time_frames(
+    origin: Pos2,
+    amplitude: egui::Vec2,
+    pause: Duration,
+    mut frame: impl FnMut(&mut egui::Ui),
+) -> (f64, f64, f64) {
+    let ctx = egui::Context::default();
+    attention_lab::widgets::fonts::install(&ctx);
+    let screen = Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0));
+    let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
+    for i in 0..WARMUP + FRAMES {
+        let t = i as f32 / 60.0;
+        let pointer = origin
+            + vec2(
+                amplitude.x * (1.0 + (t * 0.7).sin()),
+                amplitude.y * (1.0 + (t * 1.1).cos()),
+            );
+        let input = RawInput {
+            screen_rect: Some(screen),
+            time: Some(f64::from(t)),
+            events: vec![Event::PointerMoved(pointer)],
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let output = ctx.run_ui(input, &mut frame);
         let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
         std::hint::black_box(primitives);
         if i >= WARMUP {
             times.push(start.elapsed());
         }
+        std::thread::sleep(pause);
     }
     summarize(times)
 }
