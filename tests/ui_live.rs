@@ -254,3 +254,39 @@ fn compare_mode_trains_one_run_per_configuration() {
     h.get_by_label("Pause runs").click();
     h.run_steps(2);
 }
+
+#[test]
+fn a_bad_text_file_is_refused_with_the_reason_and_the_model_is_kept() {
+    let mut h = live();
+    let bad = std::env::temp_dir().join(format!("al-ui-latin1-{}.txt", std::process::id()));
+    std::fs::write(&bad, [b'c', b'a', b'f', 0xe9, b'\n']).unwrap_or(());
+    h.get_by_label("Model and task (Apply retrains from scratch)")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("task").click();
+    h.run_steps(2);
+    h.get_by_label("Text").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("Choose text file…").click();
+    h.run_steps(2);
+    h.get_by_label("Choose a text file");
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .type_text(&bad.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("Load").click();
+    h.run_steps(2);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    h.get_by_label("Discard and retrain").click();
+    step_until(&mut h, "the error", |h| {
+        h.query_by_label_contains("is not UTF-8").is_some()
+    });
+    // The pretrained model is still there: 2 layers × 4 heads.
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
+    let _ = std::fs::remove_file(&bad);
+}

@@ -73,6 +73,8 @@ pub struct LiveSettings {
     pub norm: NormKind,
     /// Seed of the next reset.
     pub seed: u64,
+    /// The file of the text task.
+    pub text_file: Option<std::path::PathBuf>,
     /// Show "the three bears" panel.
     pub three_bears: bool,
     /// Show the multi-head mixing panel.
@@ -114,6 +116,7 @@ impl Default for LiveSettings {
             causal: true,
             norm: NormKind::LayerNorm,
             seed: 0,
+            text_file: None,
             three_bears: true,
             mixing: false,
             compare: false,
@@ -141,6 +144,7 @@ impl LiveSettings {
                 norm: self.norm,
             },
             task: self.task.clone(),
+            text_file: self.text_file.clone(),
             batch: self.batch,
             lr: self.lr,
             seed: self.seed,
@@ -355,6 +359,14 @@ pub fn bears_rows(gpt: &Gpt, tokenizer: &Tokenizer) -> Vec<BearsRows> {
         .collect()
 }
 
+/// What an open file dialog is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DialogPurpose {
+    SaveCheckpoint,
+    LoadCheckpoint,
+    ChooseText,
+}
+
 /// The lesson.
 #[derive(Default)]
 pub struct Live {
@@ -369,7 +381,7 @@ pub struct Live {
     analysis: Analysis,
     probe_sent: Vec<usize>,
     bears: Vec<BearsRows>,
-    dialog: Option<FileDialog>,
+    dialog: Option<(DialogPurpose, FileDialog)>,
     compare: super::compare_runs::CompareRuns,
 }
 
@@ -478,24 +490,16 @@ impl Live {
                 .clicked()
             {
                 let name = format!("bears-{}.safetensors", crate::widgets::export::timestamp());
-                self.dialog = Some(FileDialog::new(
-                    DialogMode::Save,
-                    here.clone(),
-                    name,
-                    "safetensors",
-                ));
+                let dialog = FileDialog::new(DialogMode::Save, here.clone(), name, "safetensors");
+                self.dialog = Some((DialogPurpose::SaveCheckpoint, dialog));
             }
             if ui
                 .button("Load…")
                 .on_hover_text("Load weights from a .safetensors checkpoint")
                 .clicked()
             {
-                self.dialog = Some(FileDialog::new(
-                    DialogMode::Load,
-                    here,
-                    String::new(),
-                    "safetensors",
-                ));
+                let dialog = FileDialog::new(DialogMode::Load, here, String::new(), "safetensors");
+                self.dialog = Some((DialogPurpose::LoadCheckpoint, dialog));
             }
             ui.separator();
             let lr_label = ui.label("learning rate");
@@ -554,23 +558,28 @@ impl Live {
     }
 
     fn file_dialog(&mut self, ui: &mut Ui) {
-        let Some(dialog) = &mut self.dialog else {
+        let Some((purpose, dialog)) = &mut self.dialog else {
             return;
         };
-        let mode_save = dialog.mode() == DialogMode::Save;
+        let purpose = *purpose;
         if let Some(choice) = dialog.show(ui.ctx()) {
-            if let (Some(path), Some(w)) = (choice, &self.worker) {
-                w.send(if mode_save {
-                    Command::Save(path)
-                } else {
-                    Command::Load(path)
-                });
+            if let Some(path) = choice {
+                match (purpose, &self.worker) {
+                    (DialogPurpose::SaveCheckpoint, Some(w)) => w.send(Command::Save(path)),
+                    (DialogPurpose::LoadCheckpoint, Some(w)) => w.send(Command::Load(path)),
+                    (DialogPurpose::ChooseText, _) => {
+                        self.settings.task = Task::Text;
+                        self.settings.text_file = Some(path);
+                    }
+                    _ => {}
+                }
             }
             self.dialog = None;
         }
     }
 
     fn model_settings(&mut self, ui: &mut Ui) {
+        let mut choose_text = false;
         egui::CollapsingHeader::new("Model and task (Apply retrains from scratch)").show(
             ui,
             |ui| {
@@ -579,10 +588,22 @@ impl Live {
                     egui::ComboBox::from_label("task")
                         .selected_text(format!("{:?}", s.task))
                         .show_ui(ui, |ui| {
-                            for t in [Task::Bears, Task::Reverse, Task::Sort] {
+                            for t in [Task::Bears, Task::Reverse, Task::Sort, Task::Text] {
                                 ui.selectable_value(&mut s.task, t.clone(), format!("{t:?}"));
                             }
                         });
+                    if s.task == Task::Text {
+                        let file = s.text_file.as_ref().map(|p| p.display().to_string());
+                        if ui
+                            .button(file.unwrap_or_else(|| "Choose text file…".into()))
+                            .on_hover_text(
+                                "Any UTF-8 text; the model learns it character by character",
+                            )
+                            .clicked()
+                        {
+                            choose_text = true;
+                        }
+                    }
                     egui::ComboBox::from_label("positions")
                         .selected_text(format!("{:?}", s.pos))
                         .show_ui(ui, |ui| {
@@ -636,6 +657,14 @@ impl Live {
                 }
             },
         );
+        if choose_text {
+            let here = std::env::current_dir().unwrap_or_default();
+            self.dialog = Some((
+                DialogPurpose::ChooseText,
+                FileDialog::new(DialogMode::Load, here, String::new(), "txt")
+                    .title("Choose a text file"),
+            ));
+        }
         if self.confirm_reset {
             let modal = egui::Modal::new(egui::Id::unique("live_confirm_reset")).show(ui.ctx(), |ui| {
                 ui.heading("Discard the trained model?");
@@ -1126,8 +1155,8 @@ impl Lesson for Live {
         let Some(snap) = self.snapshot() else { return };
         self.refresh_analysis(&snap);
         self.controls(ui, &snap);
-        self.file_dialog(ui);
         self.model_settings(ui);
+        self.file_dialog(ui);
         ui.separator();
         ui.columns(2, |cols| {
             self.loss_plot(&mut cols[0], &snap);

@@ -22,11 +22,16 @@ pub struct FileDialog {
     extension: &'static str,
     entries: Vec<(String, bool)>,
     error: Option<String>,
+    title: String,
 }
 
 impl FileDialog {
     /// A dialog in `dir` for files ending in `.extension`, with a suggested file name.
     pub fn new(mode: DialogMode, dir: PathBuf, name: String, extension: &'static str) -> Self {
+        let title = match mode {
+            DialogMode::Save => "Save checkpoint".to_owned(),
+            DialogMode::Load => "Load checkpoint".to_owned(),
+        };
         let mut d = Self {
             mode,
             dir,
@@ -34,6 +39,7 @@ impl FileDialog {
             extension,
             entries: Vec::new(),
             error: None,
+            title,
         };
         d.refresh();
         d
@@ -62,6 +68,12 @@ impl FileDialog {
         }
     }
 
+    /// Set the heading (default: "Save checkpoint" / "Load checkpoint").
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
     /// Save or load.
     pub fn mode(&self) -> DialogMode {
         self.mode
@@ -81,79 +93,77 @@ impl FileDialog {
     /// `None` while it stays open.
     pub fn show(&mut self, ctx: &egui::Context) -> Option<Option<PathBuf>> {
         let mut result = None;
-        let title = match self.mode {
-            DialogMode::Save => "Save checkpoint",
-            DialogMode::Load => "Load checkpoint",
-        };
-        let modal = egui::Modal::new(egui::Id::unique(("file_dialog", title))).show(ctx, |ui| {
-            ui.set_min_width(460.0);
-            ui.heading(title);
-            ui.horizontal(|ui| {
-                if ui
-                    .button("⬆ Up")
-                    .on_hover_text("The parent folder")
-                    .clicked()
-                    && let Some(parent) = self.dir.parent().map(Path::to_path_buf)
-                {
-                    self.enter(&parent);
-                }
-                ui.label(self.dir.display().to_string());
-            });
-            egui::ScrollArea::vertical()
-                .max_height(220.0)
-                .show(ui, |ui| {
-                    if self.entries.is_empty() {
-                        ui.weak(format!("(no folders or .{} files here)", self.extension));
+        let title = self.title.clone();
+        let modal =
+            egui::Modal::new(egui::Id::unique(("file_dialog", title.as_str()))).show(ctx, |ui| {
+                ui.set_min_width(460.0);
+                ui.heading(&title);
+                ui.horizontal(|ui| {
+                    if ui
+                        .button("⬆ Up")
+                        .on_hover_text("The parent folder")
+                        .clicked()
+                        && let Some(parent) = self.dir.parent().map(Path::to_path_buf)
+                    {
+                        self.enter(&parent);
                     }
-                    let mut go = None;
-                    for (name, is_dir) in &self.entries {
-                        let label = if *is_dir {
-                            format!("📁 {name}")
-                        } else {
-                            name.clone()
-                        };
-                        if ui
-                            .selectable_label(!is_dir && *name == self.name, label)
-                            .clicked()
-                        {
-                            if *is_dir {
-                                go = Some(self.dir.join(name));
+                    ui.label(self.dir.display().to_string());
+                });
+                egui::ScrollArea::vertical()
+                    .max_height(220.0)
+                    .show(ui, |ui| {
+                        if self.entries.is_empty() {
+                            ui.weak(format!("(no folders or .{} files here)", self.extension));
+                        }
+                        let mut go = None;
+                        for (name, is_dir) in &self.entries {
+                            let label = if *is_dir {
+                                format!("📁 {name}")
                             } else {
-                                self.name = name.clone();
+                                name.clone()
+                            };
+                            if ui
+                                .selectable_label(!is_dir && *name == self.name, label)
+                                .clicked()
+                            {
+                                if *is_dir {
+                                    go = Some(self.dir.join(name));
+                                } else {
+                                    self.name = name.clone();
+                                }
                             }
                         }
+                        if let Some(dir) = go {
+                            self.enter(&dir);
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    let l = ui.label("file name");
+                    ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(300.0))
+                        .labelled_by(l.id);
+                });
+                if let Some(e) = &self.error {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                ui.horizontal(|ui| {
+                    let ok = match self.mode {
+                        DialogMode::Save => "Save",
+                        DialogMode::Load => "Load",
+                    };
+                    if ui.button(ok).clicked() {
+                        if self.name.trim().is_empty() {
+                            self.error = Some("type a file name".into());
+                        } else if self.mode == DialogMode::Load && !self.path().is_file() {
+                            self.error = Some(format!("{} does not exist", self.path().display()));
+                        } else {
+                            result = Some(Some(self.path()));
+                        }
                     }
-                    if let Some(dir) = go {
-                        self.enter(&dir);
+                    if ui.button("Cancel").clicked() {
+                        result = Some(None);
                     }
                 });
-            ui.horizontal(|ui| {
-                let l = ui.label("file name");
-                ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(300.0))
-                    .labelled_by(l.id);
             });
-            if let Some(e) = &self.error {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
-            ui.horizontal(|ui| {
-                let ok = match self.mode {
-                    DialogMode::Save => "Save",
-                    DialogMode::Load => "Load",
-                };
-                if ui.button(ok).clicked() {
-                    if self.name.trim().is_empty() {
-                        self.error = Some("type a file name".into());
-                    } else if self.mode == DialogMode::Load && !self.path().is_file() {
-                        self.error = Some(format!("{} does not exist", self.path().display()));
-                    } else {
-                        result = Some(Some(self.path()));
-                    }
-                }
-                if ui.button("Cancel").clicked() {
-                    result = Some(None);
-                }
-            });
-        });
         if modal.should_close() && result.is_none() {
             result = Some(None);
         }
