@@ -262,3 +262,24 @@ fn heatmap_masked_and_nan_cells_say_so() {
     harness.run();
     harness.get_by_label_contains("query \"bears\" → key \"i\": NaN");
 }
+
+#[test]
+fn f12_toggles_the_frame_time_overlay() {
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("CPU ms per frame")
+            .is_none()
+    );
+    harness.key_press(Key::F12);
+    harness.run_steps(3);
+    harness.get_by_label_contains("CPU ms per frame");
+    harness.key_press(Key::F12);
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("CPU ms per frame")
+            .is_none()
+    );
+}
