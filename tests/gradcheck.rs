@@ -277,6 +277,33 @@ fn attention_backward_matches_finite_differences() {
 }
 
 #[test]
+fn softmax_backward_matches_finite_differences() {
+    use attention_lab::model::softmax::{softmax, softmax_backward};
+    for scale in [1.0_f32, 4.0] {
+        let x: Vec<f32> = (0..7)
+            .map(|i| scale * (0.9 * i as f32 + 0.2).sin())
+            .collect();
+        let dp: Vec<f32> = (0..7).map(|i| (1.3 * i as f32).cos()).collect();
+        let p = softmax(&x);
+        let mut dx = vec![0.0; 7];
+        softmax_backward(
+            ndarray::ArrayViewMut1::from(&mut dx[..]),
+            ndarray::ArrayView1::from(&dp[..]),
+            ndarray::ArrayView1::from(&p[..]),
+        );
+        let mut xs = x.clone();
+        let n = numeric_grad(&mut xs, |xs| {
+            softmax(xs)
+                .iter()
+                .zip(&dp)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum()
+        });
+        assert_grad(&format!("softmax ×{scale}"), &dx, &n);
+    }
+}
+
+#[test]
 fn gelu_backward_matches_finite_differences() {
     let x: Vec<f32> = (0..12).map(|i| -3.0 + 0.5 * i as f32).collect();
     let dout: Vec<f32> = (0..12).map(|i| (0.7 * i as f32).cos()).collect();
