@@ -164,6 +164,13 @@ impl LabApp {
         &self.status
     }
 
+    /// Training throughput (tokens/s) of the selected lesson, if it trains.
+    pub fn training_rate(&self) -> Option<f32> {
+        self.lessons
+            .get(self.current_index())
+            .and_then(|l| l.training_rate())
+    }
+
     /// Select a lesson by id (ignored if there is none).
     pub fn open_lesson(&mut self, id: &str) {
         if self.lessons.iter().any(|l| l.id() == id) {

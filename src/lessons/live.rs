@@ -1242,6 +1242,10 @@ impl Lesson for Live {
         })
     }
 
+    fn training_rate(&self) -> Option<f32> {
+        self.worker.as_ref().map(|w| w.latest().tokens_per_sec)
+    }
+
     fn csv(&self) -> String {
         let maps = if self.settings.show_scores {
             &self.analysis.scores

@@ -57,6 +57,10 @@ pub trait Lesson {
     fn data(&self) -> Value;
     /// The numbers behind the figure currently shown, as CSV ("Copy data").
     fn csv(&self) -> String;
+    /// Training throughput of the lesson's run in tokens/s, for lessons that train.
+    fn training_rate(&self) -> Option<f32> {
+        None
+    }
 }
 
 /// Every lesson, in lecture order. THE registry: the side panel, the CLI, the persistence and

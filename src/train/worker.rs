@@ -220,6 +220,8 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
     let mut running = false;
     let mut remaining: Option<usize> = None;
     let mut tokens_per_sec = 0.0;
+    let mut window_start = Instant::now();
+    let mut window_tokens = 0usize;
     let mut diverged = false;
     let mut message: Option<Result<String, String>> = None;
     let mut last_sent = Instant::now();
@@ -316,13 +318,24 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                 Command::Quit => return,
             }
         }
+        if !(running || remaining.is_some()) {
+            window_tokens = 0; // a pause starts a new throughput window
+        }
         if running || remaining.is_some() {
+            if window_tokens == 0 {
+                window_start = Instant::now();
+            }
             let s = trainer.step();
-            tokens_per_sec = if tokens_per_sec == 0.0 {
-                s.tokens_per_sec
-            } else {
-                0.9 * tokens_per_sec + 0.1 * s.tokens_per_sec
-            };
+            window_tokens += trainer.config.batch * trainer.config.model.block_size;
+            // Wall-clock throughput over windows of ≥ 0.5 s: what the class sees, including
+            // the snapshots and whatever the UI takes from the cores.
+            let elapsed = window_start.elapsed().as_secs_f32();
+            if elapsed >= 0.5 {
+                tokens_per_sec = window_tokens as f32 / elapsed;
+                window_tokens = 0;
+            } else if tokens_per_sec == 0.0 {
+                tokens_per_sec = s.tokens_per_sec;
+            }
             history.push(LossPoint {
                 step: s.step,
                 train: s.loss,
