@@ -73,9 +73,20 @@ fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
     } else {
         Duration::ZERO
     };
-    time_frames(Pos2::new(260.0, 120.0), vec2(500.0, 300.0), pause, |ui| {
+    let times = time_frames(Pos2::new(260.0, 120.0), vec2(500.0, 300.0), pause, |ui| {
         app.show(ui)
-    })
+    });
+    let rate = app.training_rate().filter(|_| play);
+    drop(app); // stop its worker before timing training alone
+    if let Some(rate) = rate {
+        let (_, d, l, h, ctx, b) = attention_lab::cli::bench::CONFIGS[4];
+        let alone = attention_lab::cli::bench::bench_config(d, l, h, ctx, b, 2.0).tokens_per_sec;
+        println!(
+            "  training inside the app while it draws: {rate:.0} tokens/s; `bench` alone (config \"live\"): {alone:.0} tokens/s ({:.0} %)",
+            100.0 * f64::from(rate) / alone
+        );
+    }
+    times
 }
 
 fn bench_heatmap() -> (f64, f64, f64) {
