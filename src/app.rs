@@ -205,12 +205,14 @@ impl LabApp {
 
     /// Keyboard shortcuts that belong to the app, not to a lesson.
     fn handle_keys(&mut self, ctx: &egui::Context) {
-        let typing = ctx.text_edit_focused();
+        // Lesson stepping belongs to presentation mode, and never steals the arrows from a
+        // focused widget (a slider, a text field).
+        let focused = ctx.memory(|m| m.focused().is_some());
+        let stepping = self.present;
         let (f5, f11, f12, next, prev) = ctx.input_mut(|i| {
-            let next = i.consume_key(egui::Modifiers::NONE, Key::PageDown)
-                || (!typing && i.consume_key(egui::Modifiers::NONE, Key::ArrowRight));
-            let prev = i.consume_key(egui::Modifiers::NONE, Key::PageUp)
-                || (!typing && i.consume_key(egui::Modifiers::NONE, Key::ArrowLeft));
+            let mut take = |key| stepping && i.consume_key(egui::Modifiers::NONE, key);
+            let next = take(Key::PageDown) || (!focused && take(Key::ArrowRight));
+            let prev = take(Key::PageUp) || (!focused && take(Key::ArrowLeft));
             (
                 i.consume_key(egui::Modifiers::NONE, Key::F5),
                 i.consume_key(egui::Modifiers::NONE, Key::F11),
@@ -234,13 +236,11 @@ impl LabApp {
         if f12 {
             self.show_frame_times = !self.show_frame_times;
         }
-        if self.present && !typing {
-            if next {
-                self.step_lesson(1);
-            }
-            if prev {
-                self.step_lesson(-1);
-            }
+        if next {
+            self.step_lesson(1);
+        }
+        if prev {
+            self.step_lesson(-1);
         }
     }
 

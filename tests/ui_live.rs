@@ -290,3 +290,99 @@ fn a_bad_text_file_is_refused_with_the_reason_and_the_model_is_kept() {
     assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
     let _ = std::fs::remove_file(&bad);
 }
+
+#[test]
+fn every_remaining_control_responds() {
+    let mut h = live();
+    // Clicking a thumbnail enlarges it.
+    h.get_by_label("attention layer 2 head 3").click();
+    h.run_steps(2);
+    h.get_by_label_contains("layer 2 head 3 (click a thumbnail to enlarge it)");
+    // Log scale off and on again.
+    h.get_by_label("log scale").click();
+    h.run_steps(2);
+    h.get_by_label("log scale").click();
+    h.run_steps(2);
+    // Sampled generation with its seed.
+    h.get_by_label("sampled").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::SpinButton, "seed");
+    h.get_by_label("Generate").click();
+    h.run_steps(2);
+    let prompt = h
+        .get_by_role_and_label(Role::TextInput, "Prompt")
+        .value()
+        .unwrap_or_default();
+    assert_eq!(prompt.split_whitespace().count(), 4, "{prompt}");
+    h.get_by_label("greedy").click();
+    h.run_steps(2);
+    // Temperature and learning rate sliders take keyboard input.
+    for name in ["temperature", "learning rate"] {
+        let slider = h.get_by_role_and_label(Role::Slider, name);
+        let before = slider.accesskit_node().numeric_value();
+        assert!(before.is_some(), "{name}");
+        slider.focus();
+        h.run_steps(1);
+        h.key_press(egui::Key::ArrowRight);
+        h.run_steps(2);
+        let after = h
+            .get_by_role_and_label(Role::Slider, name)
+            .accesskit_node()
+            .numeric_value();
+        assert_ne!(after, before, "{name}");
+    }
+    // The model switches: positions, norm, scaling, mask.
+    h.get_by_label("Model and task (Apply retrains from scratch)")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("positions").click();
+    h.run_steps(2);
+    h.get_by_label("Sinusoidal").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("norm").click();
+    h.run_steps(2);
+    h.get_by_label("RmsNorm").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("scale by 1/√d").click();
+    h.get_by_label("causal mask").click();
+    h.run_steps(2);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    h.get_by_label("Discard and retrain").click();
+    // An encoder (no mask) with sinusoidal positions: the model line says so, and no cell of the
+    // maps is masked any more.
+    step_until(&mut h, "the new model", |h| {
+        h.query_by_label_contains("Sinusoidal positions · RmsNorm")
+            .is_some()
+    });
+    // Reset with a new seed keeps the new switches.
+    h.get_by_label("Reset (new seed)").click();
+    h.run_steps(3);
+    h.get_by_label_contains("Sinusoidal positions · RmsNorm");
+    // The mixing layer slider and the replay slider.
+    h.get_by_label("Multi-head and mixing").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Slider, "layer");
+    // Compare: another preset, start, pause, resume.
+    h.get_by_label("Compare runs").click();
+    h.run_steps(2);
+    h.get_by_label("compare").click();
+    h.run_steps(2);
+    h.get_by_label("LayerNorm vs BatchNorm vs RMSNorm vs none")
+        .click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    h.get_by_label("Start runs").click();
+    step_until(&mut h, "four runs", |h| {
+        h.query_all_by_label_contains("run: ").count() == 4
+    });
+    h.get_by_label("Pause runs").click();
+    h.run_steps(2);
+    h.get_by_label("Resume runs").click();
+    h.run_steps(2);
+}
