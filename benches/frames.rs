@@ -14,6 +14,19 @@ const FRAMES: usize = 400;
 
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    // Start-up of the live lesson: the pretrained model loaded and its worker running.
+    let t0 = Instant::now();
+    let started = attention_lab::lessons::live::pretrained().and_then(|(gpt, _)| {
+        let mut config = attention_lab::train::TrainConfig::default();
+        config.model = gpt.config.clone();
+        attention_lab::train::Worker::spawn("bench", config, Some(gpt), || {})
+    });
+    println!(
+        "live lesson start-up (pretrained model loaded, worker running): {:.1} ms{}",
+        t0.elapsed().as_secs_f64() * 1000.0,
+        if started.is_ok() { "" } else { " — FAILED" }
+    );
+    drop(started);
     println!(
         "frame benchmark: {FRAMES} frames per lesson at 1280 × 800, pointer sweeping the lesson area"
     );
