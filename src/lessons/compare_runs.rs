@@ -87,10 +87,12 @@ impl Preset {
     }
 }
 
-/// One run: its name, worker and newest snapshot.
+/// One run: its name, worker, and its map for the prompt (cached per snapshot and prompt).
 struct Run {
     label: String,
     worker: Worker,
+    map_key: Option<(usize, String)>,
+    map: (Vec<String>, ndarray::Array2<f32>),
 }
 
 /// The compare-runs panel.
@@ -130,7 +132,12 @@ impl CompareRuns {
             match Worker::spawn(&label, config, None, move || {
                 waker.request_repaint_after(Duration::from_millis(30))
             }) {
-                Ok(worker) => self.runs.push(Run { label, worker }),
+                Ok(worker) => self.runs.push(Run {
+                    label,
+                    worker,
+                    map_key: None,
+                    map: (Vec::new(), ndarray::Array2::zeros((0, 0))),
+                }),
                 Err(e) => {
                     self.error = Some(format!("{label}: {e}"));
                     self.runs.clear();
@@ -211,6 +218,13 @@ impl CompareRuns {
                 );
             }
         });
+        for (run, snap) in self.runs.iter_mut().zip(&snaps) {
+            let key = (snap.step, prompt.to_owned());
+            if run.map_key.as_ref() != Some(&key) {
+                run.map = last_layer_mean(&snap.tokenizer, snap, prompt);
+                run.map_key = Some(key);
+            }
+        }
         ui.horizontal_wrapped(|ui| {
             for (run, snap) in self.runs.iter().zip(&snaps) {
                 ui.vertical(|ui| {
@@ -220,9 +234,9 @@ impl CompareRuns {
                         .map(|p| format!("{:.3}", p.train))
                         .unwrap_or("—".into());
                     ui.strong(format!("{} · step {} · loss {loss}", run.label, snap.step));
-                    let (labels, map) = last_layer_mean(&snap.tokenizer, snap, prompt);
+                    let (labels, map) = &run.map;
                     Heatmap::new(format!("run: {}", run.label), map.view())
-                        .labels(Some(&labels), Some(&labels))
+                        .labels(Some(labels), Some(labels))
                         .axis_names("query", "key")
                         .range(0.0, 1.0)
                         .causal(snap.gpt.config.causal)
