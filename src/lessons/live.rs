@@ -320,10 +320,11 @@ pub struct BearsRows {
 pub fn bears_rows(gpt: &Gpt, tokenizer: &Tokenizer) -> Vec<BearsRows> {
     THREE_BEARS
         .iter()
-        .map(|sentence| {
+        .filter_map(|sentence| {
             let view = prompt_view(tokenizer, sentence, gpt.config.block_size);
+            // Only sentences whose "bears" the model sees (a cut or unknown one is skipped).
+            let q = view.labels.iter().position(|t| t == "bears")?;
             let a = analyze(gpt, &view.ids);
-            let q = view.labels.iter().position(|t| t == "bears").unwrap_or(0);
             let t = view.labels.len();
             let mut names = Vec::new();
             let mut rows: Vec<f32> = Vec::new();
@@ -349,12 +350,12 @@ pub fn bears_rows(gpt: &Gpt, tokenizer: &Tokenizer) -> Vec<BearsRows> {
             }
             let m = Array2::from_shape_vec((names.len(), t), rows)
                 .unwrap_or_else(|_| Array2::zeros((0, 0)));
-            BearsRows {
+            Some(BearsRows {
                 sentence: sentence.to_string(),
                 tokens: view.labels,
                 heads: names,
                 rows: m,
-            }
+            })
         })
         .collect()
 }
@@ -1265,6 +1266,15 @@ impl Lesson for Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn three_bears_skips_sentences_the_model_cannot_read() {
+        let (gpt, tok) = pretrained().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bears_rows(&gpt, &tok).len(), 3);
+        let mut no_bears = tok.clone();
+        no_bears.vocab.retain(|v| v != "bears");
+        assert!(bears_rows(&gpt, &no_bears).is_empty());
+    }
 
     #[test]
     fn pretrained_model_loads_and_attends() {
