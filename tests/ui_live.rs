@@ -40,6 +40,18 @@ fn step_until(
     }
 }
 
+/// Replace the file dialog's file name with `text`.
+fn type_file_name(h: &mut Harness<'static, LabApp>, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "file name")
+        .type_text(text);
+    h.run_steps(1);
+}
+
 fn step_count(h: &Harness<'static, LabApp>) -> usize {
     h.query_all_by_label_contains("step ")
         .filter_map(|n| {
@@ -163,14 +175,7 @@ fn save_and_load_through_the_file_dialog() {
     let path = std::env::temp_dir().join(format!("al-ui-{}.safetensors", std::process::id()));
     h.get_by_label("Save…").click();
     h.run_steps(2);
-    let name = h.get_by_role_and_label(Role::TextInput, "file name");
-    name.focus();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .type_text(&path.display().to_string());
-    h.run_steps(1);
+    type_file_name(&mut h, &path.display().to_string());
     h.get_by_label("Save").click();
     step_until(&mut h, "the save", |h| {
         h.query_by_label_contains("saved ").is_some()
@@ -180,12 +185,7 @@ fn save_and_load_through_the_file_dialog() {
     // Loading a file that is not there is refused by the dialog itself.
     h.get_by_label("Load…").click();
     h.run_steps(2);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .focus();
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .type_text("/nonexistent/model.safetensors");
-    h.run_steps(1);
+    type_file_name(&mut h, "/nonexistent/model.safetensors");
     h.get_by_label("Load").click();
     h.run_steps(2);
     h.get_by_label_contains("does not exist");
@@ -197,12 +197,7 @@ fn save_and_load_through_the_file_dialog() {
     std::fs::write(&junk, b"not a checkpoint").unwrap_or(());
     h.get_by_label("Load…").click();
     h.run_steps(2);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .focus();
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .type_text(&junk.display().to_string());
-    h.run_steps(1);
+    type_file_name(&mut h, &junk.display().to_string());
     h.get_by_label("Load").click();
     step_until(&mut h, "the load error", |h| {
         h.query_by_label_contains("not a safetensors").is_some()
@@ -272,12 +267,7 @@ fn a_bad_text_file_is_refused_with_the_reason_and_the_model_is_kept() {
     h.get_by_label("Choose text file…").click();
     h.run_steps(2);
     h.get_by_label("Choose a text file");
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .focus();
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "file name")
-        .type_text(&bad.display().to_string());
-    h.run_steps(1);
+    type_file_name(&mut h, &bad.display().to_string());
     h.get_by_label("Load").click();
     h.run_steps(2);
     h.get_by_label("Apply").click();
