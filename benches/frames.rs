@@ -53,6 +53,20 @@ fn main() {
             );
         }
     }
+    // Every section of the computed lessons at its slider extremes (largest sizes).
+    println!(
+        "\n{:<44} {:>10} {:>10} {:>10} {:>12}",
+        "lesson section at its extremes", "median ms", "p99 ms", "max ms", "first frame"
+    );
+    for (id, sets) in EXTREMES {
+        if filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
+        let (first, (median, p99, max)) = bench_settings(id, sets);
+        worst = (worst.0.max(median), worst.1.max(p99));
+        let name = format!("{id} {}", sets.join(" "));
+        println!("{name:<44} {median:>10.3} {p99:>10.3} {max:>10.3} {first:>12.1}");
+    }
     // The heatmap widget alone: a 64 × 64 map, with and without the pointer on it.
     let (median, p99, max) = bench_heatmap();
     println!(
@@ -78,6 +92,7 @@ fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
         present: false,
         theme: None,
         play,
+        sets: Vec::new(),
     };
     let mut app = LabApp::from_storage(None, options);
     // While training runs, leave the worker the rest of a 60 Hz frame, as a display would.
@@ -100,6 +115,75 @@ fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
         );
     }
     times
+}
+
+/// Lesson sections at the largest values of their sliders (the issues' frame targets).
+const EXTREMES: &[(&str, &[&str])] = &[
+    ("softmax", &["section=0", "n=64", "scale=100"]),
+    ("softmax", &["section=1", "d=1024", "keys=256"]),
+    ("softmax", &["section=2", "n=64"]),
+    ("positions", &["section=0", "ctx=256", "d=128"]),
+    (
+        "positions",
+        &["section=1", "ctx=256", "d=128", "position=255"],
+    ),
+    ("positions", &["section=2", "ctx=256", "d=128"]),
+    ("positions", &["section=3"]),
+    ("positions", &["section=4"]),
+    ("norms", &["section=0", "batch=256", "features=64"]),
+    ("norms", &["section=1", "batch=256", "features=64"]),
+    ("norms", &["section=2", "batch=256", "features=64"]),
+    ("norms", &["section=3", "gamma=3", "beta=-3"]),
+    ("rnn", &["section=0", "steps=200"]),
+    (
+        "rnn",
+        &[
+            "section=1",
+            "hidden=64",
+            "steps=200",
+            "radius=1.5",
+            "clip=true",
+        ],
+    ),
+    (
+        "rnn",
+        &["section=2", "hidden=64", "steps=200", "input_scale=10"],
+    ),
+    ("rnn", &["section=3", "hidden=64", "steps=200"]),
+];
+
+/// Frame times of one lesson with `sets` applied; also the first frame alone (it computes).
+fn bench_settings(id: &str, sets: &[&str]) -> (f64, (f64, f64, f64)) {
+    let options = StartOptions {
+        lesson: Some(id.to_owned()),
+        sets: sets
+            .iter()
+            .filter_map(|s| s.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        ..StartOptions::default()
+    };
+    let mut app = LabApp::from_storage(None, options);
+    let ctx = egui::Context::default();
+    attention_lab::widgets::fonts::install(&ctx);
+    let input = RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0))),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let output = ctx.run_ui(input, |ui| app.show(ui));
+    std::hint::black_box(ctx.tessellate(output.shapes, output.pixels_per_point));
+    let first = start.elapsed().as_secs_f64() * 1000.0;
+    // Sections that sample on a background thread (softmax §2, norms §3) show a spinner until
+    // it is done: give it time, so the frames timed below draw the full figures.
+    std::thread::sleep(Duration::from_millis(1500));
+    let times = time_frames(
+        Pos2::new(260.0, 120.0),
+        vec2(500.0, 300.0),
+        Duration::ZERO,
+        |ui| app.show(ui),
+    );
+    (first, times)
 }
 
 fn bench_heatmap() -> (f64, f64, f64) {

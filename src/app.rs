@@ -65,6 +65,8 @@ pub struct StartOptions {
     pub theme: Option<ThemeChoice>,
     /// Start training in the first lesson that trains (retrain from scratch, then play).
     pub play: bool,
+    /// `key=value` settings applied to the start lesson (`--lesson ID --set key=value`).
+    pub sets: Vec<(String, String)>,
 }
 
 /// A screenshot requested by "Save PNG", waiting for the renderer.
@@ -116,6 +118,10 @@ impl LabApp {
             }
         }
         if let Some(id) = options.lesson {
+            if let Some(lesson) = lessons.iter_mut().find(|l| l.id() == id) {
+                // Checked by the command line before the window opens; a bad one is ignored here.
+                let _ = crate::lessons::apply_overrides(lesson.as_mut(), &options.sets);
+            }
             state.lesson = id;
         }
         if let Some(theme) = options.theme {
@@ -142,6 +148,14 @@ impl LabApp {
             pending_shot: None,
             autoplay: options.play,
         }
+    }
+
+    /// The settings of lesson `id` as JSON (what `data ID` and persistence see).
+    pub fn lesson_settings(&self, id: &str) -> Option<serde_json::Value> {
+        self.lessons
+            .iter()
+            .find(|l| l.id() == id)
+            .map(|l| l.settings())
     }
 
     /// The persisted state.

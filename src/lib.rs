@@ -9,6 +9,7 @@ pub mod cli;
 pub mod data;
 pub mod lessons;
 pub mod model;
+pub mod pretrained;
 pub mod train;
 pub mod widgets;
 

@@ -22,6 +22,9 @@ struct Args {
     /// Start training at once (the live lesson retrains from scratch and plays).
     #[arg(long)]
     play: bool,
+    /// Set a setting of the --lesson lesson: --set key=value (repeatable; see `data ID` for the keys).
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "lesson")]
+    set: Vec<String>,
     /// Colour theme: light (for projectors) or dark.
     #[arg(long, value_name = "THEME")]
     theme: Option<Theme>,
@@ -68,11 +71,22 @@ fn main() -> ExitCode {
                 Theme::Light => ThemeChoice::Light,
                 Theme::Dark => ThemeChoice::Dark,
             });
+            if let Some(id) = &args.lesson
+                && let Err(e) = cli::data::data_json_check(id, &args.set)
+            {
+                return cli::usage_error(&e);
+            }
+            let sets = args
+                .set
+                .iter()
+                .filter_map(|s| cli::parse_key_value(s).ok())
+                .collect();
             run_gui(StartOptions {
                 lesson: args.lesson,
                 present: args.present,
                 theme,
                 play: args.play,
+                sets,
             })
         }
     }

@@ -128,3 +128,23 @@ fn data_live_has_tokens_attention_and_next_tokens() {
         "{first}"
     );
 }
+
+#[test]
+fn gui_settings_are_checked_before_the_window_opens() {
+    // Out of range: exit 2 with the setting named, without needing a display.
+    let out = run(&["--lesson", "rnn", "--set", "radius=9"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_line(&out);
+    assert!(err.contains("radius") && err.contains("between"), "{err}");
+    // --set needs --lesson.
+    let out = run(&["--set", "radius=1.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A good setting gets as far as the display check.
+    let out = Command::new(env!("CARGO_BIN_EXE_attention-lab"))
+        .args(["--lesson", "rnn", "--set", "radius=1.1"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_line(&out));
+}

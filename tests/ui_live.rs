@@ -19,6 +19,7 @@ fn live() -> Harness<'static, LabApp> {
                     present: false,
                     theme: None,
                     play: false,
+                    sets: Vec::new(),
                 },
             )
         });

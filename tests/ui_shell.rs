@@ -74,6 +74,7 @@ fn presentation_mode_zooms_in_and_back() {
         present: true,
         theme: None,
         play: false,
+        sets: Vec::new(),
     });
     harness.run();
     let zoom = harness.ctx.zoom_factor();
@@ -150,6 +151,7 @@ fn selected_lesson_theme_and_settings_persist() {
         present: false,
         theme: None,
         play: false,
+        sets: Vec::new(),
     });
     harness.run();
     harness.get_by_label("☀ Light").click();

@@ -38,3 +38,34 @@ print("attention_att", repr(np.stack(atts).ravel()))
 lg = det((2, 4), 0.91, 0.3, 2.0); tg = [2, 0]
 lse = np.log(np.exp(lg - lg.max(1, keepdims=True)).sum(1)) + lg.max(1)
 print("crossentropy", repr(np.mean(lse - lg[np.arange(2), tg])))
+
+# --- Lessons (softmax, norms): the inputs are det(...) rounded to float32 first, as the Rust
+# tests build them in f32.
+np.set_printoptions(precision=10, linewidth=120)
+def det32(shape, a, b, s):
+    return det(shape, a, b, s).astype(np.float32).astype(np.float64)
+
+def softmax(v):
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+# Softmax of 8 scores and of the same ×100 (the lecture's demo), and the entropy in nats.
+xs = det32((8,), 0.9, 0.2, 1.7)
+p = softmax(xs)
+print("softmax8", repr(p))
+print("softmax8x100", repr(softmax(100 * xs)))
+print("entropy8", -(p * np.log(p)).sum())
+
+# BatchNorm (train mode), LayerNorm, RMSNorm with gamma = 1, beta = 0, eps = 1e-5, biased variance:
+# x = det((4, 3), 0.61, 0.3, 2.0) + [0, 5, -3] per column.
+x = (det((4, 3), 0.61, 0.3, 2.0) + np.array([0.0, 5.0, -3.0])).astype(np.float32).astype(np.float64)
+eps = 1e-5
+print("batchnorm", repr(((x - x.mean(0)) / np.sqrt(x.var(0) + eps)).ravel()))
+print("layernorm_plain", repr(((x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)).ravel()))
+print("rmsnorm", repr((x / np.sqrt((x ** 2).mean(1, keepdims=True) + eps)).ravel()))
+
+# Sinusoidal positions with base 100 (the lesson's base slider), T = 4, d = 6.
+pos = np.arange(4)[:, None]; i2 = (np.arange(6) // 2 * 2)[None, :]
+ang = pos / 100.0 ** (i2 / 6)
+pe = np.where(np.arange(6)[None, :] % 2 == 0, np.sin(ang), np.cos(ang))
+print("sinusoidal_base100", repr(pe.ravel()))

@@ -6,8 +6,21 @@ use std::process::ExitCode;
 use super::{check_lesson_id, parse_key_value, usage_error};
 use crate::lessons::{all_lessons, apply_overrides};
 
+/// Check that `sets` (`key=value`) are valid settings of lesson `id`, without computing anything.
+pub fn data_json_check(id: &str, sets: &[String]) -> Result<(), String> {
+    with_settings(id, sets, |_| ())
+}
+
 /// Compute the JSON for lesson `id` with `sets` (`key=value`) applied.
 pub fn data_json(id: &str, sets: &[String]) -> Result<serde_json::Value, String> {
+    with_settings(id, sets, |lesson| lesson.data())
+}
+
+fn with_settings<R>(
+    id: &str,
+    sets: &[String],
+    f: impl FnOnce(&dyn crate::lessons::Lesson) -> R,
+) -> Result<R, String> {
     check_lesson_id(id)?;
     let overrides = sets
         .iter()
@@ -19,7 +32,7 @@ pub fn data_json(id: &str, sets: &[String]) -> Result<serde_json::Value, String>
         .find(|l| l.id() == id)
         .ok_or_else(|| format!("unknown lesson \"{id}\""))?;
     apply_overrides(lesson.as_mut(), &overrides)?;
-    Ok(lesson.data())
+    Ok(f(lesson.as_ref()))
 }
 
 /// Run the subcommand.

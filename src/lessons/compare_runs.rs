@@ -87,12 +87,17 @@ impl Preset {
     }
 }
 
+/// (step, mean attention entropy of each head, nats) over training.
+pub type EntropyHistory = Vec<(usize, Vec<f64>)>;
+
 /// One run: its name, worker, and its map for the prompt (cached per snapshot and prompt).
 struct Run {
     label: String,
     worker: Worker,
     map_key: Option<(usize, String)>,
     map: (Vec<String>, ndarray::Array2<f32>),
+    /// (step, mean attention entropy of each head of the last layer, nats) over training.
+    entropy: EntropyHistory,
 }
 
 /// The compare-runs panel.
@@ -100,6 +105,10 @@ struct Run {
 pub struct CompareRuns {
     /// The switch the runs differ in.
     pub preset: Preset,
+    /// Hide the preset picker (a lesson that compares one switch only).
+    pub lock_preset: bool,
+    /// Also plot the attention entropy of each head over training.
+    pub show_entropy: bool,
     runs: Vec<Run>,
     error: Option<String>,
 }
@@ -137,6 +146,7 @@ impl CompareRuns {
                     worker,
                     map_key: None,
                     map: (Vec::new(), ndarray::Array2::zeros((0, 0))),
+                    entropy: Vec::new(),
                 }),
                 Err(e) => {
                     self.error = Some(format!("{label}: {e}"));
@@ -145,6 +155,22 @@ impl CompareRuns {
                 }
             }
         }
+    }
+
+    /// Each run's label and newest snapshot (for lessons that evaluate the trained models).
+    pub fn latest(&self) -> Vec<(String, Snapshot)> {
+        self.runs
+            .iter()
+            .map(|r| (r.label.clone(), r.worker.latest().clone()))
+            .collect()
+    }
+
+    /// Each run's label and recorded per-head entropies (step, nats per head).
+    pub fn entropy_history(&self) -> Vec<(String, EntropyHistory)> {
+        self.runs
+            .iter()
+            .map(|r| (r.label.clone(), r.entropy.clone()))
+            .collect()
     }
 
     /// Send a command to every run.
@@ -162,13 +188,17 @@ impl CompareRuns {
             .map(|r| r.worker.poll().clone())
             .collect();
         ui.horizontal_wrapped(|ui| {
-            egui::ComboBox::from_label("compare")
-                .selected_text(self.preset.label())
-                .show_ui(ui, |ui| {
-                    for p in Preset::ALL {
-                        ui.selectable_value(&mut self.preset, p, p.label());
-                    }
-                });
+            if self.lock_preset {
+                ui.strong(self.preset.label());
+            } else {
+                egui::ComboBox::from_label("compare")
+                    .selected_text(self.preset.label())
+                    .show_ui(ui, |ui| {
+                        for p in Preset::ALL {
+                            ui.selectable_value(&mut self.preset, p, p.label());
+                        }
+                    });
+            }
             if ui
                 .button("Start runs")
                 .on_hover_text("Start every run from scratch, same seed")
@@ -191,7 +221,11 @@ impl CompareRuns {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if self.runs.is_empty() {
-            ui.label("Pick what to compare and press Start runs: each configuration trains from the same seed.");
+            ui.label(if self.lock_preset {
+                "Press Start runs: each configuration trains from the same seed, side by side."
+            } else {
+                "Pick what to compare and press Start runs: each configuration trains from the same seed."
+            });
             return;
         }
         let plot = egui_plot::Plot::new("compare_loss")
@@ -221,9 +255,20 @@ impl CompareRuns {
         for (run, snap) in self.runs.iter_mut().zip(&snaps) {
             let key = (snap.step, prompt.to_owned());
             if run.map_key.as_ref() != Some(&key) {
-                run.map = last_layer_mean(&snap.tokenizer, snap, prompt);
+                let (pieces, maps) = last_layer_maps(&snap.tokenizer, snap, prompt);
+                run.map = (pieces, head_mean(&maps));
+                if self.show_entropy
+                    && !maps.is_empty()
+                    && run.entropy.last().is_none_or(|(s, _)| *s < snap.step)
+                {
+                    run.entropy
+                        .push((snap.step, head_entropies(&maps, snap.gpt.config.causal)));
+                }
                 run.map_key = Some(key);
             }
+        }
+        if self.show_entropy {
+            self.entropy_plot(ui);
         }
         ui.horizontal_wrapped(|ui| {
             for (run, snap) in self.runs.iter().zip(&snaps) {
@@ -249,12 +294,75 @@ impl CompareRuns {
     }
 }
 
-/// The head-averaged attention of the last layer for the prompt's known tokens.
-fn last_layer_mean(
+impl CompareRuns {
+    fn entropy_plot(&self, ui: &mut Ui) {
+        ui.strong("Mean attention entropy of each head of the last layer over training (nats; rows with at least 2 keys)");
+        egui_plot::Plot::new("compare_entropy")
+            .height(170.0)
+            .x_axis_label("step")
+            .y_axis_label("entropy (nats)")
+            .legend(egui_plot::Legend::default())
+            .show(ui, |p| {
+                for (i, run) in self.runs.iter().enumerate() {
+                    let heads = run.entropy.first().map_or(0, |(_, h)| h.len());
+                    for h in 0..heads {
+                        let pts: Vec<[f64; 2]> = run
+                            .entropy
+                            .iter()
+                            .filter_map(|(s, e)| e.get(h).map(|v| [*s as f64, *v]))
+                            .collect();
+                        let style = if h % 2 == 0 {
+                            egui_plot::LineStyle::Solid
+                        } else {
+                            egui_plot::LineStyle::dashed_loose()
+                        };
+                        p.line(
+                            egui_plot::Line::new(format!("{} · head {}", run.label, h + 1), pts)
+                                .color(COLORS[i % COLORS.len()])
+                                .style(style)
+                                .width(2.0),
+                        );
+                    }
+                }
+            });
+    }
+}
+
+/// Mean over heads. maps: H × (T, T) → (T, T)
+fn head_mean(maps: &[ndarray::Array2<f32>]) -> ndarray::Array2<f32> {
+    let t = maps.first().map_or(0, |m| m.nrows());
+    let mut mean = ndarray::Array2::<f32>::zeros((t, t));
+    for m in maps {
+        mean += m;
+    }
+    mean /= maps.len().max(1) as f32;
+    mean
+}
+
+/// Mean row entropy (nats) of each head, over the rows that see at least 2 keys (with the causal
+/// mask the first query sees only itself, so its entropy is 0 by construction and is left out).
+pub fn head_entropies(maps: &[ndarray::Array2<f32>], causal: bool) -> Vec<f64> {
+    maps.iter()
+        .map(|m| {
+            let rows: Vec<f64> = m
+                .outer_iter()
+                .skip(usize::from(causal))
+                .map(|r| {
+                    let p: Vec<f64> = r.iter().map(|&v| f64::from(v)).collect();
+                    crate::model::stats::entropy(&p)
+                })
+                .collect();
+            crate::model::stats::mean(&rows)
+        })
+        .collect()
+}
+
+/// The prompt's known tokens and the attention maps of the last layer (one per head).
+fn last_layer_maps(
     tokenizer: &Tokenizer,
     snap: &Snapshot,
     prompt: &str,
-) -> (Vec<String>, ndarray::Array2<f32>) {
+) -> (Vec<String>, Vec<ndarray::Array2<f32>>) {
     let pieces: Vec<String> = tokenizer
         .pieces(prompt)
         .into_iter()
@@ -263,16 +371,8 @@ fn last_layer_mean(
     let pieces: Vec<String> =
         pieces[pieces.len().saturating_sub(snap.gpt.config.block_size)..].to_vec();
     let ids: Vec<usize> = pieces.iter().filter_map(|p| tokenizer.id(p)).collect();
-    let maps = prompt_attention(&snap.gpt, &ids);
-    let t = ids.len();
-    let mut mean = ndarray::Array2::<f32>::zeros((t, t));
-    if let Some(last) = maps.last() {
-        for m in last {
-            mean += m;
-        }
-        mean /= last.len().max(1) as f32;
-    }
-    (pieces, mean)
+    let mut maps = prompt_attention(&snap.gpt, &ids);
+    (pieces, maps.pop().unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 
 use super::{Lesson, LessonContext, settings_from_json, settings_to_json};
 use crate::data::{Task, Tokenizer};
-use crate::model::checkpoint;
 use crate::model::gpt::{Activations, Gpt, gpt_forward};
 use crate::model::softmax::softmax;
 use crate::model::{GptConfig, NormKind, PosEncoding};
@@ -27,7 +26,7 @@ use crate::widgets::file_dialog::{DialogMode, FileDialog};
 use crate::widgets::{Colormap, Heatmap};
 
 /// The pretrained bears model (see the README for the command that made it).
-pub const PRETRAINED: &[u8] = include_bytes!("../../assets/bears.safetensors");
+pub const PRETRAINED: &[u8] = crate::pretrained::BEARS;
 
 /// The lesson's persisted settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,9 +289,7 @@ pub fn generate_next(
 
 /// Load the pretrained model.
 pub fn pretrained() -> Result<(Gpt, Tokenizer), String> {
-    let (gpt, tok) = checkpoint::from_bytes(PRETRAINED)?;
-    let tokenizer: Tokenizer = serde_json::from_str(&tok).map_err(|e| e.to_string())?;
-    Ok((gpt, tokenizer))
+    crate::pretrained::bears()
 }
 
 /// The lecture's three sentences: one token, three meanings.

@@ -4,9 +4,14 @@
 //! its settings (a serde struct with `#[serde(default)]`); those settings are what the app
 //! persists across restarts and what `attention-lab data ID --set key=value` overrides.
 
+pub mod background;
 pub mod compare_runs;
 pub mod live;
+pub mod norms;
 pub mod overview;
+pub mod positions;
+pub mod rnn;
+pub mod softmax;
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -69,6 +74,10 @@ pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
     vec![
         Box::new(overview::Overview::default()),
         Box::new(live::Live::default()),
+        Box::new(softmax::SoftmaxLesson::default()),
+        Box::new(positions::PositionsLesson::default()),
+        Box::new(norms::NormsLesson::default()),
+        Box::new(rnn::RnnLesson::default()),
     ]
 }
 
@@ -96,6 +105,7 @@ pub fn apply_overrides(
     overrides: &[(String, String)],
 ) -> Result<(), String> {
     let mut settings = lesson.settings();
+    let original = settings.clone();
     let Value::Object(map) = &mut settings else {
         if overrides.is_empty() {
             return Ok(());
@@ -119,10 +129,16 @@ pub fn apply_overrides(
             )
         })?;
         map.insert(key.clone(), parsed);
+        // Check each key as it is applied, so that the error names the setting that is wrong.
+        if let Err(e) = lesson.set_settings(Value::Object(map.clone())) {
+            let _ = lesson.set_settings(original);
+            return Err(format!(
+                "setting \"{key}\" of lesson \"{}\" cannot be \"{raw}\": {e}",
+                lesson.id()
+            ));
+        }
     }
-    lesson
-        .set_settings(settings)
-        .map_err(|e| format!("invalid settings for lesson \"{}\": {e}", lesson.id()))
+    Ok(())
 }
 
 /// Parse `raw` as a JSON value of the same kind as `like`; on failure, name the expected kind.

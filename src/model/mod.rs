@@ -15,7 +15,10 @@ pub mod norm;
 pub mod optim;
 pub mod parallel;
 pub mod position;
+pub mod rnn;
+pub mod sharpness;
 pub mod softmax;
+pub mod stats;
 
 pub use config::{GptConfig, NormKind, PosEncoding};
 pub use gpt::{Activations, Gpt, Grads, Params, gpt_backward, gpt_forward};

@@ -55,6 +55,8 @@ pub struct Heatmap<'a> {
     max_size: Option<Vec2>,
     colorbar: bool,
     decimals: usize,
+    highlight_row: Option<usize>,
+    version: Option<u64>,
 }
 
 /// What [`Heatmap::show`] hands back.
@@ -83,6 +85,8 @@ impl<'a> Heatmap<'a> {
             max_size: None,
             colorbar: true,
             decimals: 3,
+            highlight_row: None,
+            version: None,
         }
     }
 
@@ -185,6 +189,19 @@ impl<'a> Heatmap<'a> {
         } else {
             (lo, hi)
         }
+    }
+
+    /// Outline one row (a position the lesson is reading).
+    pub fn highlight_row(mut self, row: Option<usize>) -> Self {
+        self.highlight_row = row;
+        self
+    }
+
+    /// A version number that changes whenever the values change: the texture cache then skips
+    /// hashing every value (large maps redrawn every frame).
+    pub fn version(mut self, version: u64) -> Self {
+        self.version = Some(version);
+        self
     }
 
     /// The tooltip for cell (r, c), in the caller's words.
@@ -302,6 +319,19 @@ impl<'a> Heatmap<'a> {
                     label_color,
                 );
             }
+            if let Some(r) = self.highlight_row.filter(|&r| r < rows) {
+                let rect = Rect::from_min_size(
+                    grid.min + vec2(0.0, r as f32 * cell),
+                    vec2(grid.width(), cell),
+                )
+                .expand(1.5);
+                painter.rect_stroke(
+                    rect,
+                    0.0,
+                    Stroke::new(2.5, Color32::from_rgb(230, 159, 0)),
+                    egui::StrokeKind::Outside,
+                );
+            }
             if let Some((r, c)) = hovered {
                 let rect = Rect::from_min_size(
                     grid.min + vec2(c as f32 * cell, r as f32 * cell),
@@ -327,8 +357,13 @@ impl<'a> Heatmap<'a> {
     fn texture(&self, ui: &Ui, id: egui::Id, lo: f32, hi: f32) -> TextureHandle {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.values.dim().hash(&mut hasher);
-        for v in self.values.iter() {
-            v.to_bits().hash(&mut hasher);
+        match self.version {
+            Some(version) => version.hash(&mut hasher),
+            None => {
+                for v in self.values.iter() {
+                    v.to_bits().hash(&mut hasher);
+                }
+            }
         }
         (
             self.colormap,
@@ -505,6 +540,9 @@ fn format_cell(v: f32) -> String {
         format!("{v:.0}")
     } else if a >= 10.0 {
         format!("{v:.1}")
+    } else if a < 0.005 {
+        // Would print as "-0.00" for a tiny negative value.
+        "0.00".to_owned()
     } else {
         format!("{v:.2}")
     }

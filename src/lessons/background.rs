@@ -1,0 +1,61 @@
+//! Work that is too slow for one frame (sampling thousands of random vectors at d = 1024, say),
+//! done on a short-lived thread: the lesson keeps drawing the last result — marked as being
+//! recomputed — until the new one arrives, so dragging a slider never freezes the window.
+//! Not a lesson; the lessons that sample use it.
+
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+/// The latest result for a key, computed in the background.
+pub struct Background<K, V> {
+    current: Option<(K, V)>,
+    pending: Option<(K, Receiver<V>)>,
+}
+
+impl<K, V> Default for Background<K, V> {
+    fn default() -> Self {
+        Self {
+            current: None,
+            pending: None,
+        }
+    }
+}
+
+impl<K: PartialEq + Clone + Send + 'static, V: Send + 'static> Background<K, V> {
+    /// The value for `key` if it is ready, else the last value (stale) while `compute(key)` runs
+    /// on a thread; the second field says whether the value is for `key`. `ctx` is asked to
+    /// repaint when the thread is done.
+    pub fn get(
+        &mut self,
+        key: &K,
+        ctx: &egui::Context,
+        compute: impl FnOnce(K) -> V + Send + 'static,
+    ) -> (Option<&V>, bool) {
+        if let Some((k, rx)) = &self.pending {
+            match rx.try_recv() {
+                Ok(v) => {
+                    self.current = Some((k.clone(), v));
+                    self.pending = None;
+                }
+                Err(TryRecvError::Disconnected) => self.pending = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        let fresh = self.current.as_ref().is_some_and(|(k, _)| k == key);
+        let running = self.pending.as_ref().is_some_and(|(k, _)| k == key);
+        if !fresh && !running {
+            let (tx, rx) = channel();
+            let (k, repaint) = (key.clone(), ctx.clone());
+            let spawned = std::thread::Builder::new()
+                .name("lesson-sampling".into())
+                .spawn(move || {
+                    // The receiver may be gone (a newer key replaced it): nothing to do then.
+                    let _ = tx.send(compute(k));
+                    repaint.request_repaint();
+                });
+            if spawned.is_ok() {
+                self.pending = Some((key.clone(), rx));
+            }
+        }
+        (self.current.as_ref().map(|(_, v)| v), fresh)
+    }
+}

@@ -1,0 +1,98 @@
+//! Small helpers the lessons share: log-scale plot data, section tabs, labelled sliders.
+
+use egui::{Response, Ui};
+use egui_plot::{AxisHints, PlotPoints};
+
+/// Values below this are drawn at this floor on a log10 axis (0 has no logarithm).
+pub const LOG_FLOOR: f64 = 1e-300;
+
+/// Points (x_i, log10 y_i) for a log-scale y axis; NaN and ±∞ are left out (a gap, not a lie).
+pub fn log10_points(xs: impl IntoIterator<Item = f64>, ys: &[f64]) -> PlotPoints<'static> {
+    xs.into_iter()
+        .zip(ys)
+        .filter(|(_, y)| y.is_finite())
+        .map(|(x, y)| [x, y.abs().max(LOG_FLOOR).log10()])
+        .collect()
+}
+
+/// Tick labels for an axis that holds log10 values: 10^m written out (1e-6, 0.01, 1, 100, 1e6).
+pub fn log_tick(value: f64) -> String {
+    let v = 10f64.powf(value);
+    if (1e-3..1e4).contains(&v) {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// A y axis for log10 data, with its label.
+pub fn log_y_axis(label: &str) -> AxisHints<'static> {
+    AxisHints::new_y()
+        .label(label.to_owned())
+        .formatter(|mark, _| log_tick(mark.value))
+}
+
+/// A row of tabs, one per section of a lesson; returns true when the choice changed.
+pub fn section_tabs(ui: &mut Ui, current: &mut usize, names: &[&str]) -> bool {
+    let before = *current;
+    ui.horizontal_wrapped(|ui| {
+        for (i, name) in names.iter().enumerate() {
+            ui.selectable_value(current, i, egui::RichText::new(*name).size(15.0));
+        }
+    });
+    ui.separator();
+    before != *current
+}
+
+/// A label followed by a widget that is named by it (for screen readers and the UI tests).
+pub fn labelled(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> Response) -> Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        add(ui).labelled_by(l.id)
+    })
+    .inner
+}
+
+/// Hover text for a plot whose y axis holds log10 values: the series name, x and the real y.
+pub fn log_hover(
+    x_name: &'static str,
+    y_name: &'static str,
+) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
+    move |pos| {
+        let (name, p) = match pos {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => (format!("{plot_name}\n"), *position),
+            egui_plot::HoverPosition::Elsewhere { position } => (String::new(), *position),
+        };
+        Some(format!(
+            "{name}{x_name} = {:.0}\n{y_name} = {:.4e}",
+            p.x,
+            10f64.powf(p.y)
+        ))
+    }
+}
+
+/// Hover text for an ordinary plot: the series name and both coordinates.
+pub fn hover(
+    x_name: &'static str,
+    y_name: &'static str,
+) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
+    move |pos| {
+        let (name, p) = match pos {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => (format!("{plot_name}\n"), *position),
+            egui_plot::HoverPosition::Elsewhere { position } => (String::new(), *position),
+        };
+        Some(format!(
+            "{name}{x_name} = {:.4}\n{y_name} = {:.4}",
+            p.x, p.y
+        ))
+    }
+}
