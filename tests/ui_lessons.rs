@@ -134,6 +134,9 @@ fn softmax_real_model_trains_scaled_and_unscaled_runs() {
 fn rnn_every_section_and_control() {
     let mut h = open("rnn", &[]);
     assert!(has_text(&h, "vanishing"));
+    click(&mut h, "ρ = 1");
+    assert!(has_text(&h, "the norm is kept"));
+    click(&mut h, "ρ = 0.9");
     click(&mut h, "ρ = 1.1");
     assert!(has_text(&h, "exploding"));
     nudge(&mut h, "rnn", "spectral radius ρ(W)", "radius");
@@ -141,6 +144,9 @@ fn rnn_every_section_and_control() {
     nudge(&mut h, "rnn", "steps T", "steps");
     click(&mut h, "Gaussian, rescaled");
     assert_eq!(setting(&h, "rnn", "init"), Value::from("gaussian"));
+    click(&mut h, "radius × orthogonal");
+    click(&mut h, "Gaussian, rescaled");
+    click(&mut h, "identity");
     click(&mut h, "tanh");
     assert_eq!(setting(&h, "rnn", "activation"), Value::from("tanh"));
     click(&mut h, "New seed");
@@ -150,6 +156,10 @@ fn rnn_every_section_and_control() {
     assert!(has_text(&h, "Clipping rescales"));
 
     click(&mut h, "1. The scalar filter");
+    for preset in ["w = 0.5", "w = 0.9", "w = 1"] {
+        click(&mut h, preset);
+    }
+    assert!(has_text(&h, "on the edge"));
     click(&mut h, "w = 1.05");
     assert!(has_text(&h, "unstable"));
     click(&mut h, "w = -0.9");

@@ -361,6 +361,9 @@ fn model_rows(gpt: &Gpt, layer: usize, rows: usize, seed: u64) -> Result<Array2<
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     data.batch(true, &mut rng, seqs, t, &mut inputs, &mut targets);
+    if inputs.iter().any(|&i| i >= gpt.config.vocab_size) {
+        return Err("the bears data and the bundled model disagree on the vocabulary".into());
+    }
     let mut acts = Activations::default();
     gpt_forward(gpt, &mut acts, &inputs, None, seqs, t, false);
     let resid = acts
@@ -396,6 +399,10 @@ fn evaluate_bn(gpt: &Gpt, config: &TrainConfig) -> Result<BnEval, String> {
     let mut rng = StdRng::seed_from_u64(7);
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     data.batch(true, &mut rng, b, t, &mut inputs, &mut targets);
+    let v = gpt.config.vocab_size;
+    if inputs.iter().chain(&targets).any(|&i| i >= v) {
+        return Err("the run's data and model disagree on the vocabulary".into());
+    }
     let mut acts = Activations::default();
     let mut loss = |inp: &[usize], tgt: &[usize], b: usize, t: usize, train: bool| {
         gpt_forward(gpt, &mut acts, inp, Some(tgt), b, t, train).unwrap_or(f32::NAN)

@@ -17,7 +17,7 @@ use crate::model::sharpness::{
 };
 use crate::model::stats::{histogram, normal_pdf, variance};
 use crate::train::TrainConfig;
-use crate::widgets::export::columns_csv;
+use crate::widgets::export::{columns_csv, csv_field};
 use crate::widgets::plots::{hover, labelled, section_tabs};
 use crate::widgets::{Colormap, Heatmap};
 
@@ -656,25 +656,16 @@ impl Lesson for SoftmaxLesson {
                 columns_csv(&[("scale", scales), ("jacobian_frobenius_norm", norms)])
             }
             3 => {
-                let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+                // Long format: one row per run, recorded step and head.
+                let mut out = String::from("run,step,head,entropy_nats\n");
                 for (label, hist) in self.compare.entropy_history() {
-                    cols.push((
-                        format!("{label} step"),
-                        hist.iter().map(|h| h.0 as f64).collect(),
-                    ));
-                    let heads = hist.first().map_or(0, |h| h.1.len());
-                    for head in 0..heads {
-                        cols.push((
-                            format!("{label} head {} entropy", head + 1),
-                            hist.iter()
-                                .map(|h| h.1.get(head).copied().unwrap_or(f64::NAN))
-                                .collect(),
-                        ));
+                    for (step, heads) in hist {
+                        for (h, e) in heads.iter().enumerate() {
+                            out.push_str(&format!("{},{step},{},{e}\n", csv_field(&label), h + 1));
+                        }
                     }
                 }
-                let refs: Vec<(&str, Vec<f64>)> =
-                    cols.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-                columns_csv(&refs)
+                out
             }
             _ => {
                 let x = gaussian_scores(s.n, s.seed);

@@ -3,15 +3,13 @@
 use egui::{Response, Ui};
 use egui_plot::{AxisHints, PlotPoints};
 
-/// Values below this are drawn at this floor on a log10 axis (0 has no logarithm).
-pub const LOG_FLOOR: f64 = 1e-300;
-
-/// Points (x_i, log10 y_i) for a log-scale y axis; NaN and ±∞ are left out (a gap, not a lie).
+/// Points (x_i, log10 |y_i|) for a log-scale y axis. NaN, ±∞ and 0 (which underflowed: it has
+/// no logarithm) are left out — a gap, not a made-up floor.
 pub fn log10_points(xs: impl IntoIterator<Item = f64>, ys: &[f64]) -> PlotPoints<'static> {
     xs.into_iter()
         .zip(ys)
-        .filter(|(_, y)| y.is_finite())
-        .map(|(x, y)| [x, y.abs().max(LOG_FLOOR).log10()])
+        .filter(|(_, y)| y.is_finite() && **y != 0.0)
+        .map(|(x, y)| [x, y.abs().log10()])
         .collect()
 }
 
