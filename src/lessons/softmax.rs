@@ -237,7 +237,8 @@ impl SoftmaxLesson {
     }
 
     fn why_sqrt_d(&mut self, ui: &mut Ui) {
-        ui.label("Draw q, k ~ N(0, I_d). The dot product q·k = Σ q_i k_i adds d independent terms of variance 1, so Var(q·k) = d: the scores spread like √d and the softmax saturates. Dividing by √d brings the variance back to 1 for every d.");
+        ui.label("Draw q, k ~ N(0, I_d). The dot product q·k = Σ q_i k_i adds d independent terms of variance 1, so Var(q·k) = d: the scores spread like √d and the softmax saturates. Dividing by √d brings the variance back to 1 for every d.")
+            .on_hover_text("How it is sampled: q is drawn in full; k is rotation invariant, so its component along q is N(0, 1) and q·k = ‖q‖·z has exactly the distribution of the full product, with d + 1 draws instead of 2d.");
         ui.horizontal_wrapped(|ui| {
             labelled(ui, "head size d", |ui| {
                 ui.add(egui::Slider::new(&mut self.settings.d, 1..=1024).logarithmic(true))
