@@ -103,6 +103,8 @@ pub struct SoftmaxLesson {
     /// Entropy vs d, (d, unscaled, scaled), at (keys, seed).
     curve: Background<(usize, u64), Vec<EntropyPoint>>,
     compare: CompareRuns,
+    /// ‖J‖_F over the scale axis, by (n, seed).
+    jacobian_curve: Option<((usize, u64), Vec<f64>)>,
 }
 
 /// (d, mean entropy unscaled, mean entropy scaled).
@@ -461,7 +463,16 @@ impl SoftmaxLesson {
             .size(15.0),
         );
         let scales = jacobian_scales();
-        let norms: Vec<f64> = scales.iter().map(|&s| jacobian_norm(&x, s)).collect();
+        let key = (self.settings.n, self.settings.seed);
+        if self.jacobian_curve.as_ref().is_none_or(|(k, _)| *k != key) {
+            let curve = scales.iter().map(|&s| jacobian_norm(&x, s)).collect();
+            self.jacobian_curve = Some((key, curve));
+        }
+        let norms: Vec<f64> = self
+            .jacobian_curve
+            .as_ref()
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
         let through: Vec<f64> = scales.iter().zip(&norms).map(|(s, n)| s * n).collect();
         ui.columns(2, |cols| {
             cols[0].strong("Jacobian norm vs the scale factor (log–log)");
