@@ -247,30 +247,81 @@ impl Params {
         out
     }
 
+    /// Every tensor as a flat slice with its 2-D flag, in the order of [`Params::tensors`],
+    /// without allocating (the training step's loops use this, not `tensors`).
+    pub fn iter(&self) -> impl Iterator<Item = (&[f32], bool)> {
+        fn f<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>) -> &[f32] {
+            a.as_slice().unwrap_or_default()
+        }
+        std::iter::once((f(&self.wte), true))
+            .chain(self.wpe.iter().map(|w| (f(w), true)))
+            .chain(self.blocks.iter().flat_map(|b| {
+                [
+                    (f(&b.ln_1_w), false),
+                    (f(&b.ln_1_b), false),
+                    (f(&b.c_attn_w), true),
+                    (f(&b.c_attn_b), false),
+                    (f(&b.attn_proj_w), true),
+                    (f(&b.attn_proj_b), false),
+                    (f(&b.ln_2_w), false),
+                    (f(&b.ln_2_b), false),
+                    (f(&b.c_fc_w), true),
+                    (f(&b.c_fc_b), false),
+                    (f(&b.mlp_proj_w), true),
+                    (f(&b.mlp_proj_b), false),
+                ]
+            }))
+            .chain([(f(&self.ln_f_w), false), (f(&self.ln_f_b), false)])
+    }
+
+    /// [`Params::iter`], mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&mut [f32], bool)> {
+        fn f<D: ndarray::Dimension>(a: &mut ndarray::Array<f32, D>) -> &mut [f32] {
+            a.as_slice_mut().unwrap_or_default()
+        }
+        std::iter::once((f(&mut self.wte), true))
+            .chain(self.wpe.iter_mut().map(|w| (f(w), true)))
+            .chain(self.blocks.iter_mut().flat_map(|b| {
+                [
+                    (f(&mut b.ln_1_w), false),
+                    (f(&mut b.ln_1_b), false),
+                    (f(&mut b.c_attn_w), true),
+                    (f(&mut b.c_attn_b), false),
+                    (f(&mut b.attn_proj_w), true),
+                    (f(&mut b.attn_proj_b), false),
+                    (f(&mut b.ln_2_w), false),
+                    (f(&mut b.ln_2_b), false),
+                    (f(&mut b.c_fc_w), true),
+                    (f(&mut b.c_fc_b), false),
+                    (f(&mut b.mlp_proj_w), true),
+                    (f(&mut b.mlp_proj_b), false),
+                ]
+            }))
+            .chain([(f(&mut self.ln_f_w), false), (f(&mut self.ln_f_b), false)])
+    }
+
     /// Number of scalars.
     pub fn count(&self) -> usize {
-        self.tensors().iter().map(|(_, _, d)| d.len()).sum()
+        self.iter().map(|(d, _)| d.len()).sum()
     }
 
     /// Copy every entry from `other` (same shapes) without allocating.
     pub fn copy_from(&mut self, other: &Params) {
-        for ((dst, _), (_, _, src)) in self.tensors_mut().into_iter().zip(other.tensors()) {
+        for ((dst, _), (src, _)) in self.iter_mut().zip(other.iter()) {
             dst.copy_from_slice(src);
         }
     }
 
     /// Set every entry to zero.
     pub fn zero(&mut self) {
-        for (t, _) in self.tensors_mut() {
+        for (t, _) in self.iter_mut() {
             t.fill(0.0);
         }
     }
 
     /// Are all entries finite?
     pub fn all_finite(&self) -> bool {
-        self.tensors()
-            .iter()
-            .all(|(_, _, d)| d.iter().all(|v| v.is_finite()))
+        self.iter().all(|(d, _)| d.iter().all(|v| v.is_finite()))
     }
 }
 
@@ -428,10 +479,8 @@ fn norm_forward(
             layernorm_forward(out.view_mut(), x.view(), w.view(), b.view(), cache)
         }
         NormKind::RmsNorm => rmsnorm_forward(out.view_mut(), x.view(), w.view(), b.view(), cache),
-        NormKind::BatchNorm => {
-            let mut fallback = BnRunning::new(x.ncols());
-            let running = running.unwrap_or(&mut fallback);
-            batchnorm_forward(
+        NormKind::BatchNorm => match running {
+            Some(running) => batchnorm_forward(
                 out.view_mut(),
                 x.view(),
                 w.view(),
@@ -439,8 +488,17 @@ fn norm_forward(
                 cache,
                 running,
                 train,
-            );
-        }
+            ),
+            None => batchnorm_forward(
+                out.view_mut(),
+                x.view(),
+                w.view(),
+                b.view(),
+                cache,
+                &mut BnRunning::new(x.ncols()),
+                train,
+            ),
+        },
         NormKind::None => out.assign(x),
     }
 }
@@ -518,7 +576,7 @@ pub fn gpt_forward(
     acts.tokens.extend_from_slice(tokens);
     acts.resid.resize_with(cfg.n_layer + 1, Default::default);
     acts.blocks.resize_with(cfg.n_layer, Default::default);
-    acts.bn_updated = model.bn.clone();
+    acts.bn_updated.clone_from(&model.bn);
     for r in &mut acts.resid {
         ensure(r, n, c);
     }

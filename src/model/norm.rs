@@ -10,7 +10,7 @@
 //!
 //! Legend: N = rows (batch · time), C = features. ε = 1e-5, biased variance in the statistics.
 
-use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 
 /// ε of every norm (PyTorch's default).
 pub const EPS: f32 = 1e-5;
@@ -145,12 +145,31 @@ pub fn rmsnorm_backward(
 }
 
 /// BatchNorm's running statistics (per feature), used at inference.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct BnRunning {
     /// Running mean (C), starts at 0.
     pub mean: Array1<f32>,
     /// Running unbiased variance (C), starts at 1.
     pub var: Array1<f32>,
+}
+
+impl Clone for BnRunning {
+    fn clone(&self) -> Self {
+        Self {
+            mean: self.mean.clone(),
+            var: self.var.clone(),
+        }
+    }
+
+    /// Reuses the buffers when the sizes match (the trainer copies the statistics every step).
+    fn clone_from(&mut self, source: &Self) {
+        if self.mean.len() == source.mean.len() && self.var.len() == source.var.len() {
+            self.mean.assign(&source.mean);
+            self.var.assign(&source.var);
+        } else {
+            *self = source.clone();
+        }
+    }
 }
 
 impl BnRunning {
@@ -174,24 +193,45 @@ pub fn batchnorm_forward(
     running: &mut BnRunning,
     train: bool,
 ) {
-    let n = x.nrows();
-    if train {
-        let mean = x
-            .mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(x.ncols()));
-        let var = x.var_axis(Axis(0), 0.0);
-        cache.rstd = var.mapv(|v| 1.0 / (v + EPS).sqrt());
-        let unbiased = if n > 1 {
-            &var * (n as f32 / (n - 1) as f32)
+    let (n, c) = x.dim();
+    resize(&mut cache.mean, c);
+    resize(&mut cache.rstd, c);
+    if train && n > 0 {
+        // Mean and biased variance of each feature over the N rows, into the cache's buffers
+        // (two passes; no allocation per step).
+        cache.mean.fill(0.0);
+        for row in x.outer_iter() {
+            cache.mean += &row;
+        }
+        cache.mean /= n as f32;
+        cache.rstd.fill(0.0);
+        for row in x.outer_iter() {
+            Zip::from(&mut cache.rstd)
+                .and(&row)
+                .and(&cache.mean)
+                .for_each(|s, &xi, &m| *s += (xi - m) * (xi - m));
+        }
+        // Running statistics keep the unbiased variance, as PyTorch does.
+        let unbias = if n > 1 {
+            n as f32 / (n - 1) as f32
         } else {
-            var.clone()
+            1.0
         };
-        running.mean = &running.mean * (1.0 - BN_MOMENTUM) + &mean * BN_MOMENTUM;
-        running.var = &running.var * (1.0 - BN_MOMENTUM) + &unbiased * BN_MOMENTUM;
-        cache.mean = mean;
+        Zip::from(&mut running.mean)
+            .and(&cache.mean)
+            .for_each(|r, &m| *r = *r * (1.0 - BN_MOMENTUM) + m * BN_MOMENTUM);
+        Zip::from(&mut running.var)
+            .and(&mut cache.rstd)
+            .for_each(|r, s| {
+                let var = *s / n as f32;
+                *r = *r * (1.0 - BN_MOMENTUM) + var * unbias * BN_MOMENTUM;
+                *s = 1.0 / (var + EPS).sqrt();
+            });
     } else {
-        cache.mean = running.mean.clone();
-        cache.rstd = running.var.mapv(|v| 1.0 / (v + EPS).sqrt());
+        cache.mean.assign(&running.mean);
+        Zip::from(&mut cache.rstd)
+            .and(&running.var)
+            .for_each(|s, &v| *s = 1.0 / (v + EPS).sqrt());
     }
     for (mut orow, xrow) in out.outer_iter_mut().zip(x.outer_iter()) {
         Zip::from(&mut orow)
@@ -219,29 +259,27 @@ pub fn batchnorm_backward(
     train: bool,
 ) {
     let (n, c) = x.dim();
-    let mut dnorm_mean = Array1::<f32>::zeros(c);
-    let mut dnorm_norm_mean = Array1::<f32>::zeros(c);
-    for (xrow, drow) in x.outer_iter().zip(dout.outer_iter()) {
-        for j in 0..c {
-            let norm = (xrow[j] - cache.mean[j]) * cache.rstd[j];
-            let dnorm = w[j] * drow[j];
-            dnorm_mean[j] += dnorm;
-            dnorm_norm_mean[j] += dnorm * norm;
-            db[j] += drow[j];
-            dw[j] += norm * drow[j];
+    // Feature by feature (a column at a time), so no per-feature scratch is allocated.
+    for j in 0..c {
+        let (m, r, wj) = (cache.mean[j], cache.rstd[j], w[j]);
+        let (mut dnorm_mean, mut dnorm_norm_mean) = (0.0_f32, 0.0_f32);
+        for i in 0..n {
+            let norm = (x[[i, j]] - m) * r;
+            let d = dout[[i, j]];
+            dnorm_mean += wj * d;
+            dnorm_norm_mean += wj * d * norm;
+            db[j] += d;
+            dw[j] += norm * d;
         }
-    }
-    dnorm_mean /= n as f32;
-    dnorm_norm_mean /= n as f32;
-    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-        let mut dxrow = dx.row_mut(i);
-        for j in 0..c {
-            let dnorm = w[j] * drow[j];
-            dxrow[j] += if train {
-                let norm = (xrow[j] - cache.mean[j]) * cache.rstd[j];
-                (dnorm - dnorm_mean[j] - norm * dnorm_norm_mean[j]) * cache.rstd[j]
+        dnorm_mean /= n.max(1) as f32;
+        dnorm_norm_mean /= n.max(1) as f32;
+        for i in 0..n {
+            let dnorm = wj * dout[[i, j]];
+            dx[[i, j]] += if train {
+                let norm = (x[[i, j]] - m) * r;
+                (dnorm - dnorm_mean - norm * dnorm_norm_mean) * r
             } else {
-                dnorm * cache.rstd[j]
+                dnorm * r
             };
         }
     }

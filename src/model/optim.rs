@@ -72,9 +72,8 @@ impl AdamW {
     /// Global L2 norm of the gradients.
     pub fn grad_norm(grads: &Grads) -> f32 {
         let sq: f64 = grads
-            .tensors()
             .iter()
-            .flat_map(|(_, _, d)| d.iter())
+            .flat_map(|(d, _)| d.iter())
             .map(|&g| f64::from(g) * f64::from(g))
             .sum();
         sq.sqrt() as f32
@@ -92,12 +91,10 @@ impl AdamW {
         self.t += 1;
         let bc1 = 1.0 - c.beta1.powi(self.t as i32);
         let bc2 = 1.0 - c.beta2.powi(self.t as i32);
-        let grads = grads.tensors();
-        for ((((p, decay), (m, _)), (v, _)), (_, _, g)) in params
-            .tensors_mut()
-            .into_iter()
-            .zip(self.m.tensors_mut())
-            .zip(self.v.tensors_mut())
+        for ((((p, decay), (m, _)), (v, _)), (g, _)) in params
+            .iter_mut()
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
             .zip(grads.iter())
         {
             let wd = if decay { c.weight_decay } else { 0.0 };

@@ -103,7 +103,7 @@ pub fn forward_backward(
     for ((lo, hi), (l, g)) in bounds.iter().zip(losses.iter().zip(&shards.grads)) {
         let w = (hi - lo) as f32 / b as f32;
         loss += w * l;
-        for ((dst, _), (_, _, src)) in grads.tensors_mut().into_iter().zip(g.tensors()) {
+        for ((dst, _), (src, _)) in grads.iter_mut().zip(g.iter()) {
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += w * s;
             }
