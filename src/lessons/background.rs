@@ -1,9 +1,33 @@
-//! Work that is too slow for one frame (sampling thousands of random vectors at d = 1024, say),
-//! done on a short-lived thread: the lesson keeps drawing the last result — marked as being
-//! recomputed — until the new one arrives, so dragging a slider never freezes the window.
-//! Not a lesson; the lessons that sample use it.
+//! The numbers behind a figure, computed only when their inputs change: [`Cached`] on the UI
+//! thread (cheap work), [`Background`] on a short-lived thread for work too slow for one frame
+//! (sampling thousands of random vectors at d = 1024, say) — the lesson keeps drawing the last
+//! result, marked as being recomputed, until the new one arrives, so dragging a slider never
+//! freezes the window. Not a lesson; the lessons use them.
 
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+/// A value together with the inputs (the key) it was computed from.
+pub struct Cached<K, V>(Option<(K, V)>);
+
+impl<K, V> Default for Cached<K, V> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<K: PartialEq, V> Cached<K, V> {
+    /// The value for `key`, computing it only when the key changed since the last call.
+    pub fn get(&mut self, key: K, compute: impl FnOnce(&K) -> V) -> &V {
+        if self.0.as_ref().is_none_or(|(k, _)| *k != key) {
+            let v = compute(&key);
+            self.0 = Some((key, v));
+        }
+        match &self.0 {
+            Some((_, v)) => v,
+            None => unreachable!("filled just above"),
+        }
+    }
+}
 
 /// The latest result for a key, computed in the background.
 pub struct Background<K, V> {

@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::background::Background;
+use super::background::{Background, Cached};
 use super::compare_runs::{CompareRuns, Preset};
 use super::{Lesson, LessonContext, settings_from_json, settings_to_json};
 use crate::data::{Dataset, Task};
@@ -29,7 +29,7 @@ use crate::model::rnn::randn;
 use crate::model::stats::{histogram, mean, normal_cdf, normal_pdf, variance};
 use crate::train::TrainConfig;
 use crate::widgets::export::{columns_csv, matrix_csv};
-use crate::widgets::plots::{hover, labelled, section_tabs};
+use crate::widgets::plots::{Scale, hover, hover_on, labelled, section_tabs};
 use crate::widgets::{Colormap, Heatmap};
 
 const SECTIONS: [&str; 5] = [
@@ -437,6 +437,8 @@ pub struct NormsLesson {
     spread: Background<NormSettings, SpreadResult>,
     compare: CompareRuns,
     bn_eval: Option<Result<BnEval, String>>,
+    /// Section 4's 20 000 samples, by (γ, β, order, seed).
+    relu: Cached<(u64, u64, ReluOrder, u64), ReluClip>,
 }
 
 fn matrix_key(s: &NormSettings) -> NormSettings {
@@ -787,17 +789,7 @@ impl NormsLesson {
                 .y_axis_label("sd over batches")
                 .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
                 .y_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(|pos| {
-                    let p = match pos {
-                        egui_plot::HoverPosition::NearDataPoint { position, .. }
-                        | egui_plot::HoverPosition::Elsewhere { position } => *position,
-                    };
-                    Some(format!(
-                        "B = {:.0}\nsd = {:.4}",
-                        10f64.powf(p.x),
-                        10f64.powf(p.y)
-                    ))
-                })
+                .label_formatter(hover_on(("B", Scale::Log10), ("sd", Scale::Log10)))
                 .legend(Legend::default())
                 .show(&mut cols[0], |p| {
                     let lx = |b: usize| (b as f64).log10();
@@ -904,7 +896,10 @@ impl NormsLesson {
             ui.selectable_value(&mut self.settings.relu, ReluOrder::After, "ReLU → BN");
         });
         let s = &self.settings;
-        let r = relu_clip(s.gamma, s.beta, s.relu, s.seed);
+        let key = (s.gamma.to_bits(), s.beta.to_bits(), s.relu, s.seed);
+        let r = self
+            .relu
+            .get(key, |_| relu_clip(s.gamma, s.beta, s.relu, s.seed));
         let text = match s.relu {
             ReluOrder::Before => format!(
                 "Clipped by the ReLU: {:.2} % of {CLIP_SAMPLES} samples; theory Φ(−β/γ) = Φ({:.3}) = {:.2} %.",

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::background::Cached;
 use super::{Lesson, LessonContext, settings_from_json, settings_to_json};
 use crate::data::Tokenizer;
 use crate::model::gpt::{Activations, Gpt, gpt_forward, prompt_attention};
@@ -335,10 +336,11 @@ pub struct PositionsLesson {
     settings: PositionSettings,
     tables: Option<Tables>,
     pretrained: Option<Result<Pretrained, String>>,
-    perm: Option<(PositionSettings, Result<Permutation, String>)>,
+    /// Section 5, by (prompt, seed, encoding).
+    perm: Cached<(String, u64, PosEncoding), Result<Permutation, String>>,
     sim_learned: Option<Array2<f32>>,
     /// The prompt's projection, cached by prompt.
-    projection: Option<(String, Vec<Projected>)>,
+    projection: Cached<String, Vec<Projected>>,
 }
 
 fn norm(row: ndarray::ArrayView1<'_, f32>) -> f32 {
@@ -387,52 +389,10 @@ impl PositionsLesson {
             .color(if same { COLORS[2] } else { ui.visuals().error_fg_color }),
         );
         let height = 440.0;
-        let highlight = None;
         ui.horizontal_top(|ui| {
-            table_map(
-                ui,
-                "(a) binary digits",
-                &t.binary,
-                (0.0, 1.0),
-                Colormap::Viridis,
-                height,
-                t.version,
-                highlight,
-                "bit",
-            );
-            table_map(
-                ui,
-                "(b) sinusoidal (Vaswani)",
-                &t.sinusoidal,
-                (-1.0, 1.0),
-                Colormap::Diverging,
-                height,
-                t.version,
-                highlight,
-                "dim",
-            );
-            table_map(
-                ui,
-                "(c) octave sinusoids",
-                &t.octave,
-                (-1.0, 1.0),
-                Colormap::Diverging,
-                height,
-                t.version,
-                highlight,
-                "bit",
-            );
-            table_map(
-                ui,
-                "(d) (c) thresholded at 0",
-                &t.thresholded,
-                (0.0, 1.0),
-                Colormap::Viridis,
-                height,
-                t.version,
-                highlight,
-                "bit",
-            );
+            for map in t.maps() {
+                table_map(ui, &map, height, t.version, None);
+            }
             match pre {
                 Ok(p) => {
                     let lim = p.wpe.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
@@ -495,39 +455,10 @@ impl PositionsLesson {
             .collect();
         ui.label(RichText::new(format!("p = {p} = {bits}₂ (most significant bit on the left; the tables store bit 0 first). ‖r_p‖ of the sinusoidal row = √(d/2) = {:.3} for every p.", norm(t.sinusoidal.row(p)))).size(15.0));
         ui.horizontal_top(|ui| {
-            table_map(
-                ui,
-                "(a) binary digits",
-                &t.binary,
-                (0.0, 1.0),
-                Colormap::Viridis,
-                250.0,
-                t.version,
-                Some(p),
-                "bit",
-            );
-            table_map(
-                ui,
-                "(b) sinusoidal (Vaswani)",
-                &t.sinusoidal,
-                (-1.0, 1.0),
-                Colormap::Diverging,
-                250.0,
-                t.version,
-                Some(p),
-                "dim",
-            );
-            table_map(
-                ui,
-                "(c) octave sinusoids",
-                &t.octave,
-                (-1.0, 1.0),
-                Colormap::Diverging,
-                250.0,
-                t.version,
-                Some(p),
-                "bit",
-            );
+            // (a)–(c), with the chosen row outlined ((d) is (a) again).
+            for map in t.maps().iter().take(3) {
+                table_map(ui, map, 250.0, t.version, Some(p));
+            }
             ui.vertical(|ui| {
                 ui.strong(format!("r_{p}: the row added to x_{p}"));
                 Plot::new("positions_row")
@@ -746,15 +677,12 @@ impl PositionsLesson {
                 .labelled_by(l.id);
         });
         let ids = pre.tokenizer.encode(&self.settings.prompt);
-        if let Ok(ids) = &ids
-            && self
+        let projected: &[Projected] = match &ids {
+            Ok(ids) => self
                 .projection
-                .as_ref()
-                .is_none_or(|(p, _)| *p != self.settings.prompt)
-        {
-            self.projection = Some((self.settings.prompt.clone(), project_prompt(pre, ids)));
-        }
-        let projected: &[Projected] = self.projection.as_ref().map_or(&[], |(_, p)| p);
+                .get(self.settings.prompt.clone(), |_| project_prompt(pre, ids)),
+            Err(_) => &[],
+        };
         ui.columns(2, |cols| {
             cols[0].strong("Norms: learned positions vs token embeddings");
             Plot::new("positions_norms")
@@ -833,19 +761,10 @@ impl PositionsLesson {
             ui.label("The bundled bears model (its vocabulary) could not be loaded.");
             return;
         };
-        if self.perm.as_ref().is_none_or(|(s, _)| {
-            s.prompt != self.settings.prompt
-                || s.seed != self.settings.seed
-                || s.with != self.settings.with
-        }) {
-            self.perm = Some((
-                self.settings.clone(),
-                permutation(&pre.tokenizer, &self.settings),
-            ));
-        }
-        let Some((_, result)) = &self.perm else {
-            return;
-        };
+        let s = &self.settings;
+        let result = self.perm.get((s.prompt.clone(), s.seed, s.with), |_| {
+            permutation(&pre.tokenizer, s)
+        });
         let r = match result {
             Ok(r) => r,
             Err(e) => {
@@ -909,28 +828,70 @@ fn pos_name(p: PosEncoding) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn table_map(
-    ui: &mut Ui,
-    title: &str,
-    m: &Array2<f32>,
+/// One positions × dimensions table as drawn: its title, values, colour range and map, and what
+/// its columns are.
+struct TableMap<'a> {
+    title: &'static str,
+    values: &'a Array2<f32>,
     range: (f32, f32),
     colormap: Colormap,
-    height: f32,
-    version: u64,
-    highlight: Option<usize>,
     col_name: &'static str,
-) {
+}
+
+impl Tables {
+    /// Tables (a)–(d) of section 1, in order.
+    fn maps(&self) -> [TableMap<'_>; 4] {
+        let map = |title, values, range, colormap, col_name| TableMap {
+            title,
+            values,
+            range,
+            colormap,
+            col_name,
+        };
+        [
+            map(
+                "(a) binary digits",
+                &self.binary,
+                (0.0, 1.0),
+                Colormap::Viridis,
+                "bit",
+            ),
+            map(
+                "(b) sinusoidal (Vaswani)",
+                &self.sinusoidal,
+                (-1.0, 1.0),
+                Colormap::Diverging,
+                "dim",
+            ),
+            map(
+                "(c) octave sinusoids",
+                &self.octave,
+                (-1.0, 1.0),
+                Colormap::Diverging,
+                "bit",
+            ),
+            map(
+                "(d) (c) thresholded at 0",
+                &self.thresholded,
+                (0.0, 1.0),
+                Colormap::Viridis,
+                "bit",
+            ),
+        ]
+    }
+}
+
+fn table_map(ui: &mut Ui, map: &TableMap<'_>, height: f32, version: u64, row: Option<usize>) {
     ui.vertical(|ui| {
-        ui.strong(title);
-        let width = (m.ncols() as f32 * 12.0).clamp(90.0, 260.0);
-        Heatmap::new(title, m.view())
-            .axis_names("position", col_name)
-            .colormap(colormap)
-            .range(range.0, range.1)
+        ui.strong(map.title);
+        let width = (map.values.ncols() as f32 * 12.0).clamp(90.0, 260.0);
+        Heatmap::new(map.title, map.values.view())
+            .axis_names("position", map.col_name)
+            .colormap(map.colormap)
+            .range(map.range.0, map.range.1)
             .max_size(egui::vec2(width, height))
             .colorbar(false)
-            .highlight_row(highlight)
+            .highlight_row(row)
             .version(version)
             .show(ui);
     });

@@ -7,6 +7,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points, Polygon};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::background::Cached;
 use super::{Lesson, LessonContext, settings_from_json, settings_to_json};
 use crate::model::rnn::{
     Activation, Lstm, RnnExperiment, RnnSpec, WInit, iir_impulse_response, lstm_backward,
@@ -139,28 +140,6 @@ struct Computed<'a> {
     saturated: &'a RnnExperiment,
     unit_linear: &'a RnnExperiment,
     lstm: &'a LstmResult,
-}
-
-/// A value cached with the inputs it was computed from.
-struct Cached<K, V>(Option<(K, V)>);
-
-impl<K, V> Default for Cached<K, V> {
-    fn default() -> Self {
-        Self(None)
-    }
-}
-
-impl<K: PartialEq, V> Cached<K, V> {
-    fn get(&mut self, key: K, compute: impl FnOnce(&K) -> V) -> &V {
-        if self.0.as_ref().is_none_or(|(k, _)| *k != key) {
-            let v = compute(&key);
-            self.0 = Some((key, v));
-        }
-        match &self.0 {
-            Some((_, v)) => v,
-            None => unreachable!("filled just above"),
-        }
-    }
 }
 
 /// Section 4's numbers.
@@ -449,6 +428,9 @@ impl RnnLesson {
                 .height(340.0)
                 .x_axis_label("k (steps back from the end)")
                 .custom_y_axes(vec![log_y_axis("gradient norm")])
+                // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
+                .include_y(-1.0)
+                .include_y(1.0)
                 .label_formatter(log_hover("k", "norm"))
                 .legend(Legend::default())
                 .show(&mut cols[1], |p| {
@@ -532,6 +514,9 @@ impl RnnLesson {
                 .height(320.0)
                 .x_axis_label("k (steps back from the end)")
                 .custom_y_axes(vec![log_y_axis("gradient norm")])
+                // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
+                .include_y(-1.0)
+                .include_y(1.0)
                 .label_formatter(log_hover("k", "norm"))
                 .legend(Legend::default())
                 .show(&mut cols[1], |p| {
@@ -584,6 +569,9 @@ impl RnnLesson {
             .height(380.0)
             .x_axis_label("k (steps back from the end)")
             .custom_y_axes(vec![log_y_axis("gradient norm")])
+            // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
+            .include_y(-1.0)
+            .include_y(1.0)
             .label_formatter(log_hover("k", "norm"))
             .legend(Legend::default())
             .show(ui, |p| {

@@ -8,7 +8,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints, Points
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::background::Background;
+use super::background::{Background, Cached};
 use super::compare_runs::{CompareRuns, Preset};
 use super::{Lesson, LessonContext, settings_from_json, settings_to_json};
 use crate::model::sharpness::{
@@ -18,7 +18,7 @@ use crate::model::sharpness::{
 use crate::model::stats::{histogram, normal_pdf, variance};
 use crate::train::TrainConfig;
 use crate::widgets::export::{columns_csv, csv_field};
-use crate::widgets::plots::{hover, labelled, section_tabs};
+use crate::widgets::plots::{Scale, hover, hover_on, labelled, section_tabs};
 use crate::widgets::{Colormap, Heatmap};
 
 const SECTIONS: [&str; 4] = [
@@ -104,7 +104,7 @@ pub struct SoftmaxLesson {
     curve: Background<(usize, u64), Vec<EntropyPoint>>,
     compare: CompareRuns,
     /// ‖J‖_F over the scale axis, by (n, seed).
-    jacobian_curve: Option<((usize, u64), Vec<f64>)>,
+    jacobian_curve: Cached<(usize, u64), Vec<f64>>,
 }
 
 /// (d, mean entropy unscaled, mean entropy scaled).
@@ -320,17 +320,7 @@ impl SoftmaxLesson {
                 .y_axis_label("variance")
                 .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
                 .y_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(|pos| {
-                    let p = match pos {
-                        egui_plot::HoverPosition::NearDataPoint { position, .. }
-                        | egui_plot::HoverPosition::Elsewhere { position } => *position,
-                    };
-                    Some(format!(
-                        "d = {:.0}\nvariance = {:.3}",
-                        10f64.powf(p.x),
-                        10f64.powf(p.y)
-                    ))
-                })
+                .label_formatter(hover_on(("d", Scale::Log10), ("variance", Scale::Log10)))
                 .legend(Legend::default())
                 .show(&mut cols[0], |p| {
                     let lx = |d: usize| (d as f64).log10();
@@ -382,17 +372,10 @@ impl SoftmaxLesson {
                 .x_axis_label("d")
                 .y_axis_label("entropy (nats)")
                 .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(|pos| {
-                    let p = match pos {
-                        egui_plot::HoverPosition::NearDataPoint { position, .. }
-                        | egui_plot::HoverPosition::Elsewhere { position } => *position,
-                    };
-                    Some(format!(
-                        "d = {:.0}\nentropy = {:.3} nats",
-                        10f64.powf(p.x),
-                        p.y
-                    ))
-                })
+                .label_formatter(hover_on(
+                    ("d", Scale::Log10),
+                    ("entropy (nats)", Scale::Linear),
+                ))
                 .include_y(0.0)
                 .legend(Legend::default())
                 .show(&mut cols[1], |p| {
@@ -464,16 +447,14 @@ impl SoftmaxLesson {
         );
         let scales = jacobian_scales();
         let key = (self.settings.n, self.settings.seed);
-        if self.jacobian_curve.as_ref().is_none_or(|(k, _)| *k != key) {
-            let curve = scales.iter().map(|&s| jacobian_norm(&x, s)).collect();
-            self.jacobian_curve = Some((key, curve));
-        }
-        let norms: Vec<f64> = self
-            .jacobian_curve
-            .as_ref()
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default();
-        let through: Vec<f64> = scales.iter().zip(&norms).map(|(s, n)| s * n).collect();
+        let norms = self.jacobian_curve.get(key, |_| {
+            scales.iter().map(|&s| jacobian_norm(&x, s)).collect()
+        });
+        let through: Vec<f64> = scales
+            .iter()
+            .zip(norms.iter())
+            .map(|(s, n)| s * n)
+            .collect();
         ui.columns(2, |cols| {
             cols[0].strong("Jacobian norm vs the scale factor (log–log)");
             Plot::new("softmax_jacobian_norm")
@@ -481,30 +462,14 @@ impl SoftmaxLesson {
                 .x_axis_label("scale factor")
                 .custom_y_axes(vec![crate::widgets::plots::log_y_axis("norm")])
                 .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(|pos| {
-                    let (name, p) = match pos {
-                        egui_plot::HoverPosition::NearDataPoint {
-                            plot_name,
-                            position,
-                            ..
-                        } => (format!("{plot_name}\n"), *position),
-                        egui_plot::HoverPosition::Elsewhere { position } => {
-                            (String::new(), *position)
-                        }
-                    };
-                    Some(format!(
-                        "{name}scale = {:.3}\nnorm = {:.3e}",
-                        10f64.powf(p.x),
-                        10f64.powf(p.y)
-                    ))
-                })
+                .label_formatter(hover_on(("scale", Scale::Log10), ("norm", Scale::Log10)))
                 .legend(Legend::default())
                 .show(&mut cols[0], |p| {
                     let lx: Vec<f64> = scales.iter().map(|s| s.log10()).collect();
                     p.line(
                         Line::new(
                             "‖J‖_F",
-                            crate::widgets::plots::log10_points(lx.iter().copied(), &norms),
+                            crate::widgets::plots::log10_points(lx.iter().copied(), norms),
                         )
                         .color(BLUE)
                         .width(2.0),

@@ -52,11 +52,36 @@ pub fn labelled(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> Response)
     .inner
 }
 
-/// Hover text for a plot whose y axis holds log10 values: the series name, x and the real y.
-pub fn log_hover(
-    x_name: &'static str,
-    y_name: &'static str,
+/// How an axis of a plot holds its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// The value itself.
+    Linear,
+    /// log10 of the value (a log axis; ticks from [`log_tick`]).
+    Log10,
+}
+
+/// A number for hover text: up to 4 decimals without trailing zeros, or scientific notation
+/// when it is very small or large.
+fn hover_number(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
+        format!("{v:.4e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// Hover text for any plot: the series name (near a point), then each axis's name and its real
+/// value (log axes are turned back into values).
+pub fn hover_on(
+    x: (&'static str, Scale),
+    y: (&'static str, Scale),
 ) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
+    let value = |v: f64, scale: Scale| match scale {
+        Scale::Linear => hover_number(v),
+        Scale::Log10 => hover_number(10f64.powf(v)),
+    };
     move |pos| {
         let (name, p) = match pos {
             egui_plot::HoverPosition::NearDataPoint {
@@ -67,30 +92,27 @@ pub fn log_hover(
             egui_plot::HoverPosition::Elsewhere { position } => (String::new(), *position),
         };
         Some(format!(
-            "{name}{x_name} = {:.0}\n{y_name} = {:.4e}",
-            p.x,
-            10f64.powf(p.y)
+            "{name}{} = {}\n{} = {}",
+            x.0,
+            value(p.x, x.1),
+            y.0,
+            value(p.y, y.1)
         ))
     }
 }
 
-/// Hover text for an ordinary plot: the series name and both coordinates.
+/// Hover text for a plot whose y axis holds log10 values.
+pub fn log_hover(
+    x_name: &'static str,
+    y_name: &'static str,
+) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
+    hover_on((x_name, Scale::Linear), (y_name, Scale::Log10))
+}
+
+/// Hover text for an ordinary plot.
 pub fn hover(
     x_name: &'static str,
     y_name: &'static str,
 ) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
-    move |pos| {
-        let (name, p) = match pos {
-            egui_plot::HoverPosition::NearDataPoint {
-                plot_name,
-                position,
-                ..
-            } => (format!("{plot_name}\n"), *position),
-            egui_plot::HoverPosition::Elsewhere { position } => (String::new(), *position),
-        };
-        Some(format!(
-            "{name}{x_name} = {:.4}\n{y_name} = {:.4}",
-            p.x, p.y
-        ))
-    }
+    hover_on((x_name, Scale::Linear), (y_name, Scale::Linear))
 }
