@@ -9,10 +9,17 @@
 //! the QKV projection (`c_attn`) are linears (`linear.rs`). Source: llm.c `attention_forward` /
 //! `attention_backward`, batched per head with matrix products.
 //!
+//! With the causal mask, half of every T × T product is known: A and dS are lower triangular,
+//! and S, dA are only read on and below the diagonal. The products skip that half
+//! (`gemm::Structure`), and the softmax rows stop at the diagonal; the skipped terms are exact
+//! zeros, so the results are those of the full products.
+//!
 //! Legend: B = batch, T = time, C = channels, H = heads, hs = C / H. Rows of `qkv` are b·T + t and
 //! its columns are [q | k | v], each C wide, head h at columns h·hs … (h+1)·hs.
 
-use ndarray::linalg::general_mat_mul;
+use super::gemm::{Structure, gemm_structured};
+use super::simd::{self, multiversion};
+use super::softmax::softmax_slice;
 use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, s};
 
 /// What the backward pass needs, and what the lessons draw.
@@ -60,6 +67,7 @@ pub fn attention_forward(
     } else {
         1.0
     };
+    let (lower_a, lower_c) = structures(dims.causal).0;
     if cache.att.dim() != (nb, nh, nt, nt) {
         cache.att = Array4::zeros((nb, nh, nt, nt));
         cache.preatt = Array4::zeros((nb, nh, nt, nt));
@@ -71,17 +79,13 @@ pub fn attention_forward(
             let k = qkv.slice(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
             let v = qkv.slice(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
             let mut pre = cache.preatt.slice_mut(s![b, h, .., ..]);
-            general_mat_mul(scale, &q, &k.t(), 0.0, &mut pre);
+            gemm_structured(scale, q, k.t(), 0.0, pre.view_mut(), lower_c);
             let mut att = cache.att.slice_mut(s![b, h, .., ..]);
-            for t in 0..nt {
-                let mut pre_row = pre.row_mut(t);
-                if dims.causal {
-                    pre_row.slice_mut(s![t + 1..]).fill(f32::NEG_INFINITY);
-                }
-                super::softmax::softmax_forward(att.row_mut(t), pre_row.view());
+            if let (Some(pre), Some(att)) = (pre.as_slice_mut(), att.as_slice_mut()) {
+                softmax_rows(att, pre, nt, dims.causal);
             }
-            let mut o = out.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
-            general_mat_mul(1.0, &att, &v, 0.0, &mut o);
+            let o = out.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
+            gemm_structured(1.0, att.view(), v, 0.0, o, lower_a);
         }
     }
 }
@@ -111,6 +115,7 @@ pub fn attention_backward(
     } else {
         1.0
     };
+    let ((lower_a, lower_c), upper_a) = structures(dims.causal);
     if datt.dim() != (nt, nt) {
         *datt = Array2::zeros((nt, nt));
     }
@@ -123,24 +128,60 @@ pub fn attention_backward(
             let att = cache.att.slice(s![b, h, .., ..]);
             let dout_h = dout.slice(s![rows.clone(), h * hs..(h + 1) * hs]);
             // dA = dout_h Vᵀ ; dV += Aᵀ dout_h
-            general_mat_mul(1.0, &dout_h, &v.t(), 0.0, datt);
+            gemm_structured(1.0, dout_h, v.t(), 0.0, datt.view_mut(), lower_c);
             {
-                let mut dv = dqkv.slice_mut(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
-                general_mat_mul(1.0, &att.t(), &dout_h, 1.0, &mut dv);
+                let dv = dqkv.slice_mut(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
+                gemm_structured(1.0, att.t(), dout_h, 1.0, dv, upper_a);
             }
             // dS = A ⊙ (dA − rowsum(A ⊙ dA)), in place in datt.
-            for t in 0..nt {
-                let a = att.row(t);
-                let mut d = datt.row_mut(t);
-                let dot: f32 = a.iter().zip(d.iter()).map(|(x, y)| x * y).sum();
-                d.zip_mut_with(&a, |di, &ai| *di = ai * (*di - dot));
+            if let (Some(a), Some(d)) = (att.as_slice(), datt.as_slice_mut()) {
+                softmax_backward_rows(d, a, nt, dims.causal);
             }
             {
-                let mut dq = dqkv.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
-                general_mat_mul(scale, &*datt, &k, 1.0, &mut dq);
+                let dq = dqkv.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
+                gemm_structured(scale, datt.view(), k, 1.0, dq, lower_a);
             }
-            let mut dk = dqkv.slice_mut(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
-            general_mat_mul(scale, &datt.t(), &q, 1.0, &mut dk);
+            let dk = dqkv.slice_mut(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
+            gemm_structured(scale, datt.t(), q, 1.0, dk, upper_a);
+        }
+    }
+}
+
+/// ((A lower, C lower), A upper) for the products of one head: with the causal mask, A and dS
+/// are lower triangular and S, dA are needed on and below the diagonal only (`gemm.rs` skips
+/// the rest).
+fn structures(causal: bool) -> ((Structure, Structure), Structure) {
+    if causal {
+        ((Structure::LowerA, Structure::LowerC), Structure::UpperA)
+    } else {
+        ((Structure::General, Structure::General), Structure::General)
+    }
+}
+
+multiversion! {
+    /// A = softmax(S) row by row for one head: pre, att: (T, T) row-major. With the causal mask,
+    /// row t has t + 1 keys: S's later entries are set to −∞ and A's to exactly 0.
+    fn softmax_rows(att: &mut [f32], pre: &mut [f32], nt: usize, causal: bool) {
+        for (t, (a, p)) in att.chunks_exact_mut(nt).zip(pre.chunks_exact_mut(nt)).enumerate() {
+            let keys = if causal { t + 1 } else { nt };
+            p[keys..].fill(f32::NEG_INFINITY);
+            softmax_slice(&mut a[..keys], &p[..keys]);
+            a[keys..].fill(0.0);
+        }
+    }
+}
+
+multiversion! {
+    /// dS = A ⊙ (dA − rowsum(A ⊙ dA)) in place in `d` (= dA on entry) for one head: (T, T)
+    /// row-major. Masked entries (A = 0) get 0.
+    fn softmax_backward_rows(d: &mut [f32], att: &[f32], nt: usize, causal: bool) {
+        for (t, (dr, a)) in d.chunks_exact_mut(nt).zip(att.chunks_exact(nt)).enumerate() {
+            let keys = if causal { t + 1 } else { nt };
+            let dot = simd::dot(&a[..keys], &dr[..keys]);
+            for (di, &ai) in dr[..keys].iter_mut().zip(&a[..keys]) {
+                *di = ai * (*di - dot);
+            }
+            dr[keys..].fill(0.0);
         }
     }
 }

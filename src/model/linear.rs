@@ -2,9 +2,10 @@
 //!
 //! Shapes (legend: N = rows, i.e. batch · time; C = input features; OC = output features):
 //! inp: (N, C), W: (OC, C) as in PyTorch, b: (OC), out: (N, OC).
-//! Source: llm.c `matmul_forward` / `matmul_backward`.
+//! Source: llm.c `matmul_forward` / `matmul_backward`; the products are `gemm.rs`.
 
-use ndarray::linalg::general_mat_mul;
+use super::gemm::gemm;
+use super::simd::multiversion;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// out = inp · Wᵀ + b, written into `out`.
@@ -15,9 +16,23 @@ pub fn linear_forward(
     w: ArrayView2<'_, f32>,
     b: Option<ArrayView1<'_, f32>>,
 ) {
-    general_mat_mul(1.0, &inp, &w.t(), 0.0, &mut out);
+    gemm(1.0, inp, w.t(), 0.0, out.view_mut());
     if let Some(b) = b {
-        out += &b;
+        match (out.as_slice_mut(), b.as_slice()) {
+            (Some(o), Some(b)) => add_rows(o, b),
+            _ => out += &b,
+        }
+    }
+}
+
+multiversion! {
+    /// Add `b` to every row of `rows` (row length b.len()).
+    fn add_rows(rows: &mut [f32], b: &[f32]) {
+        for row in rows.chunks_exact_mut(b.len()) {
+            for (o, v) in row.iter_mut().zip(b) {
+                *o += v;
+            }
+        }
     }
 }
 
@@ -33,12 +48,28 @@ pub fn linear_backward(
     w: ArrayView2<'_, f32>,
 ) {
     if let Some(mut dinp) = dinp {
-        general_mat_mul(1.0, &dout, &w, 1.0, &mut dinp);
+        gemm(1.0, dout, w, 1.0, dinp.view_mut());
     }
-    general_mat_mul(1.0, &dout.t(), &inp, 1.0, &mut dw);
+    gemm(1.0, dout.t(), inp, 1.0, dw.view_mut());
     if let Some(mut db) = db {
-        for row in dout.outer_iter() {
-            db += &row;
+        match (db.as_slice_mut(), dout.as_slice()) {
+            (Some(db), Some(d)) => sum_rows(db, d),
+            _ => {
+                for row in dout.outer_iter() {
+                    db += &row;
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// acc += Σ_rows rows (row length acc.len()).
+    fn sum_rows(acc: &mut [f32], rows: &[f32]) {
+        for row in rows.chunks_exact(acc.len()) {
+            for (a, v) in acc.iter_mut().zip(row) {
+                *a += v;
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 //! The MLP itself is linear (C → 4C) → GELU → linear (4C → C); its linears are in `linear.rs`.
 //! Source: llm.c `gelu_forward` / `gelu_backward`.
 
+use super::simd::multiversion;
+
 const GELU_SCALE: f32 = 0.797_884_6; // √(2/π)
 
 /// tanh as a 13/6 rational function on [−7.9, 7.9] (Eigen's `generic_fast_tanh_float`), within
@@ -13,9 +15,6 @@ const GELU_SCALE: f32 = 0.797_884_6; // √(2/π)
 pub fn fast_tanh(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     let x = x.clamp(-CLAMP, CLAMP);
-    if x.abs() < 4e-4 {
-        return x;
-    }
     let x2 = x * x;
     let mut p = x2 * -2.760_768_5e-16 + 2.000_187_9e-13;
     p = x2 * p + -8.604_671_5e-11;
@@ -27,26 +26,33 @@ pub fn fast_tanh(x: f32) -> f32 {
     let mut q = x2 * 1.198_258_4e-6 + 1.185_347_1e-4;
     q = x2 * q + 2.268_434_6e-3;
     q = x2 * q + 4.893_525_2e-3;
-    p / q
+    // A select, not a branch, so that loops of it vectorize.
+    if x.abs() < 4e-4 { x } else { p / q }
 }
 
-/// out = gelu(x), elementwise. x, out: (N · 4C)
-pub fn gelu_forward(out: &mut [f32], x: &[f32]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        let cube = 0.044715 * v * v * v;
-        *o = 0.5 * v * (1.0 + fast_tanh(GELU_SCALE * (v + cube)));
+multiversion! {
+    /// out = gelu(x), elementwise. x, out: (N · 4C)
+    pub fn gelu_forward(out: &mut [f32], x: &[f32]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            let cube = 0.044715 * v * v * v;
+            *o = 0.5 * v * (1.0 + fast_tanh(GELU_SCALE * (v + cube)));
+        }
     }
 }
 
-/// In the forward pass this was out = ½ x (1 + tanh u), u = √(2/π)(x + 0.044715 x³), so
-/// d out/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π)(1 + 3 · 0.044715 x²); dx += that · dout.
-pub fn gelu_backward(dx: &mut [f32], x: &[f32], dout: &[f32]) {
-    for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dout) {
-        let u = GELU_SCALE * (v + 0.044715 * v * v * v);
-        let t = fast_tanh(u);
-        let sech2 = 1.0 - t * t;
-        let local = 0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * 0.044715 * v * v);
-        *d += local * g;
+multiversion! {
+    /// In the forward pass this was out = ½ x (1 + tanh u), u = √(2/π)(x + 0.044715 x³), so
+    /// d out/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π)(1 + 3 · 0.044715 x²);
+    /// dx += that · dout.
+    pub fn gelu_backward(dx: &mut [f32], x: &[f32], dout: &[f32]) {
+        for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dout) {
+            let u = GELU_SCALE * (v + 0.044715 * v * v * v);
+            let t = fast_tanh(u);
+            let sech2 = 1.0 - t * t;
+            let local =
+                0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * 0.044715 * v * v);
+            *d += local * g;
+        }
     }
 }
 

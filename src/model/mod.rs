@@ -7,6 +7,7 @@ pub mod attention;
 pub mod checkpoint;
 pub mod config;
 pub mod embedding;
+pub mod gemm;
 pub mod gpt;
 pub mod linear;
 pub mod loss;
@@ -17,6 +18,7 @@ pub mod parallel;
 pub mod position;
 pub mod rnn;
 pub mod sharpness;
+pub mod simd;
 pub mod softmax;
 pub mod stats;
 

@@ -10,7 +10,12 @@
 //!
 //! Legend: N = rows (batch · time), C = features. ε = 1e-5, biased variance in the statistics.
 
-use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
+use ndarray::{
+    Array1, ArrayView, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
+    CowArray, Dimension, Zip,
+};
+
+use super::simd::{self, multiversion};
 
 /// ε of every norm (PyTorch's default).
 pub const EPS: f32 = 1e-5;
@@ -32,6 +37,26 @@ fn resize(a: &mut Array1<f32>, n: usize) {
     }
 }
 
+/// Run `f` on `a` as one contiguous slice (through a copy when `a` is not contiguous).
+fn on_slice<D: Dimension>(a: &mut ArrayViewMut<'_, f32, D>, f: impl FnOnce(&mut [f32])) {
+    if let Some(s) = a.as_slice_mut() {
+        f(s);
+    } else {
+        let mut tmp = a.as_standard_layout().into_owned();
+        f(tmp.as_slice_mut().unwrap_or_default());
+        a.assign(&tmp);
+    }
+}
+
+/// `a` as one contiguous slice (copied when it is not contiguous).
+fn contiguous<'a, D: Dimension>(a: &'a ArrayView<'_, f32, D>) -> CowArray<'a, f32, D> {
+    a.as_standard_layout()
+}
+
+fn slice<'a, D: Dimension>(a: &'a CowArray<'_, f32, D>) -> &'a [f32] {
+    a.as_slice().unwrap_or_default()
+}
+
 /// LayerNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache mean, rstd: (N).
 pub fn layernorm_forward(
     mut out: ArrayViewMut2<'_, f32>,
@@ -40,20 +65,43 @@ pub fn layernorm_forward(
     b: ArrayView1<'_, f32>,
     cache: &mut NormCache,
 ) {
-    let (n, c) = x.dim();
+    let n = x.nrows();
     resize(&mut cache.mean, n);
     resize(&mut cache.rstd, n);
-    for (i, row) in x.outer_iter().enumerate() {
-        let mean = row.sum() / c as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / c as f32;
-        let rstd = 1.0 / (var + EPS).sqrt();
-        Zip::from(out.row_mut(i))
-            .and(&row)
-            .and(&w)
-            .and(&b)
-            .for_each(|o, &xi, &wi, &bi| *o = (xi - mean) * rstd * wi + bi);
-        cache.mean[i] = mean;
-        cache.rstd[i] = rstd;
+    let (x, w, b) = (contiguous(&x), contiguous(&w), contiguous(&b));
+    let mean = cache.mean.as_slice_mut().unwrap_or_default();
+    let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
+    on_slice(&mut out, |out| {
+        layernorm_rows(out, slice(&x), slice(&w), slice(&b), mean, rstd);
+    });
+}
+
+multiversion! {
+    /// The rows of LayerNorm forward on contiguous (N, C) data.
+    fn layernorm_rows(
+        out: &mut [f32],
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        mean: &mut [f32],
+        rstd: &mut [f32],
+    ) {
+        let c = w.len();
+        for (((o, row), m), r) in out
+            .chunks_exact_mut(c)
+            .zip(x.chunks_exact(c))
+            .zip(mean.iter_mut())
+            .zip(rstd.iter_mut())
+        {
+            let mu = simd::sum(row) / c as f32;
+            let var = simd::sum_map(row, |v| (v - mu) * (v - mu)) / c as f32;
+            let rs = 1.0 / (var + EPS).sqrt();
+            for (((o, &xi), &wi), &bi) in o.iter_mut().zip(row).zip(w).zip(b) {
+                *o = (xi - mu) * rs * wi + bi;
+            }
+            *m = mu;
+            *r = rs;
+        }
     }
 }
 
@@ -70,25 +118,62 @@ pub fn layernorm_backward(
     w: ArrayView1<'_, f32>,
     cache: &NormCache,
 ) {
-    let c = x.ncols() as f32;
-    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-        let (mean, rstd) = (cache.mean[i], cache.rstd[i]);
-        let (mut dnorm_mean, mut dnorm_norm_mean) = (0.0_f32, 0.0_f32);
-        for j in 0..xrow.len() {
-            let norm = (xrow[j] - mean) * rstd;
-            let dnorm = w[j] * drow[j];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
-        }
-        dnorm_mean /= c;
-        dnorm_norm_mean /= c;
-        let mut dxrow = dx.row_mut(i);
-        for j in 0..xrow.len() {
-            let norm = (xrow[j] - mean) * rstd;
-            let dnorm = w[j] * drow[j];
-            db[j] += drow[j];
-            dw[j] += norm * drow[j];
-            dxrow[j] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
+    let (dout, x, w) = (contiguous(&dout), contiguous(&x), contiguous(&w));
+    let mean = cache.mean.as_slice().unwrap_or_default();
+    let rstd = cache.rstd.as_slice().unwrap_or_default();
+    on_slice(&mut dx, |dx| {
+        on_slice(&mut dw, |dw| {
+            on_slice(&mut db, |db| {
+                let grads = NormGrads { dx, dw, db };
+                let x = slice(&x);
+                layernorm_backward_rows(grads, slice(&dout), x, slice(&w), mean, rstd);
+            })
+        })
+    });
+}
+
+/// The gradients a norm's backward pass accumulates into.
+struct NormGrads<'a> {
+    dx: &'a mut [f32],
+    dw: &'a mut [f32],
+    db: &'a mut [f32],
+}
+
+multiversion! {
+    /// The rows of LayerNorm backward on contiguous (N, C) data.
+    fn layernorm_backward_rows(
+        g: NormGrads<'_>,
+        dout: &[f32],
+        x: &[f32],
+        w: &[f32],
+        mean: &[f32],
+        rstd: &[f32],
+    ) {
+        let c = w.len();
+        let NormGrads { dx, dw, db } = g;
+        for (((dxrow, xrow), drow), (&mu, &rs)) in dx
+            .chunks_exact_mut(c)
+            .zip(x.chunks_exact(c))
+            .zip(dout.chunks_exact(c))
+            .zip(mean.iter().zip(rstd))
+        {
+            let dnorm_mean = simd::dot(w, drow) / c as f32;
+            let dnorm_norm_mean =
+                simd::sum_map3(xrow, drow, w, |xj, dj, wj| wj * dj * ((xj - mu) * rs)) / c as f32;
+            for (((((dxj, &xj), &dj), &wj), dwj), dbj) in dxrow
+                .iter_mut()
+                .zip(xrow)
+                .zip(drow)
+                .zip(w)
+                .zip(dw.iter_mut())
+                .zip(db.iter_mut())
+            {
+                let norm = (xj - mu) * rs;
+                let dnorm = wj * dj;
+                *dbj += dj;
+                *dwj += norm * dj;
+                *dxj += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rs;
+            }
         }
     }
 }
@@ -101,17 +186,26 @@ pub fn rmsnorm_forward(
     b: ArrayView1<'_, f32>,
     cache: &mut NormCache,
 ) {
-    let (n, c) = x.dim();
-    resize(&mut cache.rstd, n);
-    for (i, row) in x.outer_iter().enumerate() {
-        let ms = row.iter().map(|v| v * v).sum::<f32>() / c as f32;
-        let rstd = 1.0 / (ms + EPS).sqrt();
-        Zip::from(out.row_mut(i))
-            .and(&row)
-            .and(&w)
-            .and(&b)
-            .for_each(|o, &xi, &wi, &bi| *o = xi * rstd * wi + bi);
-        cache.rstd[i] = rstd;
+    resize(&mut cache.rstd, x.nrows());
+    let (x, w, b) = (contiguous(&x), contiguous(&w), contiguous(&b));
+    let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
+    on_slice(&mut out, |out| {
+        rmsnorm_rows(out, slice(&x), slice(&w), slice(&b), rstd);
+    });
+}
+
+multiversion! {
+    /// The rows of RMSNorm forward on contiguous (N, C) data.
+    fn rmsnorm_rows(out: &mut [f32], x: &[f32], w: &[f32], b: &[f32], rstd: &mut [f32]) {
+        let c = w.len();
+        for ((o, row), r) in out.chunks_exact_mut(c).zip(x.chunks_exact(c)).zip(rstd.iter_mut()) {
+            let ms = simd::dot(row, row) / c as f32;
+            let rs = 1.0 / (ms + EPS).sqrt();
+            for (((o, &xi), &wi), &bi) in o.iter_mut().zip(row).zip(w).zip(b) {
+                *o = xi * rs * wi + bi;
+            }
+            *r = rs;
+        }
     }
 }
 
@@ -126,20 +220,43 @@ pub fn rmsnorm_backward(
     w: ArrayView1<'_, f32>,
     cache: &NormCache,
 ) {
-    let c = x.ncols() as f32;
-    for (i, (xrow, drow)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-        let r = cache.rstd[i];
-        let mut dnorm_norm_mean = 0.0_f32;
-        for j in 0..xrow.len() {
-            dnorm_norm_mean += w[j] * drow[j] * xrow[j] * r;
-        }
-        dnorm_norm_mean /= c;
-        let mut dxrow = dx.row_mut(i);
-        for j in 0..xrow.len() {
-            let norm = xrow[j] * r;
-            db[j] += drow[j];
-            dw[j] += norm * drow[j];
-            dxrow[j] += (w[j] * drow[j] - norm * dnorm_norm_mean) * r;
+    let (dout, x, w) = (contiguous(&dout), contiguous(&x), contiguous(&w));
+    let rstd = cache.rstd.as_slice().unwrap_or_default();
+    on_slice(&mut dx, |dx| {
+        on_slice(&mut dw, |dw| {
+            on_slice(&mut db, |db| {
+                let grads = NormGrads { dx, dw, db };
+                rmsnorm_backward_rows(grads, slice(&dout), slice(&x), slice(&w), rstd);
+            })
+        })
+    });
+}
+
+multiversion! {
+    /// The rows of RMSNorm backward on contiguous (N, C) data.
+    fn rmsnorm_backward_rows(g: NormGrads<'_>, dout: &[f32], x: &[f32], w: &[f32], rstd: &[f32]) {
+        let c = w.len();
+        let NormGrads { dx, dw, db } = g;
+        for (((dxrow, xrow), drow), &r) in dx
+            .chunks_exact_mut(c)
+            .zip(x.chunks_exact(c))
+            .zip(dout.chunks_exact(c))
+            .zip(rstd)
+        {
+            let dnorm_norm_mean = simd::sum_map3(xrow, drow, w, |xj, dj, wj| wj * dj * xj * r) / c as f32;
+            for (((((dxj, &xj), &dj), &wj), dwj), dbj) in dxrow
+                .iter_mut()
+                .zip(xrow)
+                .zip(drow)
+                .zip(w)
+                .zip(dw.iter_mut())
+                .zip(db.iter_mut())
+            {
+                let norm = xj * r;
+                *dbj += dj;
+                *dwj += norm * dj;
+                *dxj += (wj * dj - norm * dnorm_norm_mean) * r;
+            }
         }
     }
 }

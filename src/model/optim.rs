@@ -6,6 +6,7 @@
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
 use super::gpt::{Grads, Params};
+use super::simd::multiversion;
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,13 +70,9 @@ impl AdamW {
         self.t
     }
 
-    /// Global L2 norm of the gradients.
+    /// Global L2 norm of the gradients (squares summed in f64).
     pub fn grad_norm(grads: &Grads) -> f32 {
-        let sq: f64 = grads
-            .iter()
-            .flat_map(|(d, _)| d.iter())
-            .map(|&g| f64::from(g) * f64::from(g))
-            .sum();
+        let sq: f64 = grads.iter().map(|(d, _)| sum_squares(d)).sum();
         sq.sqrt() as f32
     }
 
@@ -97,16 +94,63 @@ impl AdamW {
             .zip(self.v.iter_mut())
             .zip(grads.iter())
         {
-            let wd = if decay { c.weight_decay } else { 0.0 };
-            for i in 0..p.len() {
-                let gi = g[i] * clip;
-                m[i] = c.beta1 * m[i] + (1.0 - c.beta1) * gi;
-                v[i] = c.beta2 * v[i] + (1.0 - c.beta2) * gi * gi;
-                let mhat = m[i] / bc1;
-                let vhat = v[i] / bc2;
-                p[i] -= c.lr * (mhat / (vhat.sqrt() + c.eps) + wd * p[i]);
-            }
+            let k = Knobs {
+                lr: c.lr,
+                beta1: c.beta1,
+                beta2: c.beta2,
+                eps: c.eps,
+                wd: if decay { c.weight_decay } else { 0.0 },
+                clip,
+                bc1,
+                bc2,
+            };
+            update(p, m, v, g, k);
         }
         norm
+    }
+}
+
+/// The settings of one update, with this step's clip factor and bias corrections.
+#[derive(Clone, Copy)]
+struct Knobs {
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    wd: f32,
+    clip: f32,
+    bc1: f32,
+    bc2: f32,
+}
+
+multiversion! {
+    /// The AdamW update of one tensor (the equations at the top of the file).
+    fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
+        for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+            let gi = g * k.clip;
+            *m = k.beta1 * *m + (1.0 - k.beta1) * gi;
+            *v = k.beta2 * *v + (1.0 - k.beta2) * gi * gi;
+            let mhat = *m / k.bc1;
+            let vhat = *v / k.bc2;
+            *p -= k.lr * (mhat / (vhat.sqrt() + k.eps) + k.wd * *p);
+        }
+    }
+}
+
+multiversion! {
+    /// Σ x², accumulated in f64 over 4 interleaved partial sums.
+    fn sum_squares(x: &[f32]) -> f64 {
+        let mut acc = [0.0_f64; 4];
+        let chunks = x.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for (a, &v) in acc.iter_mut().zip(c) {
+                *a += f64::from(v) * f64::from(v);
+            }
+        }
+        for (a, &v) in acc.iter_mut().zip(rest) {
+            *a += f64::from(v) * f64::from(v);
+        }
+        (acc[0] + acc[2]) + (acc[1] + acc[3])
     }
 }

@@ -3,8 +3,15 @@
 //! gradients are averaged with weights n_i / n — the same gradient as one pass over the whole
 //! batch (the loss is a mean over rows), up to the order of floating-point sums.
 //!
+//! The threads live as long as the [`Shards`] that started them: starting threads every step
+//! would cost their start-up and fresh packing buffers for every matrix product (`gemm.rs` keeps
+//! them per thread).
+//!
 //! BatchNorm couples the rows of a batch (its statistics are over all of them), so a BatchNorm
 //! model is never sharded. Deterministic: the split and the order of the sums are fixed.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::config::NormKind;
 use super::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
@@ -12,11 +19,20 @@ use super::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
 /// Below this many multiply-adds per step, one thread is faster than two.
 const MIN_WORK_TO_SPLIT: usize = 4_000_000;
 
-/// Per-shard buffers, kept between steps.
+/// Per-shard buffers and helper threads, kept between steps.
 #[derive(Debug, Default)]
 pub struct Shards {
-    acts: Vec<Activations>,
-    grads: Vec<Params>,
+    states: Vec<Mutex<ShardState>>,
+    helpers: Vec<Helper>,
+}
+
+/// One shard's activations, gradients and loss. Each shard's state is locked by the one thread
+/// that computes it, so the locks are never contended.
+#[derive(Debug)]
+struct ShardState {
+    acts: Activations,
+    grads: Params,
+    loss: f32,
 }
 
 /// How many shards to use for this model and batch on `cores` cores.
@@ -35,6 +51,10 @@ pub fn available_cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Forward and backward over `b` sequences of `t` tokens in `k` shards; `grads` receives the
@@ -60,54 +80,237 @@ pub fn forward_backward(
         }
         return loss;
     }
-    shards.acts.resize_with(k, Default::default);
-    if shards.grads.len() != k
-        || shards
-            .grads
-            .first()
-            .is_some_and(|g| g.count() != grads.count())
+    let fresh = |model: &Gpt| {
+        Mutex::new(ShardState {
+            acts: Activations::default(),
+            grads: Params::zeros(&model.config),
+            loss: f32::NAN,
+        })
+    };
+    if shards
+        .states
+        .first()
+        .is_some_and(|s| lock(s).grads.count() != grads.count())
     {
-        shards.grads = (0..k).map(|_| Params::zeros(&model.config)).collect();
+        shards.states.clear();
+    }
+    while shards.states.len() < k {
+        shards.states.push(fresh(model));
     }
     // Sequences per shard: as even as possible.
-    let bounds: Vec<(usize, usize)> = (0..k).map(|i| (i * b / k, (i + 1) * b / k)).collect();
-    let mut losses = vec![f32::NAN; k];
-    std::thread::scope(|scope| {
-        let mut jobs = shards
-            .acts
-            .iter_mut()
-            .zip(shards.grads.iter_mut())
-            .zip(losses.iter_mut())
-            .zip(&bounds)
-            .map(|(((a, g), l), &(lo, hi))| {
-                move || {
-                    let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
-                    *l = gpt_forward(model, a, tok, Some(tgt), hi - lo, t, train)
-                        .unwrap_or(f32::NAN);
-                    g.zero();
-                    if l.is_finite() {
-                        gpt_backward(model, a, tgt, g);
-                    }
-                }
-            });
-        let first = jobs.next();
-        let handles: Vec<_> = jobs.map(|job| scope.spawn(job)).collect();
-        if let Some(mut job) = first {
-            job();
+    let bounds = |i: usize| (i * b / k, (i + 1) * b / k);
+    let states = &shards.states;
+    let job = |i: usize| {
+        let (lo, hi) = bounds(i);
+        let mut guard = lock(&states[i]);
+        let st = &mut *guard;
+        let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
+        st.loss =
+            gpt_forward(model, &mut st.acts, tok, Some(tgt), hi - lo, t, train).unwrap_or(f32::NAN);
+        st.grads.zero();
+        if st.loss.is_finite() {
+            gpt_backward(model, &mut st.acts, tgt, &mut st.grads);
         }
-        for h in handles {
-            let _ = h.join();
-        }
-    });
+    };
+    run_all(&mut shards.helpers, k, &job);
     let mut loss = 0.0;
-    for ((lo, hi), (l, g)) in bounds.iter().zip(losses.iter().zip(&shards.grads)) {
+    for (i, state) in shards.states.iter().take(k).enumerate() {
+        let st = lock(state);
+        let (lo, hi) = bounds(i);
         let w = (hi - lo) as f32 / b as f32;
-        loss += w * l;
-        for ((dst, _), (src, _)) in grads.iter_mut().zip(g.iter()) {
+        loss += w * st.loss;
+        for ((dst, _), (src, _)) in grads.iter_mut().zip(st.grads.iter()) {
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += w * s;
             }
         }
     }
     loss
+}
+
+/// A job borrowed from the submitting thread: run shard `index` of `f`.
+struct Job {
+    f: *const (dyn Fn(usize) + Sync + 'static),
+    index: usize,
+}
+
+// SAFETY: the closure is `Sync`, so calling it from the helper thread is fine; the submitting
+// thread keeps it alive until the helper reports it done (see `run_all`).
+unsafe impl Send for Job {}
+
+#[derive(Default)]
+struct Slot {
+    job: Option<Job>,
+    done: bool,
+    panicked: bool,
+    quit: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    slot: Mutex<Slot>,
+    wake: Condvar,
+}
+
+/// A long-lived thread that runs one borrowed job at a time.
+struct Helper {
+    shared: Arc<Shared>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Helper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Helper")
+    }
+}
+
+impl Helper {
+    fn spawn() -> std::io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let inner = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("attention-lab shard".into())
+            .spawn(move || helper_loop(&inner))?;
+        Ok(Self {
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    /// Hand shard `index` of `f` to the helper. [`Helper::wait`] must return before `f` goes
+    /// out of scope; [`run_all`] makes sure of it, also when it unwinds.
+    fn start(&self, f: &(dyn Fn(usize) + Sync + '_), index: usize) {
+        let f: *const (dyn Fn(usize) + Sync + '_) = f;
+        // SAFETY: only the lifetime is erased; see above.
+        let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
+        let mut slot = lock(&self.shared.slot);
+        slot.job = Some(Job { f, index });
+        slot.done = false;
+        slot.panicked = false;
+        self.shared.wake.notify_all();
+    }
+
+    /// Block until the job handed over by `start` has finished; false if it panicked.
+    fn wait(&self) -> bool {
+        let mut slot = lock(&self.shared.slot);
+        while !slot.done {
+            slot = self
+                .shared
+                .wake
+                .wait(slot)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        !slot.panicked
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        lock(&self.shared.slot).quit = true;
+        self.shared.wake.notify_all();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn helper_loop(shared: &Shared) {
+    loop {
+        let job = {
+            let mut slot = lock(&shared.slot);
+            loop {
+                if slot.quit {
+                    return;
+                }
+                if let Some(job) = slot.job.take() {
+                    break job;
+                }
+                slot = shared.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        // SAFETY: the submitting thread does not return from `run_all` before `done` is set
+        // below, so the closure is alive.
+        let run = || unsafe { (*job.f)(job.index) };
+        let ok = std::panic::catch_unwind(AssertUnwindSafe(run)).is_ok();
+        let mut slot = lock(&shared.slot);
+        slot.done = true;
+        slot.panicked = !ok;
+        shared.wake.notify_all();
+    }
+}
+
+/// Waits for the started helpers when dropped, so that no helper can outlive the borrowed
+/// job, even while the submitting thread unwinds.
+struct WaitAll<'a> {
+    helpers: &'a [Helper],
+    ok: bool,
+}
+
+impl Drop for WaitAll<'_> {
+    fn drop(&mut self) {
+        for h in self.helpers {
+            self.ok &= h.wait();
+        }
+    }
+}
+
+/// Run `job(0)` on this thread and `job(1)` … `job(k − 1)` on helper threads (started on first
+/// use; a shard whose thread cannot start runs here). Panics if a shard panicked.
+fn run_all(helpers: &mut Vec<Helper>, k: usize, job: &(dyn Fn(usize) + Sync + '_)) {
+    while helpers.len() + 1 < k {
+        match Helper::spawn() {
+            Ok(h) => helpers.push(h),
+            Err(_) => break,
+        }
+    }
+    let threaded = helpers.len().min(k.saturating_sub(1));
+    let mut guard = WaitAll {
+        helpers: &helpers[..threaded],
+        ok: true,
+    };
+    for (i, h) in guard.helpers.iter().enumerate() {
+        h.start(job, i + 1);
+    }
+    job(0);
+    for i in threaded + 1..k {
+        job(i);
+    }
+    let helpers = std::mem::take(&mut guard.helpers);
+    for h in helpers {
+        guard.ok &= h.wait();
+    }
+    assert!(guard.ok, "a training shard panicked");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_shard_runs_once_per_call_on_kept_threads() {
+        let mut helpers = Vec::new();
+        for round in 1..=3 {
+            let counts: Vec<AtomicUsize> = (0..4).map(|_| AtomicUsize::new(0)).collect();
+            run_all(&mut helpers, 4, &|i| {
+                counts[i].fetch_add(round, Ordering::SeqCst);
+            });
+            assert!(counts.iter().all(|c| c.load(Ordering::SeqCst) == round));
+            assert_eq!(helpers.len(), 3, "threads are kept, not restarted");
+        }
+    }
+
+    #[test]
+    fn a_panicking_shard_is_reported_and_the_helpers_survive() {
+        let mut helpers = Vec::new();
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run_all(&mut helpers, 2, &|i| assert!(i != 1, "shard 1 fails"));
+        }));
+        assert!(r.is_err());
+        let ran = AtomicUsize::new(0);
+        run_all(&mut helpers, 2, &|_| {
+            ran.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+    }
 }

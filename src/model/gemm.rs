@@ -1,0 +1,719 @@
+//! Single-precision matrix product C ← α·A·B + β·C: the one kernel under every linear layer and
+//! every attention head.
+//!
+//! Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (ACM TOMS, 2008), in
+//! the loop order of BLIS: B is packed into KC × NR column panels (kept in L3/L2), A into
+//! MR × KC row panels (L2), and a 6 × 16 micro-kernel keeps its tile of C in 12 AVX registers
+//! while it runs over k, so each step of k is 2 loads of B, 6 broadcasts of A and 12 fused
+//! multiply-adds. When B is narrow, contiguous rows of A are read in place rather than packed. On x86-64 with AVX2 and FMA (checked at run
+//! time) this kernel runs; anywhere else the product goes to ndarray's `general_mat_mul`.
+//!
+//! Shapes: a: (M, K), b: (K, N), c: (M, N); any non-negative strides (transposed views are fine).
+//! β = 0 overwrites C without reading it. Packing buffers come from a small pool, so after the
+//! first products a product allocates nothing, on any thread.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+/// Rows of the micro-kernel's tile of C.
+const MR: usize = 6;
+/// Columns of the micro-kernel's tile of C (two AVX vectors).
+const NR: usize = 16;
+/// Depth of one packed block (a 16 KiB panel of B stays in L1).
+const KC: usize = 256;
+/// Rows of one packed block of A (96 × 256 floats = 96 KiB, in L2).
+const MC: usize = 96;
+/// Columns of one packed block of B.
+const NC: usize = 2048;
+/// Up to this many columns of B, contiguous rows of A are not packed (measured: packing pays
+/// from about 192 columns on).
+const DIRECT_MAX_N: usize = 128;
+
+/// What is known about the operands of a product of causal attention (T × T) matrices, so that
+/// the work on the masked half can be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Structure {
+    /// Nothing: the full product.
+    General,
+    /// A is lower triangular (A[i, p] = 0 for p > i; e.g. attention weights): each row's sum
+    /// stops at the diagonal.
+    LowerA,
+    /// A is upper triangular (A[i, p] = 0 for p < i; e.g. the transposed weights): each row's
+    /// sum starts at the diagonal.
+    UpperA,
+    /// Only C's lower triangle (j ≤ i) is wanted (e.g. the scores before the mask): tiles
+    /// wholly above the diagonal are not computed, and what they hold afterwards is unspecified.
+    LowerC,
+}
+
+/// C ← α·A·B + β·C. a: (M, K), b: (K, N), c: (M, N).
+///
+/// # Panics
+/// If the shapes do not agree (a programming error, as in `general_mat_mul`).
+pub fn gemm(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+) {
+    gemm_structured(alpha, a, b, beta, c, Structure::General);
+}
+
+/// [`gemm`], skipping the work that `structure` says is zero or unwanted. The skipped terms
+/// are exact zeros, so the result is that of the full product.
+pub fn gemm_structured(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    mut c: ArrayViewMut2<'_, f32>,
+    structure: Structure,
+) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "gemm: ({m}, {k}) · ({k2}, {n}) does not fit C {:?}",
+        c.dim()
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        let non_negative = a.strides().iter().all(|&s| s >= 0)
+            && b.strides().iter().all(|&s| s >= 0)
+            && c.strides().iter().all(|&s| s >= 0);
+        if non_negative && x86::available() {
+            let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
+            let (rsa, csa, rsb, csb, rsc, csc) = (sa[0], sa[1], sb[0], sb[1], sc[0], sc[1]);
+            let cp = c.as_mut_ptr();
+            with_workspace(|ws| {
+                // SAFETY: AVX2 and FMA are present (checked above). Every pointer the kernel
+                // forms is `base + i·row_stride + j·col_stride` with i, j inside the shapes
+                // asserted above, so it stays inside the views; C is borrowed mutably and A, B
+                // shared, so they cannot overlap C.
+                unsafe {
+                    x86::gemm(
+                        m,
+                        n,
+                        k,
+                        alpha,
+                        x86::Mat::new(a.as_ptr(), rsa, csa),
+                        x86::Mat::new(b.as_ptr(), rsb, csb),
+                        beta,
+                        cp,
+                        rsc,
+                        csc,
+                        structure,
+                        ws,
+                    );
+                }
+            });
+            return;
+        }
+    }
+    general_mat_mul(alpha, &a, &b, beta, &mut c);
+}
+
+/// Packing buffers of one product.
+#[derive(Debug, Default)]
+struct Workspace {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+thread_local! {
+    /// This thread's packing buffers.
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::default());
+}
+
+fn with_workspace(f: impl FnOnce(&mut Workspace)) {
+    WORKSPACE.with(|ws| f(&mut ws.borrow_mut()));
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{DIRECT_MAX_N, KC, MC, MR, NC, NR, Structure, Workspace};
+    use std::arch::x86_64::*;
+
+    /// Does this CPU have AVX2 and FMA? (The standard library caches the answer.)
+    pub fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+
+    /// A read-only strided matrix.
+    #[derive(Clone, Copy)]
+    pub struct Mat {
+        ptr: *const f32,
+        rs: isize,
+        cs: isize,
+    }
+
+    impl Mat {
+        pub fn new(ptr: *const f32, rs: isize, cs: isize) -> Self {
+            Self { ptr, rs, cs }
+        }
+
+        /// The matrix from row i, column j on.
+        fn at(self, i: usize, j: usize) -> Self {
+            Self {
+                // Wrapping: (i, j) may be one past the last column when no step is left.
+                ptr: self
+                    .ptr
+                    .wrapping_offset(i as isize * self.rs + j as isize * self.cs),
+                ..self
+            }
+        }
+
+        unsafe fn get(self, i: usize, j: usize) -> f32 {
+            // SAFETY: the caller keeps (i, j) inside the matrix.
+            unsafe { *self.ptr.offset(i as isize * self.rs + j as isize * self.cs) }
+        }
+    }
+
+    fn ensure(buf: &mut Vec<f32>, len: usize) {
+        if buf.len() < len {
+            buf.resize(len, 0.0);
+        }
+    }
+
+    /// C ← α·A·B + β·C with the blocking described at the top of the file.
+    /// a: (m, k), b: (k, n), c: (m, n) at `c` with strides (rsc, csc).
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: Mat,
+        b: Mat,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        structure: Structure,
+        ws: &mut Workspace,
+    ) {
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            for i in 0..m {
+                for j in 0..n {
+                    // SAFETY: (i, j) is inside C.
+                    unsafe {
+                        let p = c.offset(i as isize * rsc + j as isize * csc);
+                        *p = if beta == 0.0 { 0.0 } else { beta * *p };
+                    }
+                }
+            }
+            return;
+        }
+        ensure(&mut ws.a, MC * KC);
+        ensure(&mut ws.b, KC * NC.min(n.div_ceil(NR) * NR));
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                // SAFETY: (pc, jc) is inside B and the block is kc × nc.
+                unsafe { pack_b(kc, nc, b.at(pc, jc), &mut ws.b) };
+                let beta_k = if pc == 0 { beta } else { 1.0 };
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    // Contiguous rows of A are read in place when the block is used for few
+                    // panels of B (packing would not pay for itself); otherwise A is packed.
+                    let direct = a.cs == 1 && n <= DIRECT_MAX_N;
+                    if !direct {
+                        // SAFETY: (ic, pc) is inside A and the block is mc × kc.
+                        unsafe { pack_a(mc, kc, a.at(ic, pc), &mut ws.a) };
+                    }
+                    for jr in (0..nc).step_by(NR) {
+                        let nr = NR.min(nc - jr);
+                        let bp = ws.b[jr * kc..].as_ptr();
+                        for ir in (0..mc).step_by(MR) {
+                            let mr = MR.min(mc - ir);
+                            // Rows i0 … i0 + mr − 1 of A, steps p0 … p1 − 1 of this block.
+                            let i0 = ic + ir;
+                            let (p0, p1) = match structure {
+                                Structure::General => (0, kc),
+                                Structure::LowerA => (0, (i0 + mr).saturating_sub(pc).min(kc)),
+                                Structure::UpperA => (i0.saturating_sub(pc).min(kc), kc),
+                                Structure::LowerC if jc + jr > i0 + mr - 1 => continue,
+                                Structure::LowerC => (0, kc),
+                            };
+                            // SAFETY: the packed panels hold kc·MR and kc·NR floats, A's rows
+                            // ic + ir … ic + ir + mr − 1 hold kc floats from column pc on, and
+                            // the tile of C at (ic + ir, jc + jr) is mr × nr and inside C.
+                            unsafe {
+                                let cp =
+                                    c.offset((ic + ir) as isize * rsc + (jc + jr) as isize * csc);
+                                let tile = Tile {
+                                    c: cp,
+                                    rsc,
+                                    csc,
+                                    mr,
+                                    nr,
+                                    alpha,
+                                    beta: beta_k,
+                                };
+                                let (steps, bp) = (p1 - p0, bp.add(p0 * NR));
+                                if direct {
+                                    let rows = a.at(ic + ir, pc + p0);
+                                    let mut ap = [rows.ptr; MR];
+                                    for (i, p) in ap.iter_mut().enumerate().take(mr) {
+                                        *p = rows.ptr.wrapping_offset(i as isize * a.rs);
+                                    }
+                                    kernel::<1>(steps, ap, bp, tile);
+                                } else {
+                                    let panel = ws.a[ir * kc + p0 * MR..].as_ptr();
+                                    let ap = std::array::from_fn(|i| panel.add(i));
+                                    kernel::<MR>(steps, ap, bp, tile);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pack A (mc × kc) into panels of MR rows: panel q holds A[q·MR + i, p] at p·MR + i, rows
+    /// past mc padded with zeros.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn pack_a(mc: usize, kc: usize, a: Mat, buf: &mut [f32]) {
+        for (q, panel) in buf[..mc.div_ceil(MR) * MR * kc]
+            .chunks_exact_mut(MR * kc)
+            .enumerate()
+        {
+            let rows = MR.min(mc - q * MR);
+            if a.rs == 1 && rows == MR {
+                // A is transposed: the MR entries of each step are contiguous.
+                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    // SAFETY: rows q·MR … q·MR + MR − 1 < mc, column p < kc.
+                    let src = unsafe { std::slice::from_raw_parts(a.at(q * MR, p).ptr, MR) };
+                    dst.copy_from_slice(src);
+                }
+            } else if a.cs == 1 {
+                // Rows are contiguous: read along each row.
+                for i in 0..MR {
+                    if i < rows {
+                        // SAFETY: row q·MR + i < mc, columns < kc.
+                        let src =
+                            unsafe { std::slice::from_raw_parts(a.at(q * MR + i, 0).ptr, kc) };
+                        for (p, &v) in src.iter().enumerate() {
+                            panel[p * MR + i] = v;
+                        }
+                    } else {
+                        for p in 0..kc {
+                            panel[p * MR + i] = 0.0;
+                        }
+                    }
+                }
+            } else {
+                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    for (i, d) in dst.iter_mut().enumerate() {
+                        // SAFETY: row q·MR + i < mc, column p < kc.
+                        *d = if i < rows {
+                            unsafe { a.get(q * MR + i, p) }
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pack B (kc × nc) into panels of NR columns: panel q holds B[p, q·NR + j] at p·NR + j,
+    /// columns past nc padded with zeros.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn pack_b(kc: usize, nc: usize, b: Mat, buf: &mut [f32]) {
+        for (q, panel) in buf[..nc.div_ceil(NR) * NR * kc]
+            .chunks_exact_mut(NR * kc)
+            .enumerate()
+        {
+            let cols = NR.min(nc - q * NR);
+            if b.cs == 1 && cols == NR {
+                for (p, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    // SAFETY: row p < kc, columns q·NR … q·NR + 15 < nc.
+                    let src = unsafe { std::slice::from_raw_parts(b.at(p, q * NR).ptr, NR) };
+                    dst.copy_from_slice(src);
+                }
+            } else if b.rs == 1 && cols == NR {
+                // Columns are contiguous (B is a transposed row-major matrix): transpose 8 × 8
+                // blocks in registers, then the last kc mod 8 rows one by one.
+                let full = kc / 8 * 8;
+                for h in 0..2 {
+                    for p0 in (0..full).step_by(8) {
+                        // SAFETY: columns q·NR + 8h … + 7 < nc, rows p0 … p0 + 7 < kc; the
+                        // panel holds kc rows of NR floats.
+                        unsafe {
+                            let src = b.at(p0, q * NR + 8 * h);
+                            let rows: [__m256; 8] =
+                                std::array::from_fn(|j| _mm256_loadu_ps(src.at(0, j).ptr));
+                            let t = transpose8(rows);
+                            for (r, v) in t.iter().enumerate() {
+                                _mm256_storeu_ps(panel.as_mut_ptr().add((p0 + r) * NR + 8 * h), *v);
+                            }
+                        }
+                    }
+                }
+                for p in full..kc {
+                    for (j, d) in panel[p * NR..(p + 1) * NR].iter_mut().enumerate() {
+                        // SAFETY: row p < kc, column q·NR + j < nc.
+                        *d = unsafe { b.get(p, q * NR + j) };
+                    }
+                }
+            } else if b.rs == 1 {
+                // Columns are contiguous, a last narrow panel: read along them.
+                for j in 0..NR {
+                    if j < cols {
+                        // SAFETY: column q·NR + j < nc, rows < kc.
+                        let src =
+                            unsafe { std::slice::from_raw_parts(b.at(0, q * NR + j).ptr, kc) };
+                        for (p, &v) in src.iter().enumerate() {
+                            panel[p * NR + j] = v;
+                        }
+                    } else {
+                        for p in 0..kc {
+                            panel[p * NR + j] = 0.0;
+                        }
+                    }
+                }
+            } else {
+                for (p, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        // SAFETY: row p < kc, column q·NR + j < nc.
+                        *d = if j < cols {
+                            unsafe { b.get(p, q * NR + j) }
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// The transpose of an 8 × 8 block held as 8 row vectors.
+    #[target_feature(enable = "avx2,fma")]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ]
+    }
+
+    /// Where a micro-kernel writes: the tile of C at `c`, mr × nr of it valid.
+    struct Tile {
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+        alpha: f32,
+        beta: f32,
+    }
+
+    /// The 6 × 16 tile C[0..mr, 0..nr] ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps. Row i of A
+    /// is read at `a[i] + p·AS` (AS = MR for a packed panel, 1 for a row read in place); B is a
+    /// packed panel, 16 floats per step.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn kernel<const AS: usize>(kc: usize, a: [*const f32; MR], b: *const f32, t: Tile) {
+        let Tile {
+            c,
+            rsc,
+            csc,
+            mr,
+            nr,
+            alpha,
+            beta,
+        } = t;
+        if beta != 0.0 {
+            // C is read after the loop: start fetching its rows now (they are often in L3 only).
+            for i in 0..mr {
+                let row = c.wrapping_offset(i as isize * rsc) as *const i8;
+                // Prefetching is safe: it never faults, whatever the address.
+                _mm_prefetch::<_MM_HINT_T0>(row);
+                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_offset(15 * csc * 4));
+            }
+        }
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        for p in 0..kc {
+            // SAFETY: the B panel holds kc steps of NR floats; each row of A holds kc steps.
+            unsafe {
+                let bp = b.add(p * NR);
+                let b0 = _mm256_loadu_ps(bp);
+                let b1 = _mm256_loadu_ps(bp.add(8));
+                for (row, ai) in acc.iter_mut().zip(a) {
+                    let ai = _mm256_broadcast_ss(&*ai.add(p * AS));
+                    row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
+                    row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
+                }
+            }
+        }
+        if alpha != 1.0 {
+            let av = _mm256_set1_ps(alpha);
+            for row in &mut acc {
+                row[0] = _mm256_mul_ps(av, row[0]);
+                row[1] = _mm256_mul_ps(av, row[1]);
+            }
+        }
+        if csc == 1 && nr == NR {
+            let bv = _mm256_set1_ps(beta);
+            for (i, row) in acc.iter().enumerate().take(mr) {
+                for (h, v) in row.iter().enumerate() {
+                    // SAFETY: row i < mr and columns 8h … 8h + 7 < nr of the tile.
+                    unsafe {
+                        let p = c.offset(i as isize * rsc).add(8 * h);
+                        let out = if beta == 0.0 {
+                            *v
+                        } else if beta == 1.0 {
+                            _mm256_add_ps(_mm256_loadu_ps(p), *v)
+                        } else {
+                            _mm256_fmadd_ps(bv, _mm256_loadu_ps(p), *v)
+                        };
+                        _mm256_storeu_ps(p, out);
+                    }
+                }
+            }
+        } else {
+            let mut tile = [0.0f32; MR * NR];
+            for (i, row) in acc.iter().enumerate() {
+                for (h, v) in row.iter().enumerate() {
+                    // SAFETY: tile has MR·NR floats.
+                    unsafe { _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR + 8 * h), *v) };
+                }
+            }
+            for i in 0..mr {
+                for j in 0..nr {
+                    // SAFETY: (i, j) is inside the tile of C.
+                    unsafe {
+                        let p = c.offset(i as isize * rsc + j as isize * csc);
+                        let t = tile[i * NR + j];
+                        *p = if beta == 0.0 { t } else { beta * *p + t };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, s};
+
+    /// C = α·A·B + β·C in f64, the plain triple loop.
+    fn reference(
+        alpha: f32,
+        a: &Array2<f32>,
+        b: &Array2<f32>,
+        beta: f32,
+        c: &Array2<f32>,
+    ) -> Array2<f64> {
+        let (m, k) = a.dim();
+        let n = b.ncols();
+        Array2::from_shape_fn((m, n), |(i, j)| {
+            let dot: f64 = (0..k)
+                .map(|p| f64::from(a[[i, p]]) * f64::from(b[[p, j]]))
+                .sum();
+            let old = if beta == 0.0 {
+                0.0
+            } else {
+                f64::from(beta) * f64::from(c[[i, j]])
+            };
+            f64::from(alpha) * dot + old
+        })
+    }
+
+    fn filled(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.13
+        })
+    }
+
+    fn check(m: usize, k: usize, n: usize, ta: bool, tb: bool, alpha: f32, beta: f32) {
+        let a = filled(m, k, 1);
+        let b = filled(k, n, 2);
+        let c0 = filled(m, n, 3);
+        let want = reference(alpha, &a, &b, beta, &c0);
+        // The same matrices, stored transposed when asked (the views are then strided).
+        let at = a.t().as_standard_layout().into_owned();
+        let bt = b.t().as_standard_layout().into_owned();
+        let av = if ta { at.t() } else { a.view() };
+        let bv = if tb { bt.t() } else { b.view() };
+        let mut c = c0.clone();
+        if beta == 0.0 {
+            c.fill(f32::NAN); // β = 0 must not read C
+        }
+        gemm(alpha, av, bv, beta, c.view_mut());
+        let scale = k as f64 * 2.0 + 2.0;
+        for ((i, j), &got) in c.indexed_iter() {
+            let err = (f64::from(got) - want[[i, j]]).abs();
+            assert!(
+                err <= 1e-6 * scale * (1.0 + want[[i, j]].abs()),
+                "({m}, {k}, {n}) ta={ta} tb={tb} α={alpha} β={beta}: C[{i}, {j}] = {got}, want {}",
+                want[[i, j]]
+            );
+        }
+    }
+
+    #[test]
+    fn matches_the_triple_loop_for_every_layout_and_edge() {
+        // Sizes around the tile (6 × 16) and block (96, 256, 2048) edges, and the model's shapes.
+        let sizes = [1, 2, 5, 6, 7, 15, 16, 17, 32, 65, 97, 130];
+        for &m in &sizes {
+            for &n in &[1, 5, 16, 17, 33, 64, 65, 129, 200] {
+                for &k in &[1, 3, 8, 16, 31, 64, 257] {
+                    let (ta, tb) = ((m + n + k) % 2 == 0, (m * n + k) % 3 == 0);
+                    check(m, k, n, ta, tb, 1.0, 0.0);
+                }
+            }
+        }
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            for (alpha, beta) in [
+                (1.0, 0.0),
+                (1.0, 1.0),
+                (0.25, 1.0),
+                (-2.0, 0.5),
+                (1.0, -1.0),
+            ] {
+                check(37, 300, 70, ta, tb, alpha, beta);
+                check(200, 64, 192, ta, tb, alpha, beta);
+                check(6, 16, 16, ta, tb, alpha, beta);
+            }
+        }
+    }
+
+    #[test]
+    fn strided_views_empty_shapes_and_zero_depth() {
+        // Column slices of a wider matrix (as the attention heads are) and a strided C.
+        let big = filled(40, 90, 4);
+        let a = big.slice(s![.., 10..30]);
+        let b = filled(20, 24, 5);
+        let mut c = Array2::<f32>::zeros((40, 60));
+        gemm(1.0, a, b.view(), 0.0, c.slice_mut(s![.., 5..29]));
+        let want = reference(1.0, &a.to_owned(), &b, 0.0, &Array2::zeros((40, 24)));
+        for i in 0..40 {
+            for j in 0..24 {
+                assert!((f64::from(c[[i, j + 5]]) - want[[i, j]]).abs() < 1e-4);
+            }
+            assert_eq!(c[[i, 4]], 0.0);
+            assert_eq!(c[[i, 29]], 0.0);
+        }
+        // k = 0: C ← β·C.
+        let mut c = Array2::from_elem((3, 4), 2.0_f32);
+        gemm(
+            1.0,
+            Array2::zeros((3, 0)).view(),
+            Array2::zeros((0, 4)).view(),
+            0.5,
+            c.view_mut(),
+        );
+        assert!(c.iter().all(|&v| v == 1.0));
+        // Empty C: nothing to do, no panic.
+        let mut e = Array2::<f32>::zeros((0, 4));
+        gemm(
+            1.0,
+            Array2::zeros((0, 3)).view(),
+            Array2::zeros((3, 4)).view(),
+            0.0,
+            e.view_mut(),
+        );
+    }
+
+    #[test]
+    fn structured_products_equal_the_full_ones() {
+        for t in [1, 5, 6, 7, 16, 33, 100, 300] {
+            for hs in [3, 16, 32] {
+                let mut lower = filled(t, t, 6);
+                let mut upper = lower.clone();
+                for ((i, j), v) in lower.indexed_iter_mut() {
+                    if j > i {
+                        *v = 0.0;
+                    }
+                }
+                for ((i, j), v) in upper.indexed_iter_mut() {
+                    if j < i {
+                        *v = 0.0;
+                    }
+                }
+                let v = filled(t, hs, 7);
+                for (a, st) in [(&lower, Structure::LowerA), (&upper, Structure::UpperA)] {
+                    for beta in [0.0, 1.0] {
+                        let mut full = filled(t, hs, 8);
+                        let mut part = full.clone();
+                        gemm(0.5, a.view(), v.view(), beta, full.view_mut());
+                        gemm_structured(0.5, a.view(), v.view(), beta, part.view_mut(), st);
+                        assert_eq!(full, part, "{st:?} T = {t}, hs = {hs}");
+                    }
+                    // The transposed view of the other triangle is packed rather than read in place.
+                    let at = a.t().as_standard_layout().into_owned();
+                    let st_t = if st == Structure::LowerA {
+                        Structure::UpperA
+                    } else {
+                        Structure::LowerA
+                    };
+                    let mut full = Array2::zeros((t, hs));
+                    let mut part = full.clone();
+                    gemm(1.0, at.view(), v.view(), 0.0, full.view_mut());
+                    gemm_structured(1.0, at.view(), v.view(), 0.0, part.view_mut(), st_t);
+                    assert_eq!(full, part, "{st_t:?} (transposed) T = {t}, hs = {hs}");
+                }
+                let q = filled(t, hs, 9);
+                let mut full = Array2::zeros((t, t));
+                let mut part = Array2::from_elem((t, t), f32::NAN);
+                gemm(1.0, q.view(), v.t(), 0.0, full.view_mut());
+                gemm_structured(
+                    1.0,
+                    q.view(),
+                    v.t(),
+                    0.0,
+                    part.view_mut(),
+                    Structure::LowerC,
+                );
+                for i in 0..t {
+                    for j in 0..=i {
+                        assert_eq!(full[[i, j]], part[[i, j]], "LowerC T = {t} at ({i}, {j})");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit")]
+    fn mismatched_shapes_panic_with_the_shapes() {
+        let mut c = Array2::<f32>::zeros((2, 2));
+        gemm(
+            1.0,
+            Array2::zeros((2, 3)).view(),
+            Array2::zeros((4, 2)).view(),
+            0.0,
+            c.view_mut(),
+        );
+    }
+}
