@@ -160,13 +160,15 @@ fn structures(causal: bool) -> ((Structure, Structure), Structure) {
 
 multiversion! {
     /// A = softmax(S) row by row for one head: pre, att: (T, T) row-major. With the causal mask,
-    /// row t has t + 1 keys: S's later entries are set to −∞ and A's to exactly 0.
+    /// row t has t + 1 keys: S's later entries are set to −∞ and A's to exactly 0. The softmax
+    /// runs to the next multiple of 8 (its vector width), over −∞ entries that add exact zeros.
     fn softmax_rows(att: &mut [f32], pre: &mut [f32], nt: usize, causal: bool) {
         for (t, (a, p)) in att.chunks_exact_mut(nt).zip(pre.chunks_exact_mut(nt)).enumerate() {
             let keys = if causal { t + 1 } else { nt };
+            let span = keys.next_multiple_of(8).min(nt);
             p[keys..].fill(f32::NEG_INFINITY);
-            softmax_slice(&mut a[..keys], &p[..keys]);
-            a[keys..].fill(0.0);
+            softmax_slice(&mut a[..span], &p[..span]);
+            a[span..].fill(0.0);
         }
     }
 }
@@ -177,8 +179,10 @@ multiversion! {
     fn softmax_backward_rows(d: &mut [f32], att: &[f32], nt: usize, causal: bool) {
         for (t, (dr, a)) in d.chunks_exact_mut(nt).zip(att.chunks_exact(nt)).enumerate() {
             let keys = if causal { t + 1 } else { nt };
-            let dot = simd::dot(&a[..keys], &dr[..keys]);
-            for (di, &ai) in dr[..keys].iter_mut().zip(&a[..keys]) {
+            // As in the forward pass, to a multiple of 8: the masked A entries are exact zeros.
+            let span = keys.next_multiple_of(8).min(nt);
+            let dot = simd::dot(&a[..span], &dr[..span]);
+            for (di, &ai) in dr[..span].iter_mut().zip(&a[..span]) {
                 *di = ai * (*di - dot);
             }
             dr[keys..].fill(0.0);

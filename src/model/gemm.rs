@@ -263,11 +263,11 @@ mod x86 {
                                     for (i, p) in ap.iter_mut().enumerate().take(mr) {
                                         *p = rows.ptr.wrapping_offset(i as isize * a.rs);
                                     }
-                                    kernel::<1>(steps, ap, bp, tile);
+                                    kernel_rows::<1>(steps, ap, bp, tile);
                                 } else {
                                     let panel = ws.a[ir * kc + p0 * MR..].as_ptr();
                                     let ap = std::array::from_fn(|i| panel.add(i));
-                                    kernel::<MR>(steps, ap, bp, tile);
+                                    kernel_rows::<MR>(steps, ap, bp, tile);
                                 }
                             }
                         }
@@ -437,11 +437,30 @@ mod x86 {
         beta: f32,
     }
 
-    /// The 6 × 16 tile C[0..mr, 0..nr] ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps. Row i of A
-    /// is read at `a[i] + p·AS` (AS = MR for a packed panel, 1 for a row read in place); B is a
-    /// packed panel, 16 floats per step.
+    /// [`kernel`] with only as many rows as the tile has (rounded up to 2, 4 or 6): a last
+    /// panel of 2 rows costs a third of a full one.
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn kernel<const AS: usize>(kc: usize, a: [*const f32; MR], b: *const f32, t: Tile) {
+    unsafe fn kernel_rows<const AS: usize>(kc: usize, a: [*const f32; MR], b: *const f32, t: Tile) {
+        // SAFETY: as for `kernel`; R ≥ mr in every arm.
+        unsafe {
+            match t.mr {
+                0..=2 => kernel::<AS, 2>(kc, a, b, t),
+                3..=4 => kernel::<AS, 4>(kc, a, b, t),
+                _ => kernel::<AS, MR>(kc, a, b, t),
+            }
+        }
+    }
+
+    /// The tile C[0..mr, 0..nr] ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps, computing R ≥ mr
+    /// rows (R = 6: the full 6 × 16 tile). Row i of A is read at `a[i] + p·AS` (AS = MR for a
+    /// packed panel, 1 for a row read in place); B is a packed panel, 16 floats per step.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn kernel<const AS: usize, const R: usize>(
+        kc: usize,
+        a: [*const f32; MR],
+        b: *const f32,
+        t: Tile,
+    ) {
         let Tile {
             c,
             rsc,
@@ -460,7 +479,7 @@ mod x86 {
                 _mm_prefetch::<_MM_HINT_T0>(row.wrapping_offset(15 * csc * 4));
             }
         }
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         for p in 0..kc {
             // SAFETY: the B panel holds kc steps of NR floats; each row of A holds kc steps.
             unsafe {

@@ -164,7 +164,8 @@ pub fn exp(x: f32) -> f32 {
     // 1.5 · 2²³: adding and subtracting it rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
     let xc = x.clamp(LO, HI);
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let shifted = xc * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = xc - n * 0.693_359_375 - n * -2.121_944_4e-4;
     let mut p = 1.987_569_1e-4_f32;
     p = p * r + 1.398_199_9e-3;
@@ -173,8 +174,9 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5.000_000_1e-1;
     let e = p * (r * r) + r + 1.0;
-    // 2ⁿ as 2^(n − n/2) · 2^(n/2): n runs from −126 to 128, past what one exponent field holds.
-    let n = n as i32;
+    // n as an integer from the low bits of `shifted` (a cast would not vectorize: it saturates),
+    // then 2ⁿ as 2^(n − n/2) · 2^(n/2): n runs from −126 to 128, past one exponent field.
+    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     let half = n >> 1;
     let pow2 = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
     if x < LO {
