@@ -15,6 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::config::NormKind;
 use super::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+use super::simd::multiversion;
 
 /// Below this many multiply-adds per step, one thread is faster than two.
 const MIN_WORK_TO_SPLIT: usize = 4_000_000;
@@ -72,8 +73,8 @@ pub fn forward_backward(
     train: bool,
     grads: &mut Params,
 ) -> f32 {
-    grads.zero();
     if k <= 1 {
+        grads.zero();
         let loss = gpt_forward(model, acts, tokens, Some(targets), b, t, train).unwrap_or(f32::NAN);
         if loss.is_finite() {
             gpt_backward(model, acts, targets, grads);
@@ -119,13 +120,27 @@ pub fn forward_backward(
         let (lo, hi) = bounds(i);
         let w = (hi - lo) as f32 / b as f32;
         loss += w * st.loss;
+        // The first shard overwrites (so `grads` needs no zeroing), the others add.
         for ((dst, _), (src, _)) in grads.iter_mut().zip(st.grads.iter()) {
+            weighted_add(dst, src, w, i == 0);
+        }
+    }
+    loss
+}
+
+multiversion! {
+    /// dst = w·src (first) or dst += w·src.
+    fn weighted_add(dst: &mut [f32], src: &[f32], w: f32, first: bool) {
+        if first {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = w * s;
+            }
+        } else {
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += w * s;
             }
         }
     }
-    loss
 }
 
 /// A job borrowed from the submitting thread: run shard `index` of `f`.
@@ -297,6 +312,51 @@ mod tests {
             });
             assert!(counts.iter().all(|c| c.load(Ordering::SeqCst) == round));
             assert_eq!(helpers.len(), 3, "threads are kept, not restarted");
+        }
+    }
+
+    #[test]
+    fn shards_give_the_whole_batch_gradient_and_repeat_bit_for_bit() {
+        use crate::model::GptConfig;
+        use rand::SeedableRng;
+        use rand::rngs::StdRng;
+        let cfg = GptConfig {
+            vocab_size: 11,
+            n_layer: 2,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 6,
+            ..GptConfig::default()
+        };
+        let model = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
+        let (b, t) = (5, 6);
+        let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 11).collect();
+        let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        let run = |k: usize, shards: &mut Shards| {
+            let mut grads = Params::zeros(&cfg);
+            let mut acts = Activations::default();
+            let loss = forward_backward(
+                &model, shards, &mut acts, &tokens, &targets, b, t, k, true, &mut grads,
+            );
+            (loss, grads)
+        };
+        let mut shards = Shards::default();
+        let (loss1, g1) = run(1, &mut shards);
+        for k in [2, 3, 5] {
+            let (loss_k, gk) = run(k, &mut shards);
+            assert!(
+                (loss_k - loss1).abs() < 1e-6,
+                "k = {k}: loss {loss_k} vs {loss1}"
+            );
+            for ((a, _), (bb, _)) in g1.iter().zip(gk.iter()) {
+                let scale = a.iter().fold(1e-3_f32, |m, v| m.max(v.abs()));
+                for (x, y) in a.iter().zip(bb) {
+                    assert!((x - y).abs() <= 1e-5 * scale, "k = {k}: {x} vs {y}");
+                }
+            }
+            let (again, g_again) = run(k, &mut shards);
+            assert_eq!(again.to_bits(), loss_k.to_bits());
+            assert_eq!(g_again, gk, "k = {k} repeats bit for bit");
         }
     }
 
