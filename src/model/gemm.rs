@@ -5,12 +5,19 @@
 //! the loop order of BLIS: B is packed into KC × NR column panels (kept in L3/L2), A into
 //! MR × KC row panels (L2), and a 6 × 16 micro-kernel keeps its tile of C in 12 AVX registers
 //! while it runs over k, so each step of k is 2 loads of B, 6 broadcasts of A and 12 fused
-//! multiply-adds. When B is narrow, contiguous rows of A are read in place rather than packed. On x86-64 with AVX2 and FMA (checked at run
-//! time) this kernel runs; anywhere else the product goes to ndarray's `general_mat_mul`.
+//! multiply-adds. Details that matter at our sizes:
+//! - a transposed B (Wᵀ in every linear layer's forward pass) is packed with 8 × 8 register
+//!   transposes;
+//! - when B is narrow, contiguous rows of A are read in place rather than packed;
+//! - a last panel of 2 or 4 rows runs a 2- or 4-row kernel;
+//! - causal attention's triangular products skip the masked half ([`Structure`]).
+//!
+//! On x86-64 with AVX2 and FMA (checked at run time) this kernel runs; anywhere else the product
+//! goes to ndarray's `general_mat_mul`.
 //!
 //! Shapes: a: (M, K), b: (K, N), c: (M, N); any non-negative strides (transposed views are fine).
-//! β = 0 overwrites C without reading it. Packing buffers come from a small pool, so after the
-//! first products a product allocates nothing, on any thread.
+//! β = 0 overwrites C without reading it. The packing buffers are per thread and kept (the
+//! training threads are long-lived), so after the first products a product allocates nothing.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
@@ -82,7 +89,7 @@ pub fn gemm_structured(
         let non_negative = a.strides().iter().all(|&s| s >= 0)
             && b.strides().iter().all(|&s| s >= 0)
             && c.strides().iter().all(|&s| s >= 0);
-        if non_negative && x86::available() {
+        if non_negative && super::simd::avx2() {
             let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
             let (rsa, csa, rsb, csb, rsc, csc) = (sa[0], sa[1], sb[0], sb[1], sc[0], sc[1]);
             let cp = c.as_mut_ptr();
@@ -134,11 +141,6 @@ fn with_workspace(f: impl FnOnce(&mut Workspace)) {
 mod x86 {
     use super::{DIRECT_MAX_N, KC, MC, MR, NC, NR, Structure, Workspace};
     use std::arch::x86_64::*;
-
-    /// Does this CPU have AVX2 and FMA? (The standard library caches the answer.)
-    pub fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
 
     /// A read-only strided matrix.
     #[derive(Clone, Copy)]
