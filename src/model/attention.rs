@@ -19,7 +19,7 @@
 
 use super::gemm::{Structure, gemm_structured};
 use super::simd::{self, multiversion};
-use super::softmax::softmax_slice;
+use super::softmax::softmax_inline;
 use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, s};
 
 /// What the backward pass needs, and what the lessons draw.
@@ -167,7 +167,7 @@ multiversion! {
             let keys = if causal { t + 1 } else { nt };
             let span = keys.next_multiple_of(8).min(nt);
             p[keys..].fill(f32::NEG_INFINITY);
-            softmax_slice(&mut a[..span], &p[..span]);
+            softmax_inline(&mut a[..span], &p[..span]);
             a[span..].fill(0.0);
         }
     }

@@ -6,7 +6,8 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::softmax::softmax_forward;
+use super::simd::multiversion;
+use super::softmax::{softmax_forward, softmax_inline};
 
 /// A target that is not scored (PyTorch's `ignore_index`).
 pub const IGNORE: usize = usize::MAX;
@@ -22,14 +23,36 @@ pub fn crossentropy_forward(
     logits: ArrayView2<'_, f32>,
     targets: &[usize],
 ) -> f32 {
-    let mut total = 0.0_f64;
-    for (i, (row, &t)) in logits.outer_iter().zip(targets).enumerate() {
-        softmax_forward(probs.row_mut(i), row);
-        if t != IGNORE {
-            total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+    let v = logits.ncols();
+    let total = match (probs.as_slice_mut(), logits.as_slice()) {
+        (Some(p), Some(l)) if v > 0 => softmax_nll_rows(p, l, targets, v),
+        _ => {
+            let mut total = 0.0_f64;
+            for (i, (row, &t)) in logits.outer_iter().zip(targets).enumerate() {
+                softmax_forward(probs.row_mut(i), row);
+                if t != IGNORE {
+                    total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+                }
+            }
+            total
         }
-    }
+    };
     (total / scored(targets) as f64) as f32
+}
+
+multiversion! {
+    /// probs = softmax(logits) on contiguous rows of length v; returns Σ −ln p[target] over the
+    /// scored rows.
+    fn softmax_nll_rows(probs: &mut [f32], logits: &[f32], targets: &[usize], v: usize) -> f64 {
+        let mut total = 0.0_f64;
+        for ((p, l), &t) in probs.chunks_exact_mut(v).zip(logits.chunks_exact(v)).zip(targets) {
+            softmax_inline(p, l);
+            if t != IGNORE {
+                total -= f64::from(p[t].max(f32::MIN_POSITIVE).ln());
+            }
+        }
+        total
+    }
 }
 
 /// In the forward pass this was loss = mean −log p[target], p = softmax(logits), so

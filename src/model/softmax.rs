@@ -11,21 +11,29 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use super::simd::{self, multiversion};
 
+/// Softmax of `x` into `out` (same length), on contiguous slices: the body of
+/// [`softmax_slice`], inlined into callers that are already compiled for AVX2 (the attention
+/// rows), so that a short row costs no call.
+#[inline(always)]
+pub fn softmax_inline(out: &mut [f32], x: &[f32]) {
+    let max = simd::max(x);
+    if max == f32::NEG_INFINITY {
+        out.fill(0.0);
+        return;
+    }
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = simd::exp(v - max);
+    }
+    let inv = 1.0 / simd::sum(out);
+    for o in out.iter_mut() {
+        *o *= inv;
+    }
+}
+
 multiversion! {
     /// Softmax of `x` into `out` (same length), on contiguous slices.
     pub fn softmax_slice(out: &mut [f32], x: &[f32]) {
-        let max = simd::max(x);
-        if max == f32::NEG_INFINITY {
-            out.fill(0.0);
-            return;
-        }
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = simd::exp(v - max);
-        }
-        let inv = 1.0 / simd::sum(out);
-        for o in out.iter_mut() {
-            *o *= inv;
-        }
+        softmax_inline(out, x);
     }
 }
 
