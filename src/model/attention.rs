@@ -68,7 +68,9 @@ pub fn attention_forward(
         1.0
     };
     let (lower_a, lower_c) = structures(dims.causal).0;
-    if cache.att.dim() != (nb, nh, nt, nt) {
+    // Standard layout, so that every head's (T, T) block is one contiguous slice below.
+    let fits = |a: &Array4<f32>| a.dim() == (nb, nh, nt, nt) && a.is_standard_layout();
+    if !fits(&cache.att) || !fits(&cache.preatt) {
         cache.att = Array4::zeros((nb, nh, nt, nt));
         cache.preatt = Array4::zeros((nb, nh, nt, nt));
     }
@@ -116,7 +118,7 @@ pub fn attention_backward(
         1.0
     };
     let ((lower_a, lower_c), upper_a) = structures(dims.causal);
-    if datt.dim() != (nt, nt) {
+    if datt.dim() != (nt, nt) || !datt.is_standard_layout() {
         *datt = Array2::zeros((nt, nt));
     }
     for b in 0..nb {
@@ -163,6 +165,9 @@ multiversion! {
     /// row t has t + 1 keys: S's later entries are set to −∞ and A's to exactly 0. The softmax
     /// runs to the next multiple of 8 (its vector width), over −∞ entries that add exact zeros.
     fn softmax_rows(att: &mut [f32], pre: &mut [f32], nt: usize, causal: bool) {
+        if nt == 0 {
+            return;
+        }
         for (t, (a, p)) in att.chunks_exact_mut(nt).zip(pre.chunks_exact_mut(nt)).enumerate() {
             let keys = if causal { t + 1 } else { nt };
             let span = keys.next_multiple_of(8).min(nt);
@@ -177,6 +182,9 @@ multiversion! {
     /// dS = A ⊙ (dA − rowsum(A ⊙ dA)) in place in `d` (= dA on entry) for one head: (T, T)
     /// row-major. Masked entries (A = 0) get 0.
     fn softmax_backward_rows(d: &mut [f32], att: &[f32], nt: usize, causal: bool) {
+        if nt == 0 {
+            return;
+        }
         for (t, (dr, a)) in d.chunks_exact_mut(nt).zip(att.chunks_exact(nt)).enumerate() {
             let keys = if causal { t + 1 } else { nt };
             // As in the forward pass, to a multiple of 8: the masked A entries are exact zeros.

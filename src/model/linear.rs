@@ -28,6 +28,9 @@ pub fn linear_forward(
 multiversion! {
     /// Add `b` to every row of `rows` (row length b.len()).
     fn add_rows(rows: &mut [f32], b: &[f32]) {
+        if b.is_empty() {
+            return;
+        }
         for row in rows.chunks_exact_mut(b.len()) {
             for (o, v) in row.iter_mut().zip(b) {
                 *o += v;
@@ -66,6 +69,9 @@ pub fn linear_backward(
 multiversion! {
     /// acc += Σ_rows rows (row length acc.len()).
     fn sum_rows(acc: &mut [f32], rows: &[f32]) {
+        if acc.is_empty() {
+            return;
+        }
         for row in rows.chunks_exact(acc.len()) {
             for (a, v) in acc.iter_mut().zip(row) {
                 *a += v;

@@ -31,8 +31,9 @@ pub struct NormCache {
     pub rstd: Array1<f32>,
 }
 
+/// Make `a` a contiguous array of n entries (reallocating only when it is not one).
 fn resize(a: &mut Array1<f32>, n: usize) {
-    if a.len() != n {
+    if a.len() != n || a.as_slice().is_none() {
         *a = Array1::zeros(n);
     }
 }
@@ -87,6 +88,9 @@ multiversion! {
         rstd: &mut [f32],
     ) {
         let c = w.len();
+        if c == 0 {
+            return;
+        }
         for (((o, row), m), r) in out
             .chunks_exact_mut(c)
             .zip(x.chunks_exact(c))
@@ -150,6 +154,9 @@ multiversion! {
         rstd: &[f32],
     ) {
         let c = w.len();
+        if c == 0 {
+            return;
+        }
         let NormGrads { dx, dw, db } = g;
         for (((dxrow, xrow), drow), (&mu, &rs)) in dx
             .chunks_exact_mut(c)
@@ -198,6 +205,9 @@ multiversion! {
     /// The rows of RMSNorm forward on contiguous (N, C) data.
     fn rmsnorm_rows(out: &mut [f32], x: &[f32], w: &[f32], b: &[f32], rstd: &mut [f32]) {
         let c = w.len();
+        if c == 0 {
+            return;
+        }
         for ((o, row), r) in out.chunks_exact_mut(c).zip(x.chunks_exact(c)).zip(rstd.iter_mut()) {
             let ms = simd::dot(row, row) / c as f32;
             let rs = 1.0 / (ms + EPS).sqrt();
@@ -236,6 +246,9 @@ multiversion! {
     /// The rows of RMSNorm backward on contiguous (N, C) data.
     fn rmsnorm_backward_rows(g: NormGrads<'_>, dout: &[f32], x: &[f32], w: &[f32], rstd: &[f32]) {
         let c = w.len();
+        if c == 0 {
+            return;
+        }
         let NormGrads { dx, dw, db } = g;
         for (((dxrow, xrow), drow), &r) in dx
             .chunks_exact_mut(c)
