@@ -166,6 +166,15 @@ mod x86 {
             }
         }
 
+        /// The transpose (the same memory, strides swapped).
+        fn t(self) -> Self {
+            Self {
+                rs: self.cs,
+                cs: self.rs,
+                ..self
+            }
+        }
+
         unsafe fn get(self, i: usize, j: usize) -> f32 {
             // SAFETY: the caller keeps (i, j) inside the matrix.
             unsafe { *self.ptr.offset(i as isize * self.rs + j as isize * self.cs) }
@@ -218,7 +227,7 @@ mod x86 {
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
                 // SAFETY: (pc, jc) is inside B and the block is kc × nc.
-                unsafe { pack_b(kc, nc, b.at(pc, jc), &mut ws.b) };
+                unsafe { pack::<NR>(nc, kc, b.at(pc, jc).t(), &mut ws.b) };
                 let beta_k = if pc == 0 { beta } else { 1.0 };
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
@@ -227,7 +236,7 @@ mod x86 {
                     let direct = a.cs == 1 && n <= DIRECT_MAX_N;
                     if !direct {
                         // SAFETY: (ic, pc) is inside A and the block is mc × kc.
-                        unsafe { pack_a(mc, kc, a.at(ic, pc), &mut ws.a) };
+                        unsafe { pack::<MR>(mc, kc, a.at(ic, pc), &mut ws.a) };
                     }
                     for jr in (0..nc).step_by(NR) {
                         let nr = NR.min(nc - jr);
@@ -279,115 +288,70 @@ mod x86 {
         }
     }
 
-    /// Pack A (mc × kc) into panels of MR rows: panel q holds A[q·MR + i, p] at p·MR + i, rows
-    /// past mc padded with zeros.
+    /// Pack `lines` lines of `m` (its rows), `depth` steps each, into panels of W lines: panel
+    /// q holds m[q·W + i, p] at p·W + i, lines past the end padded with zeros. A is packed as
+    /// itself (W = MR), B as Bᵀ (W = NR: its columns are the lines).
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn pack_a(mc: usize, kc: usize, a: Mat, buf: &mut [f32]) {
-        for (q, panel) in buf[..mc.div_ceil(MR) * MR * kc]
-            .chunks_exact_mut(MR * kc)
+    unsafe fn pack<const W: usize>(lines: usize, depth: usize, m: Mat, buf: &mut [f32]) {
+        for (q, panel) in buf[..lines.div_ceil(W) * W * depth]
+            .chunks_exact_mut(W * depth)
             .enumerate()
         {
-            let rows = MR.min(mc - q * MR);
-            if a.rs == 1 && rows == MR {
-                // A is transposed: the MR entries of each step are contiguous.
-                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
-                    // SAFETY: rows q·MR … q·MR + MR − 1 < mc, column p < kc.
-                    let src = unsafe { std::slice::from_raw_parts(a.at(q * MR, p).ptr, MR) };
+            let valid = W.min(lines - q * W);
+            let full_panel = valid == W;
+            if m.rs == 1 && full_panel {
+                // The W entries of each step are contiguous: copy them.
+                for (p, dst) in panel.chunks_exact_mut(W).enumerate() {
+                    // SAFETY: lines q·W … q·W + W − 1 < lines, step p < depth.
+                    let src = unsafe { std::slice::from_raw_parts(m.at(q * W, p).ptr, W) };
                     dst.copy_from_slice(src);
                 }
-            } else if a.cs == 1 {
-                // Rows are contiguous: read along each row.
-                for i in 0..MR {
-                    if i < rows {
-                        // SAFETY: row q·MR + i < mc, columns < kc.
-                        let src =
-                            unsafe { std::slice::from_raw_parts(a.at(q * MR + i, 0).ptr, kc) };
-                        for (p, &v) in src.iter().enumerate() {
-                            panel[p * MR + i] = v;
-                        }
-                    } else {
-                        for p in 0..kc {
-                            panel[p * MR + i] = 0.0;
-                        }
-                    }
-                }
-            } else {
-                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
-                    for (i, d) in dst.iter_mut().enumerate() {
-                        // SAFETY: row q·MR + i < mc, column p < kc.
-                        *d = if i < rows {
-                            unsafe { a.get(q * MR + i, p) }
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-            }
-        }
-    }
-
-    /// Pack B (kc × nc) into panels of NR columns: panel q holds B[p, q·NR + j] at p·NR + j,
-    /// columns past nc padded with zeros.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn pack_b(kc: usize, nc: usize, b: Mat, buf: &mut [f32]) {
-        for (q, panel) in buf[..nc.div_ceil(NR) * NR * kc]
-            .chunks_exact_mut(NR * kc)
-            .enumerate()
-        {
-            let cols = NR.min(nc - q * NR);
-            if b.cs == 1 && cols == NR {
-                for (p, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                    // SAFETY: row p < kc, columns q·NR … q·NR + 15 < nc.
-                    let src = unsafe { std::slice::from_raw_parts(b.at(p, q * NR).ptr, NR) };
-                    dst.copy_from_slice(src);
-                }
-            } else if b.rs == 1 && cols == NR {
-                // Columns are contiguous (B is a transposed row-major matrix): transpose 8 × 8
-                // blocks in registers, then the last kc mod 8 rows one by one.
-                let full = kc / 8 * 8;
-                for h in 0..2 {
-                    for p0 in (0..full).step_by(8) {
-                        // SAFETY: columns q·NR + 8h … + 7 < nc, rows p0 … p0 + 7 < kc; the
-                        // panel holds kc rows of NR floats.
+            } else if m.cs == 1 && full_panel && W.is_multiple_of(8) {
+                // Each line is contiguous (Wᵀ of a row-major W): transpose 8 × 8 blocks in
+                // registers, then the last depth mod 8 steps one by one.
+                let whole = depth / 8 * 8;
+                for h in (0..W).step_by(8) {
+                    for p0 in (0..whole).step_by(8) {
+                        // SAFETY: lines q·W + h … + 7 < lines, steps p0 … p0 + 7 < depth; the
+                        // panel holds depth steps of W floats.
                         unsafe {
-                            let src = b.at(p0, q * NR + 8 * h);
+                            let src = m.at(q * W + h, p0);
                             let rows: [__m256; 8] =
-                                std::array::from_fn(|j| _mm256_loadu_ps(src.at(0, j).ptr));
-                            let t = transpose8(rows);
-                            for (r, v) in t.iter().enumerate() {
-                                _mm256_storeu_ps(panel.as_mut_ptr().add((p0 + r) * NR + 8 * h), *v);
+                                std::array::from_fn(|j| _mm256_loadu_ps(src.at(j, 0).ptr));
+                            for (r, v) in transpose8(rows).iter().enumerate() {
+                                _mm256_storeu_ps(panel.as_mut_ptr().add((p0 + r) * W + h), *v);
                             }
                         }
                     }
                 }
-                for p in full..kc {
-                    for (j, d) in panel[p * NR..(p + 1) * NR].iter_mut().enumerate() {
-                        // SAFETY: row p < kc, column q·NR + j < nc.
-                        *d = unsafe { b.get(p, q * NR + j) };
+                for p in whole..depth {
+                    for (i, d) in panel[p * W..(p + 1) * W].iter_mut().enumerate() {
+                        // SAFETY: line q·W + i < lines, step p < depth.
+                        *d = unsafe { m.get(q * W + i, p) };
                     }
                 }
-            } else if b.rs == 1 {
-                // Columns are contiguous, a last narrow panel: read along them.
-                for j in 0..NR {
-                    if j < cols {
-                        // SAFETY: column q·NR + j < nc, rows < kc.
+            } else if m.cs == 1 {
+                // Each line is contiguous: read along it.
+                for i in 0..W {
+                    if i < valid {
+                        // SAFETY: line q·W + i < lines, steps < depth.
                         let src =
-                            unsafe { std::slice::from_raw_parts(b.at(0, q * NR + j).ptr, kc) };
+                            unsafe { std::slice::from_raw_parts(m.at(q * W + i, 0).ptr, depth) };
                         for (p, &v) in src.iter().enumerate() {
-                            panel[p * NR + j] = v;
+                            panel[p * W + i] = v;
                         }
                     } else {
-                        for p in 0..kc {
-                            panel[p * NR + j] = 0.0;
+                        for p in 0..depth {
+                            panel[p * W + i] = 0.0;
                         }
                     }
                 }
             } else {
-                for (p, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        // SAFETY: row p < kc, column q·NR + j < nc.
-                        *d = if j < cols {
-                            unsafe { b.get(p, q * NR + j) }
+                for (p, dst) in panel.chunks_exact_mut(W).enumerate() {
+                    for (i, d) in dst.iter_mut().enumerate() {
+                        // SAFETY: line q·W + i < lines, step p < depth.
+                        *d = if i < valid {
+                            unsafe { m.get(q * W + i, p) }
                         } else {
                             0.0
                         };

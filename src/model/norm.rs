@@ -73,37 +73,37 @@ pub fn layernorm_forward(
     let mean = cache.mean.as_slice_mut().unwrap_or_default();
     let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
     on_slice(&mut out, |out| {
-        layernorm_rows(out, slice(&x), slice(&w), slice(&b), mean, rstd);
+        norm_rows(out, slice(&x), slice(&w), slice(&b), Some(mean), rstd);
     });
 }
 
 multiversion! {
-    /// The rows of LayerNorm forward on contiguous (N, C) data.
-    fn layernorm_rows(
+    /// The rows of LayerNorm (`mean` given: centred) or RMSNorm (no `mean`: μ = 0, and σ² is
+    /// then mean(x²)) forward on contiguous (N, C) data.
+    fn norm_rows(
         out: &mut [f32],
         x: &[f32],
         w: &[f32],
         b: &[f32],
-        mean: &mut [f32],
+        mean: Option<&mut [f32]>,
         rstd: &mut [f32],
     ) {
         let c = w.len();
         if c == 0 {
             return;
         }
-        for (((o, row), m), r) in out
-            .chunks_exact_mut(c)
-            .zip(x.chunks_exact(c))
-            .zip(mean.iter_mut())
-            .zip(rstd.iter_mut())
-        {
-            let mu = simd::sum(row) / c as f32;
+        let centred = mean.is_some();
+        let mut means = mean.map(|m| m.iter_mut());
+        for ((o, row), r) in out.chunks_exact_mut(c).zip(x.chunks_exact(c)).zip(rstd.iter_mut()) {
+            let mu = if centred { simd::sum(row) / c as f32 } else { 0.0 };
             let var = simd::sum_map(row, |v| (v - mu) * (v - mu)) / c as f32;
             let rs = 1.0 / (var + EPS).sqrt();
             for (((o, &xi), &wi), &bi) in o.iter_mut().zip(row).zip(w).zip(b) {
                 *o = (xi - mu) * rs * wi + bi;
             }
-            *m = mu;
+            if let Some(m) = means.as_mut().and_then(|m| m.next()) {
+                *m = mu;
+            }
             *r = rs;
         }
     }
@@ -130,7 +130,7 @@ pub fn layernorm_backward(
             on_slice(&mut db, |db| {
                 let grads = NormGrads { dx, dw, db };
                 let x = slice(&x);
-                layernorm_backward_rows(grads, slice(&dout), x, slice(&w), mean, rstd);
+                norm_backward_rows(grads, slice(&dout), x, slice(&w), Some(mean), rstd);
             })
         })
     });
@@ -144,13 +144,14 @@ struct NormGrads<'a> {
 }
 
 multiversion! {
-    /// The rows of LayerNorm backward on contiguous (N, C) data.
-    fn layernorm_backward_rows(
+    /// The rows of LayerNorm (`mean` given) or RMSNorm (no `mean`: μ = 0 and no mean(dnorm)
+    /// term) backward on contiguous (N, C) data.
+    fn norm_backward_rows(
         g: NormGrads<'_>,
         dout: &[f32],
         x: &[f32],
         w: &[f32],
-        mean: &[f32],
+        mean: Option<&[f32]>,
         rstd: &[f32],
     ) {
         let c = w.len();
@@ -158,13 +159,15 @@ multiversion! {
             return;
         }
         let NormGrads { dx, dw, db } = g;
-        for (((dxrow, xrow), drow), (&mu, &rs)) in dx
+        for (i, (((dxrow, xrow), drow), &rs)) in dx
             .chunks_exact_mut(c)
             .zip(x.chunks_exact(c))
             .zip(dout.chunks_exact(c))
-            .zip(mean.iter().zip(rstd))
+            .zip(rstd)
+            .enumerate()
         {
-            let dnorm_mean = simd::dot(w, drow) / c as f32;
+            let mu = mean.and_then(|m| m.get(i).copied()).unwrap_or(0.0);
+            let dnorm_mean = if mean.is_some() { simd::dot(w, drow) / c as f32 } else { 0.0 };
             let dnorm_norm_mean =
                 simd::sum_map3(xrow, drow, w, |xj, dj, wj| wj * dj * ((xj - mu) * rs)) / c as f32;
             for (((((dxj, &xj), &dj), &wj), dwj), dbj) in dxrow
@@ -197,26 +200,8 @@ pub fn rmsnorm_forward(
     let (x, w, b) = (contiguous(&x), contiguous(&w), contiguous(&b));
     let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
     on_slice(&mut out, |out| {
-        rmsnorm_rows(out, slice(&x), slice(&w), slice(&b), rstd);
+        norm_rows(out, slice(&x), slice(&w), slice(&b), None, rstd);
     });
-}
-
-multiversion! {
-    /// The rows of RMSNorm forward on contiguous (N, C) data.
-    fn rmsnorm_rows(out: &mut [f32], x: &[f32], w: &[f32], b: &[f32], rstd: &mut [f32]) {
-        let c = w.len();
-        if c == 0 {
-            return;
-        }
-        for ((o, row), r) in out.chunks_exact_mut(c).zip(x.chunks_exact(c)).zip(rstd.iter_mut()) {
-            let ms = simd::dot(row, row) / c as f32;
-            let rs = 1.0 / (ms + EPS).sqrt();
-            for (((o, &xi), &wi), &bi) in o.iter_mut().zip(row).zip(w).zip(b) {
-                *o = xi * rs * wi + bi;
-            }
-            *r = rs;
-        }
-    }
 }
 
 /// In the forward pass this was `out = x · r · w + b` with r = 1/√(mean(x²) + ε), so now with
@@ -236,42 +221,10 @@ pub fn rmsnorm_backward(
         on_slice(&mut dw, |dw| {
             on_slice(&mut db, |db| {
                 let grads = NormGrads { dx, dw, db };
-                rmsnorm_backward_rows(grads, slice(&dout), slice(&x), slice(&w), rstd);
+                norm_backward_rows(grads, slice(&dout), slice(&x), slice(&w), None, rstd);
             })
         })
     });
-}
-
-multiversion! {
-    /// The rows of RMSNorm backward on contiguous (N, C) data.
-    fn rmsnorm_backward_rows(g: NormGrads<'_>, dout: &[f32], x: &[f32], w: &[f32], rstd: &[f32]) {
-        let c = w.len();
-        if c == 0 {
-            return;
-        }
-        let NormGrads { dx, dw, db } = g;
-        for (((dxrow, xrow), drow), &r) in dx
-            .chunks_exact_mut(c)
-            .zip(x.chunks_exact(c))
-            .zip(dout.chunks_exact(c))
-            .zip(rstd)
-        {
-            let dnorm_norm_mean = simd::sum_map3(xrow, drow, w, |xj, dj, wj| wj * dj * xj * r) / c as f32;
-            for (((((dxj, &xj), &dj), &wj), dwj), dbj) in dxrow
-                .iter_mut()
-                .zip(xrow)
-                .zip(drow)
-                .zip(w)
-                .zip(dw.iter_mut())
-                .zip(db.iter_mut())
-            {
-                let norm = xj * r;
-                *dbj += dj;
-                *dwj += norm * dj;
-                *dxj += (wj * dj - norm * dnorm_norm_mean) * r;
-            }
-        }
-    }
 }
 
 /// BatchNorm's running statistics (per feature), used at inference.
