@@ -8,9 +8,13 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::model::GptConfig;
-use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
+use crate::model::gpt::{
+    Activations, Gpt, Params, Prepared, gpt_forward_prepared, gpt_forward_team,
+};
 use crate::model::optim::{AdamW, AdamWConfig};
-use crate::model::parallel::{Shards, available_cores, forward_backward, shard_count};
+use crate::model::parallel::{
+    Shards, Team, available_cores, forward_backward, forward_parts, shard_count,
+};
 
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,8 +44,12 @@ pub struct BenchRow {
     pub step_ms: f64,
     /// Tokens per second of training.
     pub tokens_per_sec: f64,
-    /// Median ms of one forward pass of one sequence.
+    /// Median ms of one forward pass of one sequence, inference as `bench` sets it up: the
+    /// weights packed once ([`Prepared`]) and the work cut over the cores ([`Team`]).
     pub forward_ms: f64,
+    /// Median ms of the same forward pass on one core, weights unpacked (`gpt_forward`, as
+    /// the app runs it beside the training thread).
+    pub forward_1core_ms: f64,
 }
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -99,18 +107,39 @@ pub fn bench_config(
         steps.push(t0.elapsed());
     }
     let step_ms = median(steps.split_off(steps.len().min(2)));
-    let mut fwd = Vec::new();
+    // The two forwards alternate in rounds, so that both see the same machine.
+    let (mut fwd, mut fwd1) = (Vec::new(), Vec::new());
     let mut acts1 = Activations::default();
+    let prepared = Prepared::new(&gpt);
+    let mut team = Team::new(forward_parts(&gpt, ctx, available_cores()));
+    let mut serial = Team::serial();
     let started = Instant::now();
     while (started.elapsed() < budget / 2 || fwd.len() < 5) && fwd.len() < 100_000 {
-        let t0 = Instant::now();
-        gpt_forward(&gpt, &mut acts1, &tokens[..ctx], None, 1, ctx, false);
-        fwd.push(t0.elapsed());
+        for _ in 0..10 {
+            let t0 = Instant::now();
+            gpt_forward_prepared(&mut team, &prepared, &mut acts1, &tokens[..ctx], 1, ctx);
+            fwd.push(t0.elapsed());
+        }
+        for _ in 0..10 {
+            let t0 = Instant::now();
+            gpt_forward_team(
+                &mut serial,
+                &gpt,
+                &mut acts1,
+                &tokens[..ctx],
+                None,
+                1,
+                ctx,
+                false,
+            );
+            fwd1.push(t0.elapsed());
+        }
     }
     BenchRow {
         step_ms,
         tokens_per_sec: n as f64 / (step_ms / 1000.0),
         forward_ms: median(fwd),
+        forward_1core_ms: median(fwd1),
     }
 }
 
@@ -120,8 +149,8 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         "training step = forward + backward + AdamW; forward = one sequence (batch 1, T = ctx); vocab 65"
     );
     println!(
-        "{:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11}",
-        "config", "d", "L", "H", "ctx", "batch", "ms/step", "tokens/s", "fwd ms"
+        "{:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11} {:>11}",
+        "config", "d", "L", "H", "ctx", "batch", "ms/step", "tokens/s", "fwd ms", "fwd 1 core"
     );
     for (name, d, l, h, ctx, b) in CONFIGS {
         if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
@@ -129,8 +158,8 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         }
         let r = bench_config(d, l, h, ctx, b, args.seconds);
         println!(
-            "{name:<8} {d:>4} {l:>3} {h:>3} {ctx:>4} {b:>5} {:>10.3} {:>12.0} {:>11.4}",
-            r.step_ms, r.tokens_per_sec, r.forward_ms
+            "{name:<8} {d:>4} {l:>3} {h:>3} {ctx:>4} {b:>5} {:>10.3} {:>12.0} {:>11.4} {:>11.4}",
+            r.step_ms, r.tokens_per_sec, r.forward_ms, r.forward_1core_ms
         );
     }
     ExitCode::SUCCESS

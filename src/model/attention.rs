@@ -20,7 +20,7 @@
 use super::gemm::{Structure, gemm_structured};
 use super::simd::{self, multiversion};
 use super::softmax::softmax_inline;
-use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, s};
+use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, ArrayViewMut4, s};
 
 /// What the backward pass needs, and what the lessons draw.
 #[derive(Debug, Clone, Default)]
@@ -49,45 +49,71 @@ pub struct AttentionDims {
 /// out = concat_h softmax(Q_h K_hᵀ · s + mask) V_h.
 /// qkv: (B·T, 3C) → out: (B·T, C); cache preatt, att: (B, H, T, T).
 pub fn attention_forward(
-    mut out: ArrayViewMut2<'_, f32>,
+    out: ArrayViewMut2<'_, f32>,
     qkv: ArrayView2<'_, f32>,
     dims: AttentionDims,
     cache: &mut AttentionCache,
 ) {
-    let AttentionDims {
-        b: nb,
-        t: nt,
-        h: nh,
-        ..
-    } = dims;
+    attention_cache_fit(cache, dims);
     let c = qkv.ncols() / 3;
-    let hs = c / nh;
+    attention_heads_forward(
+        out,
+        qkv.slice(s![.., ..c]),
+        qkv.slice(s![.., c..2 * c]),
+        qkv.slice(s![.., 2 * c..]),
+        dims,
+        cache.preatt.view_mut(),
+        cache.att.view_mut(),
+    );
+}
+
+/// Give the cache the shape (B, H, T, T), in standard layout (so that every head's T × T block
+/// is one contiguous slice).
+pub fn attention_cache_fit(cache: &mut AttentionCache, dims: AttentionDims) {
+    let shape = (dims.b, dims.h, dims.t, dims.t);
+    let fits = |a: &Array4<f32>| a.dim() == shape && a.is_standard_layout();
+    if !fits(&cache.att) || !fits(&cache.preatt) {
+        cache.att = Array4::zeros(shape);
+        cache.preatt = Array4::zeros(shape);
+    }
+}
+
+/// [`attention_forward`] for some of the heads, so that heads can run on different threads.
+/// q, k, v: (B·T, n·hs), those heads' columns of `qkv`; out: (B·T, n·hs), their output columns;
+/// preatt, att: (B, n, T, T), their slices of the cache.
+pub fn attention_heads_forward(
+    mut out: ArrayViewMut2<'_, f32>,
+    q: ArrayView2<'_, f32>,
+    k: ArrayView2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+    dims: AttentionDims,
+    mut preatt: ArrayViewMut4<'_, f32>,
+    mut att: ArrayViewMut4<'_, f32>,
+) {
+    let AttentionDims { b: nb, t: nt, .. } = dims;
+    let heads = att.dim().1;
+    let hs = q.ncols() / heads.max(1);
     let scale = if dims.scale {
         1.0 / (hs as f32).sqrt()
     } else {
         1.0
     };
     let (lower_a, lower_c) = structures(dims.causal).0;
-    // Standard layout, so that every head's (T, T) block is one contiguous slice below.
-    let fits = |a: &Array4<f32>| a.dim() == (nb, nh, nt, nt) && a.is_standard_layout();
-    if !fits(&cache.att) || !fits(&cache.preatt) {
-        cache.att = Array4::zeros((nb, nh, nt, nt));
-        cache.preatt = Array4::zeros((nb, nh, nt, nt));
-    }
     for b in 0..nb {
         let rows = b * nt..(b + 1) * nt;
-        for h in 0..nh {
-            let q = qkv.slice(s![rows.clone(), h * hs..(h + 1) * hs]);
-            let k = qkv.slice(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
-            let v = qkv.slice(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
-            let mut pre = cache.preatt.slice_mut(s![b, h, .., ..]);
+        for h in 0..heads {
+            let cols = h * hs..(h + 1) * hs;
+            let q = q.slice(s![rows.clone(), cols.clone()]);
+            let k = k.slice(s![rows.clone(), cols.clone()]);
+            let v = v.slice(s![rows.clone(), cols.clone()]);
+            let mut pre = preatt.slice_mut(s![b, h, .., ..]);
             gemm_structured(scale, q, k.t(), 0.0, pre.view_mut(), lower_c);
-            let mut att = cache.att.slice_mut(s![b, h, .., ..]);
-            if let (Some(pre), Some(att)) = (pre.as_slice_mut(), att.as_slice_mut()) {
-                softmax_rows(att, pre, nt, dims.causal);
+            let mut a = att.slice_mut(s![b, h, .., ..]);
+            if let (Some(pre), Some(a)) = (pre.as_slice_mut(), a.as_slice_mut()) {
+                softmax_rows(a, pre, nt, dims.causal);
             }
-            let o = out.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
-            gemm_structured(1.0, att.view(), v, 0.0, o, lower_a);
+            let o = out.slice_mut(s![rows.clone(), cols]);
+            gemm_structured(1.0, a.view(), v, 0.0, o, lower_a);
         }
     }
 }

@@ -10,7 +10,11 @@
 //!   transposes;
 //! - when B is narrow, contiguous rows of A are read in place rather than packed;
 //! - a last panel of 2 or 4 rows runs a 2- or 4-row kernel;
-//! - causal attention's triangular products skip the masked half ([`Structure`]).
+//! - causal attention's triangular products skip the masked half ([`Structure`]);
+//! - a linear layer's bias is added in the kernel's store ([`gemm_bias`]), not in a pass of its
+//!   own, rounding as that pass would;
+//! - B can be packed once and reused ([`PackedB`]): inference packs every Wᵀ once per set of
+//!   weights instead of in every product.
 //!
 //! On x86-64 with AVX2 and FMA (checked at run time) this kernel runs; anywhere else the product
 //! goes to ndarray's `general_mat_mul`.
@@ -20,7 +24,7 @@
 //! training threads are long-lived), so after the first products a product allocates nothing.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
 /// Rows of the micro-kernel's tile of C.
 const MR: usize = 6;
@@ -74,8 +78,125 @@ pub fn gemm_structured(
     a: ArrayView2<'_, f32>,
     b: ArrayView2<'_, f32>,
     beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    structure: Structure,
+) {
+    product(alpha, a, Rhs::Matrix(b), beta, c, structure, None);
+}
+
+/// C ← α·A·B + β·C + bias (the bias added to every row, after the product, as a separate
+/// `C += bias` would: the same rounding). B is a matrix or columns of a [`PackedB`].
+/// a: (M, K), b: (K, N), c: (M, N), bias: (N).
+///
+/// # Panics
+/// If the shapes do not agree, or a packed B's columns do not start at a multiple of
+/// [`PackedB::PANEL`] (programming errors).
+pub fn gemm_bias(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: Rhs<'_>,
+    beta: f32,
+    c: ArrayViewMut2<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+) {
+    product(alpha, a, b, beta, c, Structure::General, bias);
+}
+
+/// The right-hand side B of a product.
+#[derive(Debug, Clone)]
+pub enum Rhs<'a> {
+    /// Any matrix view (packed inside the product).
+    Matrix(ArrayView2<'a, f32>),
+    /// Columns `range` of a matrix packed beforehand.
+    Packed(&'a PackedB, std::ops::Range<usize>),
+}
+
+impl Rhs<'_> {
+    fn dim(&self) -> (usize, usize) {
+        match self {
+            Rhs::Matrix(b) => b.dim(),
+            Rhs::Packed(p, cols) => (p.k, cols.len()),
+        }
+    }
+}
+
+/// A matrix B (K, N) packed once into the micro-kernel's panels of [`PackedB::PANEL`] columns,
+/// for products that use the same B many times (the weights, in inference: `Wᵀ` is packed
+/// once per set of weights instead of once per product). Without AVX2 it keeps B as it is.
+#[derive(Debug, Clone)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    /// KC-deep blocks, each holding all ⌈N / 16⌉ panels; or, without AVX2, B row-major.
+    data: Vec<f32>,
+    panels: bool,
+}
+
+impl PackedB {
+    /// Packed B's columns come in panels this wide; a column range must start on one.
+    pub const PANEL: usize = NR;
+
+    /// Pack b: (K, N).
+    pub fn new(b: ArrayView2<'_, f32>) -> Self {
+        let (k, n) = b.dim();
+        #[cfg(target_arch = "x86_64")]
+        {
+            let non_negative = b.strides().iter().all(|&s| s >= 0);
+            if non_negative && super::simd::avx2() {
+                let n_pad = n.div_ceil(NR) * NR;
+                let mut data = vec![0.0; n_pad * k];
+                let (rs, cs) = (b.strides()[0], b.strides()[1]);
+                let m = x86::Mat::new(b.as_ptr(), rs, cs);
+                for pc in (0..k).step_by(KC) {
+                    let kc = KC.min(k - pc);
+                    // SAFETY: AVX2 is present; block pc holds n_pad·kc floats from pc·n_pad on;
+                    // the lines read are B's columns 0 … n − 1, steps pc … pc + kc − 1.
+                    unsafe { x86::pack_into(n, kc, m, pc, &mut data[pc * n_pad..]) };
+                }
+                return Self {
+                    k,
+                    n,
+                    data,
+                    panels: true,
+                };
+            }
+        }
+        Self {
+            k,
+            n,
+            data: b.iter().copied().collect(),
+            panels: false,
+        }
+    }
+
+    /// (K, N) of B.
+    pub fn dim(&self) -> (usize, usize) {
+        (self.k, self.n)
+    }
+
+    /// B itself (K, N), unpacked.
+    pub fn to_matrix(&self) -> ndarray::Array2<f32> {
+        if !self.panels {
+            return ndarray::Array2::from_shape_vec((self.k, self.n), self.data.clone())
+                .unwrap_or_else(|_| ndarray::Array2::zeros((self.k, self.n)));
+        }
+        let n_pad = self.n.div_ceil(NR) * NR;
+        ndarray::Array2::from_shape_fn((self.k, self.n), |(p, j)| {
+            let (pc, kc) = (p / KC * KC, KC.min(self.k - p / KC * KC));
+            self.data[pc * n_pad + (j / NR) * NR * kc + (p - pc) * NR + j % NR]
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn product(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: Rhs<'_>,
+    beta: f32,
     mut c: ArrayViewMut2<'_, f32>,
     structure: Structure,
+    bias: Option<ArrayView1<'_, f32>>,
 ) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
@@ -84,20 +205,50 @@ pub fn gemm_structured(
         "gemm: ({m}, {k}) · ({k2}, {n}) does not fit C {:?}",
         c.dim()
     );
+    assert!(
+        bias.as_ref().is_none_or(|b| b.len() == n),
+        "gemm: bias of {} for {n} columns",
+        bias.as_ref().map_or(0, |b| b.len())
+    );
+    if let Rhs::Packed(p, cols) = &b {
+        assert!(
+            cols.start.is_multiple_of(NR) && cols.end <= p.n,
+            "gemm: columns {cols:?} of a packed B with {} columns",
+            p.n
+        );
+    }
     #[cfg(target_arch = "x86_64")]
     {
-        let non_negative = a.strides().iter().all(|&s| s >= 0)
-            && b.strides().iter().all(|&s| s >= 0)
-            && c.strides().iter().all(|&s| s >= 0);
-        if non_negative && super::simd::avx2() {
-            let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
-            let (rsa, csa, rsb, csb, rsc, csc) = (sa[0], sa[1], sb[0], sb[1], sc[0], sc[1]);
+        let packed_ok = match &b {
+            Rhs::Matrix(b) => b.strides().iter().all(|&s| s >= 0),
+            Rhs::Packed(p, _) => p.panels,
+        };
+        let non_negative =
+            a.strides().iter().all(|&s| s >= 0) && c.strides().iter().all(|&s| s >= 0) && packed_ok;
+        let bias_slice = bias.as_ref().map(|b| b.as_slice());
+        if non_negative && super::simd::avx2() && bias_slice.is_none_or(|s| s.is_some()) {
+            let (sa, sc) = (a.strides(), c.strides());
+            let (rsa, csa, rsc, csc) = (sa[0], sa[1], sc[0], sc[1]);
             let cp = c.as_mut_ptr();
+            let rhs = match &b {
+                Rhs::Matrix(b) => {
+                    x86::B::Matrix(x86::Mat::new(b.as_ptr(), b.strides()[0], b.strides()[1]))
+                }
+                Rhs::Packed(p, cols) => x86::B::Packed {
+                    data: p.data.as_ptr(),
+                    n_pad: p.n.div_ceil(NR) * NR,
+                    col0: cols.start,
+                },
+            };
+            let bias_ptr = bias_slice
+                .flatten()
+                .map_or(std::ptr::null(), |s| s.as_ptr());
             with_workspace(|ws| {
                 // SAFETY: AVX2 and FMA are present (checked above). Every pointer the kernel
                 // forms is `base + i·row_stride + j·col_stride` with i, j inside the shapes
-                // asserted above, so it stays inside the views; C is borrowed mutably and A, B
-                // shared, so they cannot overlap C.
+                // asserted above, so it stays inside the views (a packed B holds ⌈N/16⌉·16
+                // columns of every step, and the range was checked); C is borrowed mutably and
+                // A, B and the bias shared, so they cannot overlap C.
                 unsafe {
                     x86::gemm(
                         m,
@@ -105,12 +256,13 @@ pub fn gemm_structured(
                         k,
                         alpha,
                         x86::Mat::new(a.as_ptr(), rsa, csa),
-                        x86::Mat::new(b.as_ptr(), rsb, csb),
+                        rhs,
                         beta,
                         cp,
                         rsc,
                         csc,
                         structure,
+                        bias_ptr,
                         ws,
                     );
                 }
@@ -118,7 +270,16 @@ pub fn gemm_structured(
             return;
         }
     }
-    general_mat_mul(alpha, &a, &b, beta, &mut c);
+    match b {
+        Rhs::Matrix(b) => general_mat_mul(alpha, &a, &b, beta, &mut c),
+        Rhs::Packed(p, cols) => {
+            let b = p.to_matrix();
+            general_mat_mul(alpha, &a, &b.slice(ndarray::s![.., cols]), beta, &mut c);
+        }
+    }
+    if let Some(bias) = bias {
+        c += &bias;
+    }
 }
 
 /// Packing buffers of one product.
@@ -187,8 +348,23 @@ mod x86 {
         }
     }
 
-    /// C ← α·A·B + β·C with the blocking described at the top of the file.
-    /// a: (m, k), b: (k, n), c: (m, n) at `c` with strides (rsc, csc).
+    /// Where B comes from.
+    #[derive(Clone, Copy)]
+    pub enum B {
+        /// A strided matrix, packed block by block here.
+        Matrix(Mat),
+        /// Packed beforehand ([`super::PackedB`]): KC-deep blocks of n_pad columns each, the
+        /// product using columns col0 … (col0 a multiple of NR).
+        Packed {
+            data: *const f32,
+            n_pad: usize,
+            col0: usize,
+        },
+    }
+
+    /// C ← α·A·B + β·C (+ bias on every row, if not null) with the blocking described at the
+    /// top of the file. a: (m, k), b: (k, n), c: (m, n) at `c` with strides (rsc, csc),
+    /// bias: (n).
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(
@@ -197,12 +373,13 @@ mod x86 {
         k: usize,
         alpha: f32,
         a: Mat,
-        b: Mat,
+        b: B,
         beta: f32,
         c: *mut f32,
         rsc: isize,
         csc: isize,
         structure: Structure,
+        bias: *const f32,
         ws: &mut Workspace,
     ) {
         if m == 0 || n == 0 {
@@ -215,20 +392,42 @@ mod x86 {
                     unsafe {
                         let p = c.offset(i as isize * rsc + j as isize * csc);
                         *p = if beta == 0.0 { 0.0 } else { beta * *p };
+                        if !bias.is_null() {
+                            *p += *bias.add(j);
+                        }
                     }
                 }
             }
             return;
         }
         ensure(&mut ws.a, MC * KC);
-        ensure(&mut ws.b, KC * NC.min(n.div_ceil(NR) * NR));
+        if let B::Matrix(_) = b {
+            ensure(&mut ws.b, KC * NC.min(n.div_ceil(NR) * NR));
+        }
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
-                // SAFETY: (pc, jc) is inside B and the block is kc × nc.
-                unsafe { pack::<NR>(nc, kc, b.at(pc, jc).t(), &mut ws.b) };
+                let b_block = match b {
+                    B::Matrix(b) => {
+                        // SAFETY: (pc, jc) is inside B and the block is kc × nc.
+                        unsafe { pack::<NR>(nc, kc, b.at(pc, jc).t(), &mut ws.b) };
+                        ws.b.as_ptr()
+                    }
+                    // SAFETY: block pc starts at pc·n_pad; its panel for column col0 + jc
+                    // (a multiple of NR) at (col0 + jc)·kc.
+                    B::Packed { data, n_pad, col0 } => unsafe {
+                        data.add(pc * n_pad + (col0 + jc) * kc)
+                    },
+                };
                 let beta_k = if pc == 0 { beta } else { 1.0 };
+                // The bias is added once, after the last block's sum.
+                let bias_k = if pc + kc == k && !bias.is_null() {
+                    // SAFETY: column jc < n of the bias.
+                    unsafe { bias.add(jc) }
+                } else {
+                    std::ptr::null()
+                };
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
                     // Contiguous rows of A are read in place when the block is used for few
@@ -240,7 +439,8 @@ mod x86 {
                     }
                     for jr in (0..nc).step_by(NR) {
                         let nr = NR.min(nc - jr);
-                        let bp = ws.b[jr * kc..].as_ptr();
+                        // SAFETY: panel jr / NR of the block.
+                        let bp = unsafe { b_block.add(jr * kc) };
                         for ir in (0..mc).step_by(MR) {
                             let mr = MR.min(mc - ir);
                             // Rows i0 … i0 + mr − 1 of A, steps p0 … p1 − 1 of this block.
@@ -266,6 +466,11 @@ mod x86 {
                                     nr,
                                     alpha,
                                     beta: beta_k,
+                                    bias: if bias_k.is_null() {
+                                        bias_k
+                                    } else {
+                                        bias_k.add(jr)
+                                    },
                                 };
                                 let (steps, bp) = (p1 - p0, bp.add(p0 * NR));
                                 if direct {
@@ -286,6 +491,15 @@ mod x86 {
                 }
             }
         }
+    }
+
+    /// Pack steps pc … pc + depth − 1 of B's `lines` columns into `buf` (see `pack`).
+    ///
+    /// # Safety
+    /// AVX2 is present, and `m` is a (≥ pc + depth, ≥ lines) matrix.
+    pub unsafe fn pack_into(lines: usize, depth: usize, m: Mat, pc: usize, buf: &mut [f32]) {
+        // SAFETY: as the caller promises.
+        unsafe { pack::<NR>(lines, depth, m.at(pc, 0).t(), buf) }
     }
 
     /// Pack `lines` lines of `m` (its rows), `depth` steps each, into panels of W lines: panel
@@ -401,6 +615,8 @@ mod x86 {
         nr: usize,
         alpha: f32,
         beta: f32,
+        /// Added to each row of the tile after the rest (null: nothing), nr floats.
+        bias: *const f32,
     }
 
     /// [`kernel`] with only as many rows as the tile has (rounded up to 2, 4 or 6): a last
@@ -435,6 +651,7 @@ mod x86 {
             nr,
             alpha,
             beta,
+            bias,
         } = t;
         if beta != 0.0 {
             // C is read after the loop: start fetching its rows now (they are often in L3 only).
@@ -473,13 +690,16 @@ mod x86 {
                     // SAFETY: row i < mr and columns 8h … 8h + 7 < nr of the tile.
                     unsafe {
                         let p = c.offset(i as isize * rsc).add(8 * h);
-                        let out = if beta == 0.0 {
+                        let mut out = if beta == 0.0 {
                             *v
                         } else if beta == 1.0 {
                             _mm256_add_ps(_mm256_loadu_ps(p), *v)
                         } else {
                             _mm256_fmadd_ps(bv, _mm256_loadu_ps(p), *v)
                         };
+                        if !bias.is_null() {
+                            out = _mm256_add_ps(out, _mm256_loadu_ps(bias.add(8 * h)));
+                        }
                         _mm256_storeu_ps(p, out);
                     }
                 }
@@ -499,6 +719,9 @@ mod x86 {
                         let p = c.offset(i as isize * rsc + j as isize * csc);
                         let t = tile[i * NR + j];
                         *p = if beta == 0.0 { t } else { beta * *p + t };
+                        if !bias.is_null() {
+                            *p += *bias.add(j);
+                        }
                     }
                 }
             }
@@ -687,6 +910,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn bias_and_packed_b_give_the_product_then_the_bias_bit_for_bit() {
+        // A bias in the store must round as a separate `C += bias` after the product, for one
+        // block of depth and for several (k = 300 > KC), and a packed B (any column range that
+        // starts on a panel) must give exactly what B itself gives.
+        for k in [0, 1, 5, 64, 256, 300] {
+            for n in [1, 16, 17, 65, 200] {
+                for m in [1, 2, 7, 32] {
+                    let a = filled(m, k, 1);
+                    // B as the transposed weights of a linear layer, as in the model.
+                    let w = filled(n, k, 2);
+                    let bias = ndarray::Array1::from_shape_fn(n, |j| j as f32 * 0.37 - 3.0);
+                    let mut want = Array2::from_elem((m, n), f32::NAN);
+                    gemm(1.0, a.view(), w.t(), 0.0, want.view_mut());
+                    want += &bias;
+                    // The expectation itself, against the triple loop in f64.
+                    let exact = reference(1.0, &a, &w.t().to_owned(), 0.0, &want);
+                    let scale = exact.iter().fold(1.0_f64, |s, y| s.max(y.abs()))
+                        + bias.iter().fold(0.0_f64, |s, y| s.max(f64::from(y.abs())));
+                    for ((i, j), x) in want.indexed_iter() {
+                        let y = exact[[i, j]] + f64::from(bias[j]);
+                        let err = (f64::from(*x) - y).abs();
+                        assert!(err <= 1e-6 * scale * (k + 1) as f64, "{x} vs {y}");
+                    }
+                    let mut got = Array2::from_elem((m, n), f32::NAN);
+                    let b = Some(bias.view());
+                    gemm_bias(1.0, a.view(), Rhs::Matrix(w.t()), 0.0, got.view_mut(), b);
+                    assert_eq!(got, want, "bias, ({m}, {k}, {n})");
+                    let packed = PackedB::new(w.t());
+                    assert_eq!(packed.dim(), (k, n));
+                    assert_eq!(packed.to_matrix(), w.t(), "unpacks to B");
+                    for start in (0..n).step_by(PackedB::PANEL) {
+                        for end in [start + 1, n] {
+                            let cols = start..end.min(n);
+                            let mut part = Array2::from_elem((m, cols.len()), f32::NAN);
+                            let bias_part = bias.slice(s![cols.clone()]);
+                            gemm_bias(
+                                1.0,
+                                a.view(),
+                                Rhs::Packed(&packed, cols.clone()),
+                                0.0,
+                                part.view_mut(),
+                                Some(bias_part),
+                            );
+                            assert_eq!(part, want.slice(s![.., cols]), "packed ({m}, {k}, {n})");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "packed B")]
+    fn a_packed_range_off_a_panel_panics() {
+        let w = filled(40, 8, 3);
+        let packed = PackedB::new(w.t());
+        let a = filled(2, 8, 1);
+        let mut c = Array2::<f32>::zeros((2, 4));
+        gemm_bias(
+            1.0,
+            a.view(),
+            Rhs::Packed(&packed, 3..7),
+            0.0,
+            c.view_mut(),
+            None,
+        );
     }
 
     #[test]

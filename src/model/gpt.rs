@@ -6,19 +6,26 @@
 //!
 //! Legend: B = batch, T = time, C = channels (`n_embd`), V = vocabulary, L = layers, N = B·T.
 
-use ndarray::{Array1, Array2, ArrayView2, s};
+use std::ops::Range;
+use std::sync::Mutex;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 use rand::{Rng, RngExt};
 
-use super::attention::{AttentionCache, AttentionDims, attention_backward, attention_forward};
+use super::attention::{
+    AttentionCache, AttentionDims, attention_backward, attention_cache_fit, attention_heads_forward,
+};
 use super::config::{GptConfig, NormKind, PosEncoding};
 use super::embedding::{embedding_backward, embedding_forward};
-use super::linear::{linear_backward, linear_forward};
+use super::gemm::PackedB;
+use super::linear::{linear_backward, linear_forward, linear_forward_packed};
 use super::loss::{crossentropy_backward, crossentropy_forward};
 use super::mlp::{gelu_backward, gelu_forward};
 use super::norm::{
     BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
-    layernorm_forward, rmsnorm_backward, rmsnorm_forward,
+    layernorm_forward, norm_rows, resize, rmsnorm_backward, rmsnorm_forward,
 };
+use super::parallel::{Team, lock};
 use super::position;
 
 /// One transformer block's parameters (nanoGPT names in the comments).
@@ -566,6 +573,111 @@ pub fn gpt_forward(
     t: usize,
     train: bool,
 ) -> Option<f32> {
+    gpt_forward_team(
+        &mut Team::serial(),
+        model,
+        acts,
+        tokens,
+        targets,
+        b,
+        t,
+        train,
+    )
+}
+
+/// [`gpt_forward`] with each matrix product cut by output columns, attention by heads and
+/// LayerNorm/RMSNorm by rows over the threads of `team`. The parts are computed exactly as the
+/// whole would be, so the result is the same bit for bit; the embedding, BatchNorm and the loss
+/// run on this thread.
+#[allow(clippy::too_many_arguments)]
+pub fn gpt_forward_team(
+    team: &mut Team,
+    model: &Gpt,
+    acts: &mut Activations,
+    tokens: &[usize],
+    targets: Option<&[usize]>,
+    b: usize,
+    t: usize,
+    train: bool,
+) -> Option<f32> {
+    forward_impl(team, model, None, acts, tokens, targets, b, t, train)
+}
+
+/// The weights of a model with every Wᵀ packed for the matrix products ([`PackedB`]), for
+/// repeated inference with the same weights. It borrows the model, so the weights cannot
+/// change while it lives and the packed copies cannot go stale.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    model: &'a Gpt,
+    /// Per block: c_attn, attn.c_proj, c_fc, mlp.c_proj, each Wᵀ.
+    blocks: Vec<[PackedB; 4]>,
+    /// wteᵀ: (C, V), the LM head.
+    head: PackedB,
+}
+
+impl<'a> Prepared<'a> {
+    /// Pack the weights of `model`.
+    pub fn new(model: &'a Gpt) -> Self {
+        let p = &model.params;
+        let blocks = p
+            .blocks
+            .iter()
+            .map(|bp| {
+                [
+                    PackedB::new(bp.c_attn_w.t()),
+                    PackedB::new(bp.attn_proj_w.t()),
+                    PackedB::new(bp.c_fc_w.t()),
+                    PackedB::new(bp.mlp_proj_w.t()),
+                ]
+            })
+            .collect();
+        Self {
+            model,
+            blocks,
+            head: PackedB::new(p.wte.t()),
+        }
+    }
+
+    /// The model these weights are from.
+    pub fn model(&self) -> &'a Gpt {
+        self.model
+    }
+}
+
+/// [`gpt_forward_team`] in eval mode with packed weights: the same result, bit for bit.
+pub fn gpt_forward_prepared(
+    team: &mut Team,
+    prepared: &Prepared<'_>,
+    acts: &mut Activations,
+    tokens: &[usize],
+    b: usize,
+    t: usize,
+) {
+    forward_impl(
+        team,
+        prepared.model,
+        Some(prepared),
+        acts,
+        tokens,
+        None,
+        b,
+        t,
+        false,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forward_impl(
+    team: &mut Team,
+    model: &Gpt,
+    packed: Option<&Prepared<'_>>,
+    acts: &mut Activations,
+    tokens: &[usize],
+    targets: Option<&[usize]>,
+    b: usize,
+    t: usize,
+    train: bool,
+) -> Option<f32> {
     let cfg = &model.config;
     let (c, v, n) = (cfg.n_embd, cfg.vocab_size, b * t);
     let p = &model.params;
@@ -595,6 +707,13 @@ pub fn gpt_forward(
         causal: cfg.causal,
     };
     for (l, bp) in p.blocks.iter().enumerate() {
+        let pw = packed.and_then(|pk| pk.blocks.get(l));
+        fn weight<'w>(w: &'w Array2<f32>, pw: Option<&'w [PackedB; 4]>, i: usize) -> Weight<'w> {
+            Weight {
+                w: w.view(),
+                packed: pw.map(|pw| &pw[i]),
+            }
+        }
         let (before, after) = acts.resid.split_at_mut(l + 1);
         let x = &before[l];
         let out = &mut after[0];
@@ -607,7 +726,8 @@ pub fn gpt_forward(
         ensure(&mut a.fch, n, 4 * c);
         ensure(&mut a.fch_gelu, n, 4 * c);
         let mut bn = acts.bn_updated.iter_mut().skip(2 * l);
-        norm_forward(
+        norm_team(
+            team,
             cfg.norm,
             &mut a.ln1,
             x,
@@ -617,21 +737,29 @@ pub fn gpt_forward(
             bn.next(),
             train,
         );
-        linear_forward(
+        // qkv = ln1 · W_attnᵀ + b, then attention, head by head
+        attention_team(
+            team,
+            a.atty.view_mut(),
             a.qkv.view_mut(),
             a.ln1.view(),
-            bp.c_attn_w.view(),
-            Some(bp.c_attn_b.view()),
+            weight(&bp.c_attn_w, pw, 0),
+            bp.c_attn_b.view(),
+            dims,
+            &mut a.attn,
         );
-        attention_forward(a.atty.view_mut(), a.qkv.view(), dims, &mut a.attn);
-        linear_forward(
+        // resid2 = x + atty · W_Oᵀ + b
+        linear_team(
+            team,
             a.resid2.view_mut(),
+            None,
             a.atty.view(),
-            bp.attn_proj_w.view(),
+            weight(&bp.attn_proj_w, pw, 1),
             Some(bp.attn_proj_b.view()),
+            Some(x.view()),
         );
-        a.resid2 += x;
-        norm_forward(
+        norm_team(
+            team,
             cfg.norm,
             &mut a.ln2,
             &a.resid2,
@@ -641,30 +769,34 @@ pub fn gpt_forward(
             bn.next(),
             train,
         );
-        linear_forward(
+        // fch = ln2 · W_fcᵀ + b, fch_gelu = gelu(fch)
+        linear_team(
+            team,
             a.fch.view_mut(),
+            Some(a.fch_gelu.view_mut()),
             a.ln2.view(),
-            bp.c_fc_w.view(),
+            weight(&bp.c_fc_w, pw, 2),
             Some(bp.c_fc_b.view()),
+            None,
         );
-        gelu_forward(
-            a.fch_gelu.as_slice_mut().unwrap_or_default(),
-            a.fch.as_slice().unwrap_or_default(),
-        );
-        linear_forward(
+        // out = resid2 + fch_gelu · W_projᵀ + b
+        linear_team(
+            team,
             out.view_mut(),
+            None,
             a.fch_gelu.view(),
-            bp.mlp_proj_w.view(),
+            weight(&bp.mlp_proj_w, pw, 3),
             Some(bp.mlp_proj_b.view()),
+            Some(a.resid2.view()),
         );
-        *out += &a.resid2;
     }
     ensure(&mut acts.lnf, n, c);
     let last = acts
         .bn_updated
         .last_mut()
         .filter(|_| cfg.norm == NormKind::BatchNorm);
-    norm_forward(
+    norm_team(
+        team,
         cfg.norm,
         &mut acts.lnf,
         &acts.resid[cfg.n_layer],
@@ -675,11 +807,223 @@ pub fn gpt_forward(
         train,
     );
     ensure(&mut acts.logits, n, v);
-    linear_forward(acts.logits.view_mut(), acts.lnf.view(), p.wte.view(), None);
+    linear_team(
+        team,
+        acts.logits.view_mut(),
+        None,
+        acts.lnf.view(),
+        Weight {
+            w: p.wte.view(),
+            packed: packed.map(|pk| &pk.head),
+        },
+        None,
+        None,
+    );
     targets.map(|targets| {
         ensure(&mut acts.probs, n, v);
         crossentropy_forward(&mut acts.probs, acts.logits.view(), targets)
     })
+}
+
+/// [`norm_forward`] with the rows cut in [`Team::parts`] parts (BatchNorm, whose statistics
+/// couple the rows, runs whole on this thread).
+#[allow(clippy::too_many_arguments)]
+fn norm_team(
+    team: &mut Team,
+    kind: NormKind,
+    out: &mut Array2<f32>,
+    x: &Array2<f32>,
+    w: &Array1<f32>,
+    b: &Array1<f32>,
+    cache: &mut NormCache,
+    running: Option<&mut BnRunning>,
+    train: bool,
+) {
+    let rows = x.nrows();
+    let by_rows = matches!(kind, NormKind::LayerNorm | NormKind::RmsNorm);
+    if team.parts() < 2 || !by_rows || rows < 2 || out.dim() != x.dim() {
+        return norm_forward(kind, out, x, w, b, cache, running, train);
+    }
+    resize(&mut cache.rstd, rows);
+    if kind == NormKind::LayerNorm {
+        resize(&mut cache.mean, rows);
+    }
+    let (Some(o), Some(xs), Some(ws), Some(bs), Some(rstd)) = (
+        out.as_slice_mut(),
+        x.as_slice(),
+        w.as_slice(),
+        b.as_slice(),
+        cache.rstd.as_slice_mut(),
+    ) else {
+        return norm_forward(kind, out, x, w, b, cache, running, train);
+    };
+    let cut = rows.div_ceil(2);
+    let at = cut * x.ncols();
+    let (o0, o1) = o.split_at_mut(at);
+    let (r0, r1) = rstd.split_at_mut(cut);
+    let (m0, m1) = match cache.mean.as_slice_mut() {
+        Some(m) if kind == NormKind::LayerNorm => {
+            let (m0, m1) = m.split_at_mut(cut);
+            (Some(m0), Some(m1))
+        }
+        _ => (None, None),
+    };
+    let parts = [Mutex::new((o0, m0, r0)), Mutex::new((o1, m1, r1))];
+    team.run(&|i| {
+        let mut part = lock(&parts[i]);
+        let (o, m, r) = &mut *part;
+        let x = if i == 0 { &xs[..at] } else { &xs[at..] };
+        norm_rows(o, x, ws, bs, m.as_deref_mut(), r);
+    });
+}
+
+/// A weight W: (OC, C) of a linear layer, with Wᵀ packed if the weights are [`Prepared`].
+#[derive(Clone, Copy)]
+struct Weight<'a> {
+    w: ArrayView2<'a, f32>,
+    packed: Option<&'a PackedB>,
+}
+
+impl Weight<'_> {
+    /// out = inp · W[rows]ᵀ + b: output columns `rows` of the linear layer.
+    fn forward(
+        &self,
+        out: ArrayViewMut2<'_, f32>,
+        inp: ArrayView2<'_, f32>,
+        rows: Range<usize>,
+        b: Option<ArrayView1<'_, f32>>,
+    ) {
+        match self.packed {
+            Some(p) if rows.start.is_multiple_of(PackedB::PANEL) => {
+                linear_forward_packed(out, inp, p, rows, b)
+            }
+            _ => linear_forward(out, inp, self.w.slice(s![rows, ..]), b),
+        }
+    }
+}
+
+/// Where to cut `n` output columns for `parts` threads: in half, rounded up to the width of a
+/// matrix-product panel (16) so that neither part gets a ragged panel it need not.
+fn column_cut(n: usize, parts: usize) -> usize {
+    if parts < 2 {
+        n
+    } else {
+        n.div_ceil(2).next_multiple_of(16).min(n)
+    }
+}
+
+/// out = inp · Wᵀ + b (+ residual), and gelu_out = gelu(out) if given, with the output columns
+/// cut in [`Team::parts`] parts. out, gelu_out, residual: (N, n); inp: (N, k); w: (n, k); b: (n).
+fn linear_team(
+    team: &mut Team,
+    out: ArrayViewMut2<'_, f32>,
+    gelu_out: Option<ArrayViewMut2<'_, f32>>,
+    inp: ArrayView2<'_, f32>,
+    w: Weight<'_>,
+    b: Option<ArrayView1<'_, f32>>,
+    residual: Option<ArrayView2<'_, f32>>,
+) {
+    let n = out.ncols();
+    let cut = column_cut(n, team.parts());
+    let (o0, o1) = out.split_at(Axis(1), cut);
+    let outs = [Mutex::new(o0), Mutex::new(o1)];
+    let gelus = gelu_out.map(|g| {
+        let (g0, g1) = g.split_at(Axis(1), cut);
+        [Mutex::new(g0), Mutex::new(g1)]
+    });
+    team.run(&|i| {
+        let cols = if i == 0 { 0..cut } else { cut..n };
+        let mut o = lock(&outs[i]);
+        w.forward(
+            o.view_mut(),
+            inp,
+            cols.clone(),
+            b.map(|b| b.slice_move(s![cols.clone()])),
+        );
+        if let Some(r) = residual {
+            *o += &r.slice(s![.., cols]);
+        }
+        if let Some(gelus) = &gelus {
+            let mut g = lock(&gelus[i]);
+            match (g.as_slice_mut(), o.as_slice()) {
+                (Some(g), Some(x)) => gelu_forward(g, x),
+                _ => {
+                    for (mut g, x) in g.rows_mut().into_iter().zip(o.rows()) {
+                        if let (Some(g), Some(x)) = (g.as_slice_mut(), x.as_slice()) {
+                            gelu_forward(g, x);
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// qkv = inp · W_attnᵀ + b and then [`attention_forward`], with the heads cut in
+/// [`Team::parts`] parts: each part computes its own heads' q, k and v columns and their
+/// attention, with no wait in between. out: (N, C), qkv: (N, 3C), inp: (N, C), w: (3C, C).
+#[allow(clippy::too_many_arguments)]
+fn attention_team(
+    team: &mut Team,
+    out: ArrayViewMut2<'_, f32>,
+    qkv: ArrayViewMut2<'_, f32>,
+    inp: ArrayView2<'_, f32>,
+    w: Weight<'_>,
+    b: ArrayView1<'_, f32>,
+    dims: AttentionDims,
+    cache: &mut AttentionCache,
+) {
+    attention_cache_fit(cache, dims);
+    let c = out.ncols();
+    let hs = c / dims.h.max(1);
+    if team.parts() < 2 {
+        // One product for all of q, k and v (the training shards' many rows pay for packing).
+        let mut qkv = qkv;
+        w.forward(qkv.view_mut(), inp, 0..3 * c, Some(b));
+        attention_heads_forward(
+            out,
+            qkv.slice(s![.., ..c]),
+            qkv.slice(s![.., c..2 * c]),
+            qkv.slice(s![.., 2 * c..]),
+            dims,
+            cache.preatt.view_mut(),
+            cache.att.view_mut(),
+        );
+        return;
+    }
+    let cut = dims.h.div_ceil(2);
+    let (o0, o1) = out.split_at(Axis(1), cut * hs);
+    let (p0, p1) = cache.preatt.view_mut().split_at(Axis(1), cut);
+    let (a0, a1) = cache.att.view_mut().split_at(Axis(1), cut);
+    // [q | k | v] → the columns of part 0's heads and of part 1's heads in each.
+    let (q, kv) = qkv.split_at(Axis(1), c);
+    let (k, v) = kv.split_at(Axis(1), c);
+    let (q0, q1) = q.split_at(Axis(1), cut * hs);
+    let (k0, k1) = k.split_at(Axis(1), cut * hs);
+    let (v0, v1) = v.split_at(Axis(1), cut * hs);
+    let parts = [
+        Mutex::new((o0, [q0, k0, v0], p0, a0)),
+        Mutex::new((o1, [q1, k1, v1], p1, a1)),
+    ];
+    team.run(&|i| {
+        let mut part = lock(&parts[i]);
+        let (o, qkv, p, a) = &mut *part;
+        let heads = if i == 0 { 0..cut * hs } else { cut * hs..c };
+        for (j, x) in qkv.iter_mut().enumerate() {
+            let rows = j * c + heads.start..j * c + heads.end;
+            w.forward(x.view_mut(), inp, rows.clone(), Some(b.slice(s![rows])));
+        }
+        let [q, k, v] = qkv;
+        attention_heads_forward(
+            o.view_mut(),
+            q.view(),
+            k.view(),
+            v.view(),
+            dims,
+            p.view_mut(),
+            a.view_mut(),
+        );
+    });
 }
 
 /// The backward pass of [`gpt_forward`] (which must have run with targets). Gradients are

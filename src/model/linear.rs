@@ -4,39 +4,35 @@
 //! inp: (N, C), W: (OC, C) as in PyTorch, b: (OC), out: (N, OC).
 //! Source: llm.c `matmul_forward` / `matmul_backward`; the products are `gemm.rs`.
 
-use super::gemm::gemm;
+use std::ops::Range;
+
+use super::gemm::{PackedB, Rhs, gemm, gemm_bias};
 use super::simd::multiversion;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// out = inp · Wᵀ + b, written into `out`.
 /// inp: (N, C), w: (OC, C), b: (OC), out: (N, OC)
 pub fn linear_forward(
-    mut out: ArrayViewMut2<'_, f32>,
+    out: ArrayViewMut2<'_, f32>,
     inp: ArrayView2<'_, f32>,
     w: ArrayView2<'_, f32>,
     b: Option<ArrayView1<'_, f32>>,
 ) {
-    gemm(1.0, inp, w.t(), 0.0, out.view_mut());
-    if let Some(b) = b {
-        match (out.as_slice_mut(), b.as_slice()) {
-            (Some(o), Some(b)) => add_rows(o, b),
-            _ => out += &b,
-        }
-    }
+    // The bias rides along in the product's store instead of taking a pass of its own.
+    gemm_bias(1.0, inp, Rhs::Matrix(w.t()), 0.0, out, b);
 }
 
-multiversion! {
-    /// Add `b` to every row of `rows` (row length b.len()).
-    fn add_rows(rows: &mut [f32], b: &[f32]) {
-        if b.is_empty() {
-            return;
-        }
-        for row in rows.chunks_exact_mut(b.len()) {
-            for (o, v) in row.iter_mut().zip(b) {
-                *o += v;
-            }
-        }
-    }
+/// [`linear_forward`] with Wᵀ packed beforehand ([`PackedB`] of Wᵀ: (C, OC)), using its output
+/// columns `cols` (the first a multiple of [`PackedB::PANEL`]).
+/// inp: (N, C), b: (cols.len()), out: (N, cols.len())
+pub fn linear_forward_packed(
+    out: ArrayViewMut2<'_, f32>,
+    inp: ArrayView2<'_, f32>,
+    wt: &PackedB,
+    cols: Range<usize>,
+    b: Option<ArrayView1<'_, f32>>,
+) {
+    gemm_bias(1.0, inp, Rhs::Packed(wt, cols), 0.0, out, b);
 }
 
 /// In the forward pass this was `out = inp · Wᵀ + b`, so now:

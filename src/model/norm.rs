@@ -32,7 +32,7 @@ pub struct NormCache {
 }
 
 /// Make `a` a contiguous array of n entries (reallocating only when it is not one).
-fn resize(a: &mut Array1<f32>, n: usize) {
+pub(crate) fn resize(a: &mut Array1<f32>, n: usize) {
     if a.len() != n || a.as_slice().is_none() {
         *a = Array1::zeros(n);
     }
@@ -80,7 +80,7 @@ pub fn layernorm_forward(
 multiversion! {
     /// The rows of LayerNorm (`mean` given: centred) or RMSNorm (no `mean`: μ = 0, and σ² is
     /// then mean(x²)) forward on contiguous (N, C) data.
-    fn norm_rows(
+    pub(crate) fn norm_rows(
         out: &mut [f32],
         x: &[f32],
         w: &[f32],

@@ -7,11 +7,17 @@
 //! would cost their start-up and fresh packing buffers for every matrix product (`gemm.rs` keeps
 //! them per thread).
 //!
+//! One sequence (batch 1) cannot be cut that way: there a [`Team`] cuts each layer's work instead
+//! (products by output columns, attention by heads, norms by rows), with a fork and join per
+//! piece. Those pieces take microseconds, so the threads spin briefly before they sleep.
+//!
 //! BatchNorm couples the rows of a batch (its statistics are over all of them), so a BatchNorm
 //! model is never sharded. Deterministic: the split and the order of the sums are fixed.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::config::NormKind;
 use super::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
@@ -47,6 +53,20 @@ pub fn shard_count(model: &Gpt, b: usize, t: usize, cores: usize) -> usize {
     }
 }
 
+/// Below this many multiply-adds, one sequence's forward pass is faster on one thread.
+const MIN_WORK_TO_SPLIT_FORWARD: usize = 1_000_000;
+
+/// How many threads a [`Team`] should have for one forward pass over `t` tokens.
+pub fn forward_parts(model: &Gpt, t: usize, cores: usize) -> usize {
+    let c = model.config.n_embd;
+    let work = t * c * c * 12 * model.config.n_layer;
+    if work < MIN_WORK_TO_SPLIT_FORWARD {
+        1
+    } else {
+        cores.clamp(1, Team::MAX_PARTS)
+    }
+}
+
 /// The number of cores to use (at least 1).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism()
@@ -54,7 +74,8 @@ pub fn available_cores() -> usize {
         .unwrap_or(1)
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Lock, also after a panic elsewhere (the data is only ever overwritten whole).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -159,12 +180,40 @@ struct Slot {
     done: bool,
     panicked: bool,
     quit: bool,
+    /// The helper waits on the condvar for a job (so `start` must notify it).
+    helper_parked: bool,
+    /// The submitter waits on the condvar for `done` (so the helper must notify it).
+    submitter_parked: bool,
 }
 
+/// The slot is the truth; `posted` and `finished` only let each side spin briefly before it
+/// parks on the condvar. A forward pass of one sequence forks a dozen times in 0.1 ms: waking
+/// a parked thread of a virtual machine costs tens of microseconds, a spinning one ≈ 0.1 µs.
 #[derive(Default)]
 struct Shared {
     slot: Mutex<Slot>,
     wake: Condvar,
+    posted: AtomicU64,
+    finished: AtomicU64,
+}
+
+/// How long a thread spins for the other side before it parks.
+const SPIN: Duration = Duration::from_micros(100);
+
+/// Spin until `ready()` or [`SPIN`] has passed; true if ready.
+fn spin_until(ready: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if ready() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() > SPIN {
+            return ready();
+        }
+    }
 }
 
 /// A long-lived thread that runs one borrowed job at a time.
@@ -202,18 +251,25 @@ impl Helper {
         slot.job = Some(Job { f, index });
         slot.done = false;
         slot.panicked = false;
-        self.shared.wake.notify_all();
+        self.shared.posted.fetch_add(1, Ordering::Release);
+        if slot.helper_parked {
+            self.shared.wake.notify_all();
+        }
     }
 
     /// Block until the job handed over by `start` has finished; false if it panicked.
     fn wait(&self) -> bool {
+        let posted = self.shared.posted.load(Ordering::Relaxed);
+        spin_until(|| self.shared.finished.load(Ordering::Acquire) == posted);
         let mut slot = lock(&self.shared.slot);
         while !slot.done {
+            slot.submitter_parked = true;
             slot = self
                 .shared
                 .wake
                 .wait(slot)
                 .unwrap_or_else(|e| e.into_inner());
+            slot.submitter_parked = false;
         }
         !slot.panicked
     }
@@ -222,6 +278,7 @@ impl Helper {
 impl Drop for Helper {
     fn drop(&mut self) {
         lock(&self.shared.slot).quit = true;
+        self.shared.posted.fetch_add(1, Ordering::Release);
         self.shared.wake.notify_all();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
@@ -230,7 +287,9 @@ impl Drop for Helper {
 }
 
 fn helper_loop(shared: &Shared) {
+    let mut seen = 0;
     loop {
+        spin_until(|| shared.posted.load(Ordering::Acquire) != seen);
         let job = {
             let mut slot = lock(&shared.slot);
             loop {
@@ -238,9 +297,12 @@ fn helper_loop(shared: &Shared) {
                     return;
                 }
                 if let Some(job) = slot.job.take() {
+                    seen = shared.posted.load(Ordering::Relaxed);
                     break job;
                 }
+                slot.helper_parked = true;
                 slot = shared.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
+                slot.helper_parked = false;
             }
         };
         // SAFETY: the submitting thread does not return from `run_all` before `done` is set
@@ -250,7 +312,10 @@ fn helper_loop(shared: &Shared) {
         let mut slot = lock(&shared.slot);
         slot.done = true;
         slot.panicked = !ok;
-        shared.wake.notify_all();
+        shared.finished.store(seen, Ordering::Release);
+        if slot.submitter_parked {
+            shared.wake.notify_all();
+        }
     }
 }
 
@@ -297,10 +362,54 @@ fn run_all(helpers: &mut Vec<Helper>, k: usize, job: &(dyn Fn(usize) + Sync + '_
     assert!(guard.ok, "a training shard panicked");
 }
 
+/// The threads that share the work of one forward pass: each layer's products are cut by
+/// output columns (attention by heads) into [`Team::parts`] parts, run side by side. A team of
+/// one runs everything on the calling thread. Used for the latency of one sequence (batch 1),
+/// where the batch cannot be split as in [`forward_backward`].
+#[derive(Debug, Default)]
+pub struct Team {
+    helpers: Vec<Helper>,
+    parts: usize,
+}
+
+impl Team {
+    /// At most this many parts (the forward cuts each product in two).
+    pub const MAX_PARTS: usize = 2;
+
+    /// A team of one: everything on the calling thread.
+    pub fn serial() -> Self {
+        Self {
+            helpers: Vec::new(),
+            parts: 1,
+        }
+    }
+
+    /// A team of min(cores, [`Team::MAX_PARTS`]) threads (the calling one and helpers).
+    pub fn new(cores: usize) -> Self {
+        Self {
+            helpers: Vec::new(),
+            parts: cores.clamp(1, Self::MAX_PARTS),
+        }
+    }
+
+    /// How many parts each piece of work is cut into (1 or 2).
+    pub fn parts(&self) -> usize {
+        self.parts.clamp(1, Self::MAX_PARTS)
+    }
+
+    /// Run `job(0)` … `job(parts − 1)`, side by side; returns when all are done.
+    pub fn run(&mut self, job: &(dyn Fn(usize) + Sync + '_)) {
+        match self.parts() {
+            1 => job(0),
+            k => run_all(&mut self.helpers, k, job),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn every_shard_runs_once_per_call_on_kept_threads() {
@@ -357,6 +466,77 @@ mod tests {
             let (again, g_again) = run(k, &mut shards);
             assert_eq!(again.to_bits(), loss_k.to_bits());
             assert_eq!(g_again, gk, "k = {k} repeats bit for bit");
+        }
+    }
+
+    #[test]
+    fn a_team_and_packed_weights_give_the_serial_forward_bit_for_bit() {
+        use crate::model::GptConfig;
+        use crate::model::gpt::{Prepared, gpt_forward_prepared, gpt_forward_team};
+        use rand::SeedableRng;
+        use rand::rngs::StdRng;
+        // Head sizes and widths that do and do not fall on the 16-column panels (24 / 3 heads:
+        // the packed weights' k and v columns start off a panel and are read unpacked), odd
+        // head counts (the heads cut 2 + 1), one token, and every norm.
+        let cases = [
+            (NormKind::LayerNorm, true, 64, 4, 9),
+            (NormKind::RmsNorm, false, 24, 3, 7),
+            (NormKind::BatchNorm, true, 32, 2, 5),
+            (NormKind::None, true, 48, 3, 1),
+        ];
+        let mut team = Team::new(2);
+        assert_eq!(team.parts(), 2);
+        for (norm, causal, n_embd, n_head, t) in cases {
+            let cfg = GptConfig {
+                vocab_size: 37,
+                n_layer: 2,
+                n_head,
+                n_embd,
+                block_size: t,
+                causal,
+                norm,
+                ..GptConfig::default()
+            };
+            let model = Gpt::new(cfg, &mut StdRng::seed_from_u64(5));
+            let b = 3;
+            let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7 + 2) % 37).collect();
+            let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 37).collect();
+            for train in [false, true] {
+                let mut serial = Activations::default();
+                let want = gpt_forward(&model, &mut serial, &tokens, Some(&targets), b, t, train);
+                let mut split = Activations::default();
+                let got = gpt_forward_team(
+                    &mut team,
+                    &model,
+                    &mut split,
+                    &tokens,
+                    Some(&targets),
+                    b,
+                    t,
+                    train,
+                );
+                let case = format!("{norm:?} causal {causal} C {n_embd} H {n_head} train {train}");
+                assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{case}");
+                assert_eq!(split.logits, serial.logits, "{case}");
+                assert_eq!(split.resid, serial.resid, "{case}");
+                for (x, y) in split.blocks.iter().zip(&serial.blocks) {
+                    assert_eq!(x.attn.att, y.attn.att, "{case}");
+                    assert_eq!(x.attn.preatt, y.attn.preatt, "{case}");
+                    assert_eq!(x.ln1_cache.rstd, y.ln1_cache.rstd, "{case}");
+                    assert_eq!(x.ln2_cache.mean, y.ln2_cache.mean, "{case}");
+                }
+            }
+            let mut serial = Activations::default();
+            gpt_forward(&model, &mut serial, &tokens, None, b, t, false);
+            let prepared = Prepared::new(&model);
+            for team in [&mut Team::serial(), &mut team] {
+                let mut packed = Activations::default();
+                gpt_forward_prepared(team, &prepared, &mut packed, &tokens, b, t);
+                assert_eq!(packed.logits, serial.logits, "prepared, {norm:?}");
+                for (x, y) in packed.blocks.iter().zip(&serial.blocks) {
+                    assert_eq!(x.attn.att, y.attn.att);
+                }
+            }
         }
     }
 
