@@ -107,31 +107,27 @@ pub fn bench_config(
         steps.push(t0.elapsed());
     }
     let step_ms = median(steps.split_off(steps.len().min(2)));
-    // The two forwards alternate in rounds, so that both see the same machine.
+    // The two forwards alternate in 8 rounds, so that both see the same machine; a round is
+    // long, so that the team's helper is awake (as it is while forwards follow each other)
+    // except at the start of each.
     let (mut fwd, mut fwd1) = (Vec::new(), Vec::new());
     let mut acts1 = Activations::default();
     let prepared = Prepared::new(&gpt);
     let mut team = Team::new(forward_parts(&gpt, ctx, available_cores()));
     let mut serial = Team::serial();
-    let started = Instant::now();
-    while (started.elapsed() < budget / 2 || fwd.len() < 5) && fwd.len() < 100_000 {
-        for _ in 0..10 {
+    let round = budget / 16;
+    for _ in 0..8 {
+        let started = Instant::now();
+        while (started.elapsed() < round || fwd.len() < 5) && fwd.len() < 100_000 {
             let t0 = Instant::now();
             gpt_forward_prepared(&mut team, &prepared, &mut acts1, &tokens[..ctx], 1, ctx);
             fwd.push(t0.elapsed());
         }
-        for _ in 0..10 {
+        let started = Instant::now();
+        while (started.elapsed() < round || fwd1.len() < 5) && fwd1.len() < 100_000 {
             let t0 = Instant::now();
-            gpt_forward_team(
-                &mut serial,
-                &gpt,
-                &mut acts1,
-                &tokens[..ctx],
-                None,
-                1,
-                ctx,
-                false,
-            );
+            let tok = &tokens[..ctx];
+            gpt_forward_team(&mut serial, &gpt, &mut acts1, tok, None, 1, ctx, false);
             fwd1.push(t0.elapsed());
         }
     }

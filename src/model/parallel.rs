@@ -14,8 +14,9 @@
 //! BatchNorm couples the rows of a batch (its statistics are over all of them), so a BatchNorm
 //! model is never sharded. Deterministic: the split and the order of the sums are fixed.
 
+use std::cell::UnsafeCell;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -174,30 +175,39 @@ struct Job {
 // thread keeps it alive until the helper reports it done (see `run_all`).
 unsafe impl Send for Job {}
 
+/// Keeps what one thread writes off the cache line that the other thread spins on.
+#[repr(align(128))]
 #[derive(Default)]
-struct Slot {
-    job: Option<Job>,
-    done: bool,
-    panicked: bool,
-    quit: bool,
-    /// The helper waits on the condvar for a job (so `start` must notify it).
-    helper_parked: bool,
-    /// The submitter waits on the condvar for `done` (so the helper must notify it).
-    submitter_parked: bool,
-}
+struct Padded<T>(T);
 
-/// The slot is the truth; `posted` and `finished` only let each side spin briefly before it
-/// parks on the condvar. A forward pass of one sequence forks a dozen times in 0.1 ms: waking
-/// a parked thread of a virtual machine costs tens of microseconds, a spinning one ≈ 0.1 µs.
+/// One helper's mailbox. The submitter writes `job`, then bumps `posted`; the helper, seeing
+/// `posted` change, takes the job, runs it, sets `panicked` and then `finished` = `posted`.
+/// Each side spins on the other's counter for [`SPIN`] and then sleeps on the condvar, after
+/// saying so in its `*_sleeping` flag; whoever changes a counter checks the flag (all SeqCst,
+/// so that one of the two always sees the other) and wakes the sleeper under the mutex.
+/// A fork and join then costs two cache-line transfers when both sides are awake: a forward
+/// pass of one sequence forks a dozen times in 0.1 ms, and waking a sleeping thread of a
+/// virtual machine costs tens of microseconds.
 #[derive(Default)]
 struct Shared {
-    slot: Mutex<Slot>,
+    /// Written by the submitter.
+    posted: Padded<(AtomicU64, UnsafeCell<Option<Job>>)>,
+    /// Written by the helper.
+    finished: Padded<(AtomicU64, AtomicBool)>,
+    quit: AtomicBool,
+    helper_sleeping: AtomicBool,
+    submitter_sleeping: AtomicBool,
+    sleep: Mutex<()>,
     wake: Condvar,
-    posted: AtomicU64,
-    finished: AtomicU64,
 }
 
-/// How long a thread spins for the other side before it parks.
+// SAFETY: the job cell is written only by the submitter while the helper is not reading it
+// (before `posted` is bumped, and only after the previous job's `finished`), and read only by
+// the helper between seeing `posted` bumped and setting `finished`; the counters order the two
+// (Release/Acquire or SeqCst). Everything else is atomic or locked.
+unsafe impl Sync for Shared {}
+
+/// How long a thread spins for the other side before it sleeps.
 const SPIN: Duration = Duration::from_micros(100);
 
 /// Spin until `ready()` or [`SPIN`] has passed; true if ready.
@@ -213,6 +223,25 @@ fn spin_until(ready: impl Fn() -> bool) -> bool {
         if start.elapsed() > SPIN {
             return ready();
         }
+    }
+}
+
+/// Sleep on `shared.wake` until `ready()`, having said so in `flag`.
+fn sleep_until(shared: &Shared, flag: &AtomicBool, ready: impl Fn() -> bool) {
+    flag.store(true, Ordering::SeqCst);
+    let mut guard = lock(&shared.sleep);
+    while !ready() {
+        guard = shared.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+    }
+    drop(guard);
+    flag.store(false, Ordering::SeqCst);
+}
+
+/// Wake whoever sleeps on `shared.wake` if `flag` says someone does.
+fn wake_if(shared: &Shared, flag: &AtomicBool) {
+    if flag.load(Ordering::SeqCst) {
+        let _guard = lock(&shared.sleep);
+        shared.wake.notify_all();
     }
 }
 
@@ -241,45 +270,41 @@ impl Helper {
         })
     }
 
-    /// Hand shard `index` of `f` to the helper. [`Helper::wait`] must return before `f` goes
-    /// out of scope; [`run_all`] makes sure of it, also when it unwinds.
+    /// Hand shard `index` of `f` to the helper, which must be idle (its last job waited for).
+    /// [`Helper::wait`] must return before `f` goes out of scope; [`run_all`] makes sure of it,
+    /// also when it unwinds.
     fn start(&self, f: &(dyn Fn(usize) + Sync + '_), index: usize) {
         let f: *const (dyn Fn(usize) + Sync + '_) = f;
         // SAFETY: only the lifetime is erased; see above.
         let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
-        let mut slot = lock(&self.shared.slot);
-        slot.job = Some(Job { f, index });
-        slot.done = false;
-        slot.panicked = false;
-        self.shared.posted.fetch_add(1, Ordering::Release);
-        if slot.helper_parked {
-            self.shared.wake.notify_all();
-        }
+        let (posted, cell) = &self.shared.posted.0;
+        // SAFETY: the helper is idle (see `Shared`), so nobody reads the cell now.
+        unsafe { *cell.get() = Some(Job { f, index }) };
+        posted.fetch_add(1, Ordering::SeqCst);
+        wake_if(&self.shared, &self.shared.helper_sleeping);
     }
 
     /// Block until the job handed over by `start` has finished; false if it panicked.
     fn wait(&self) -> bool {
-        let posted = self.shared.posted.load(Ordering::Relaxed);
-        spin_until(|| self.shared.finished.load(Ordering::Acquire) == posted);
-        let mut slot = lock(&self.shared.slot);
-        while !slot.done {
-            slot.submitter_parked = true;
-            slot = self
-                .shared
-                .wake
-                .wait(slot)
-                .unwrap_or_else(|e| e.into_inner());
-            slot.submitter_parked = false;
+        let shared = &*self.shared;
+        let posted = shared.posted.0.0.load(Ordering::Relaxed);
+        let (finished, panicked) = &shared.finished.0;
+        let done = || finished.load(Ordering::SeqCst) == posted;
+        if !spin_until(done) {
+            sleep_until(shared, &shared.submitter_sleeping, done);
         }
-        !slot.panicked
+        !panicked.load(Ordering::Acquire)
     }
 }
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        lock(&self.shared.slot).quit = true;
-        self.shared.posted.fetch_add(1, Ordering::Release);
-        self.shared.wake.notify_all();
+        self.shared.quit.store(true, Ordering::SeqCst);
+        self.shared.posted.0.0.fetch_add(1, Ordering::SeqCst);
+        {
+            let _guard = lock(&self.shared.sleep);
+            self.shared.wake.notify_all();
+        }
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -287,35 +312,29 @@ impl Drop for Helper {
 }
 
 fn helper_loop(shared: &Shared) {
+    let (posted, cell) = &shared.posted.0;
+    let (finished, panicked) = &shared.finished.0;
     let mut seen = 0;
     loop {
-        spin_until(|| shared.posted.load(Ordering::Acquire) != seen);
-        let job = {
-            let mut slot = lock(&shared.slot);
-            loop {
-                if slot.quit {
-                    return;
-                }
-                if let Some(job) = slot.job.take() {
-                    seen = shared.posted.load(Ordering::Relaxed);
-                    break job;
-                }
-                slot.helper_parked = true;
-                slot = shared.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
-                slot.helper_parked = false;
-            }
+        let new = || posted.load(Ordering::SeqCst) != seen;
+        if !spin_until(new) {
+            sleep_until(shared, &shared.helper_sleeping, new);
+        }
+        if shared.quit.load(Ordering::SeqCst) {
+            return;
+        }
+        seen = posted.load(Ordering::SeqCst);
+        // SAFETY: `posted` moved on, so the submitter wrote the job and waits for `finished`.
+        let Some(job) = (unsafe { (*cell.get()).take() }) else {
+            continue;
         };
-        // SAFETY: the submitting thread does not return from `run_all` before `done` is set
-        // below, so the closure is alive.
+        // SAFETY: the submitting thread does not return from `run_all` before `finished` is
+        // set below, so the closure is alive.
         let run = || unsafe { (*job.f)(job.index) };
         let ok = std::panic::catch_unwind(AssertUnwindSafe(run)).is_ok();
-        let mut slot = lock(&shared.slot);
-        slot.done = true;
-        slot.panicked = !ok;
-        shared.finished.store(seen, Ordering::Release);
-        if slot.submitter_parked {
-            shared.wake.notify_all();
-        }
+        panicked.store(!ok, Ordering::Release);
+        finished.store(seen, Ordering::SeqCst);
+        wake_if(shared, &shared.submitter_sleeping);
     }
 }
 
@@ -538,6 +557,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn forks_hand_over_while_spinning_and_after_sleeping_on_either_side() {
+        let mut helpers = Vec::new();
+        let total = AtomicUsize::new(0);
+        for round in 0..400 {
+            // Every 50th round, the helpers' jobs outlast the spin (the submitter sleeps) or the
+            // gap before the round does (the helpers sleep); the rest hand over while spinning.
+            let slow_job = round % 50 == 7;
+            if round % 50 == 21 {
+                std::thread::sleep(SPIN * 3);
+            }
+            run_all(&mut helpers, 3, &|i| {
+                if slow_job && i > 0 {
+                    std::thread::sleep(SPIN * 3);
+                }
+                total.fetch_add(i + 1, Ordering::SeqCst);
+            });
+            assert_eq!(
+                total.load(Ordering::SeqCst),
+                (round + 1) * 6,
+                "round {round}"
+            );
+        }
+        let mut team = Team::new(2);
+        let hits = AtomicUsize::new(0);
+        for _ in 0..1000 {
+            team.run(&|_| {
+                hits.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2000);
+        assert_eq!(Team::serial().parts(), 1);
     }
 
     #[test]
