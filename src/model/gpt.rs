@@ -13,7 +13,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 use rand::{Rng, RngExt};
 
 use super::attention::{
-    AttentionCache, AttentionDims, attention_backward, attention_cache_fit, attention_heads_forward,
+    AttentionCache, AttentionDims, attention_backward, attention_cache_fit, attention_forward,
+    attention_heads_forward,
 };
 use super::config::{GptConfig, NormKind, PosEncoding};
 use super::embedding::{embedding_backward, embedding_forward};
@@ -573,9 +574,10 @@ pub fn gpt_forward(
     t: usize,
     train: bool,
 ) -> Option<f32> {
-    gpt_forward_team(
+    forward_impl(
         &mut Team::serial(),
         model,
+        None,
         acts,
         tokens,
         targets,
@@ -973,24 +975,16 @@ fn attention_team(
     dims: AttentionDims,
     cache: &mut AttentionCache,
 ) {
-    attention_cache_fit(cache, dims);
     let c = out.ncols();
     let hs = c / dims.h.max(1);
     if team.parts() < 2 {
         // One product for all of q, k and v (the training shards' many rows pay for packing).
         let mut qkv = qkv;
         w.forward(qkv.view_mut(), inp, 0..3 * c, Some(b));
-        attention_heads_forward(
-            out,
-            qkv.slice(s![.., ..c]),
-            qkv.slice(s![.., c..2 * c]),
-            qkv.slice(s![.., 2 * c..]),
-            dims,
-            cache.preatt.view_mut(),
-            cache.att.view_mut(),
-        );
+        attention_forward(out, qkv.view(), dims, cache);
         return;
     }
+    attention_cache_fit(cache, dims);
     let cut = dims.h.div_ceil(2);
     let (o0, o1) = out.split_at(Axis(1), cut * hs);
     let (p0, p1) = cache.preatt.view_mut().split_at(Axis(1), cut);
