@@ -16,7 +16,7 @@ fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     // Start-up of the live lesson: the pretrained model loaded and its worker running.
     let t0 = Instant::now();
-    let started = attention_lab::lessons::live::pretrained().and_then(|(gpt, _)| {
+    let started = attention_lab::pretrained::bears().and_then(|(gpt, _)| {
         let mut config = attention_lab::train::TrainConfig::default();
         config.model = gpt.config.clone();
         attention_lab::train::Worker::spawn("bench", config, Some(gpt), || {})
@@ -36,7 +36,7 @@ fn main() {
     );
     let mut worst = (0.0_f64, 0.0_f64);
     for lesson in all_lessons() {
-        let id = lesson.id();
+        let id = lesson.info().id;
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }

@@ -102,46 +102,64 @@ impl LabApp {
     /// Create the app from optional storage (tests pass their own). Call
     /// [`crate::widgets::fonts::install`] on the context first.
     pub fn from_storage(storage: Option<&dyn eframe::Storage>, options: StartOptions) -> Self {
-        let mut state: AppState = storage
-            .and_then(|s| eframe::get_value(s, APP_KEY))
-            .unwrap_or_default();
+        // Nothing saved yet (a first start) is the defaults; what cannot be read is reported.
+        let mut notes: Vec<String> = Vec::new();
+        let mut state: AppState = match storage.and_then(|s| s.get_string(APP_KEY)) {
+            None => AppState::default(),
+            Some(text) => ron::from_str(&text).unwrap_or_else(|e| {
+                notes.push(format!("the saved app state could not be read ({e})"));
+                AppState::default()
+            }),
+        };
         let mut lessons = all_lessons();
         if let Some(storage) = storage {
             for lesson in &mut lessons {
-                let saved = storage
-                    .get_string(&lesson_key(lesson.id()))
-                    .and_then(|s| serde_json::from_str(&s).ok());
-                if let Some(saved) = saved {
-                    // A setting that no longer validates is dropped, keeping the defaults.
-                    let _ = lesson.set_settings(saved);
+                let id = lesson.info().id;
+                let Some(text) = storage.get_string(&lesson_key(id)) else {
+                    continue;
+                };
+                let restored = serde_json::from_str(&text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|saved| lesson.settings().set_json(saved));
+                if let Err(e) = restored {
+                    notes.push(format!(
+                        "the saved settings of \"{id}\" were not valid ({e})"
+                    ));
                 }
             }
         }
         if let Some(id) = options.lesson {
-            if let Some(lesson) = lessons.iter_mut().find(|l| l.id() == id) {
-                // Checked by the command line before the window opens; a bad one is ignored here.
-                let _ = crate::lessons::apply_overrides(lesson.as_mut(), &options.sets);
+            if let Some(lesson) = lessons.iter_mut().find(|l| l.info().id == id)
+                && let Err(e) = crate::lessons::apply_overrides(lesson.as_mut(), &options.sets)
+            {
+                // The command line checks these before the window opens; say so if one slips.
+                notes.push(e);
             }
             state.lesson = id;
         }
         if let Some(theme) = options.theme {
             state.theme = theme;
         }
-        if !lessons.iter().any(|l| l.id() == state.lesson) {
+        if !lessons.iter().any(|l| l.info().id == state.lesson) {
             state.lesson = lessons
                 .first()
-                .map(|l| l.id().to_owned())
-                .unwrap_or_default();
+                .map_or_else(|| "overview".to_owned(), |l| l.info().id.to_owned());
         }
-        if !(0.25..=5.0).contains(&state.zoom) {
+        if !(state.zoom.is_finite() && (0.25..=5.0).contains(&state.zoom)) {
             state.zoom = 1.0;
         }
+        let status = if notes.is_empty() {
+            "Ready. F5: presentation mode · F11: fullscreen · Ctrl +/−/0: zoom · F12: frame times"
+                .to_owned()
+        } else {
+            format!("Started with defaults where needed: {}.", notes.join("; "))
+        };
         Self {
             state,
             lessons,
             present: options.present,
             applied_zoom: None,
-            status: "Ready. F5: presentation mode · F11: fullscreen · Ctrl +/−/0: zoom · F12: frame times".into(),
+            status,
             show_frame_times: false,
             frame_times: VecDeque::with_capacity(FRAME_HISTORY),
             lesson_rect: Rect::NOTHING,
@@ -151,11 +169,11 @@ impl LabApp {
     }
 
     /// The settings of lesson `id` as JSON (what `data ID` and persistence see).
-    pub fn lesson_settings(&self, id: &str) -> Option<serde_json::Value> {
+    pub fn lesson_settings(&mut self, id: &str) -> Option<serde_json::Value> {
         self.lessons
-            .iter()
-            .find(|l| l.id() == id)
-            .map(|l| l.settings())
+            .iter_mut()
+            .find(|l| l.info().id == id)
+            .map(|l| l.settings().to_json())
     }
 
     /// The persisted state.
@@ -187,7 +205,7 @@ impl LabApp {
 
     /// Select a lesson by id (ignored if there is none).
     pub fn open_lesson(&mut self, id: &str) {
-        if self.lessons.iter().any(|l| l.id() == id) {
+        if self.lessons.iter().any(|l| l.info().id == id) {
             self.state.lesson = id.to_owned();
         }
     }
@@ -195,7 +213,7 @@ impl LabApp {
     fn current_index(&self) -> usize {
         self.lessons
             .iter()
-            .position(|l| l.id() == self.state.lesson)
+            .position(|l| l.info().id == self.state.lesson)
             .unwrap_or(0)
     }
 
@@ -206,14 +224,15 @@ impl LabApp {
             return;
         }
         let i = (self.current_index() as isize + delta).clamp(0, n - 1) as usize;
-        self.state.lesson = self.lessons[i].id().to_owned();
+        self.state.lesson = self.lessons[i].info().id.to_owned();
     }
 
     /// Save everything that persists.
-    pub fn save_to(&self, storage: &mut dyn eframe::Storage) {
+    pub fn save_to(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, APP_KEY, &self.state);
-        for lesson in &self.lessons {
-            storage.set_string(&lesson_key(lesson.id()), lesson.settings().to_string());
+        for lesson in &mut self.lessons {
+            let id = lesson.info().id;
+            storage.set_string(&lesson_key(id), lesson.settings().to_json().to_string());
         }
     }
 
@@ -395,11 +414,11 @@ impl LabApp {
                     .clicked()
                 {
                     let idx = self.current_index();
-                    if let Some(lesson) = self.lessons.get(idx) {
+                    if let Some(lesson) = self.lessons.get_mut(idx) {
                         let csv = lesson.csv();
                         let rows = csv.lines().count().saturating_sub(1);
                         ui.ctx().copy_text(csv);
-                        self.status = format!("Copied {rows} rows of CSV from \"{}\" to the clipboard.", lesson.title());
+                        self.status = format!("Copied {rows} rows of CSV from \"{}\" to the clipboard.", lesson.info().title);
                     }
                 }
             });
@@ -425,14 +444,15 @@ impl LabApp {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let mut chosen = None;
                     for (i, lesson) in self.lessons.iter().enumerate() {
-                        let selected = lesson.id() == self.state.lesson;
-                        let text = format!("{}. {}", i + 1, lesson.title());
+                        let info = lesson.info();
+                        let selected = info.id == self.state.lesson;
+                        let text = format!("{}. {}", i + 1, info.title);
                         if ui
                             .selectable_label(selected, text)
-                            .on_hover_text(lesson.summary())
+                            .on_hover_text(info.summary)
                             .clicked()
                         {
-                            chosen = Some(lesson.id().to_owned());
+                            chosen = Some(info.id.to_owned());
                         }
                     }
                     if let Some(id) = chosen {
@@ -443,7 +463,7 @@ impl LabApp {
     }
 
     fn central(&mut self, ui: &mut Ui) -> Vec<AppRequest> {
-        let available = self.lessons.iter().map(|l| l.id()).collect();
+        let available = self.lessons.iter().map(|l| l.info().id).collect();
         let mut lesson_ctx = LessonContext {
             available,
             requests: Vec::new(),
@@ -459,10 +479,11 @@ impl LabApp {
             egui::ScrollArea::both()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    ui.heading(egui::RichText::new(lesson.title()).size(26.0).strong());
-                    ui.label(egui::RichText::new(lesson.summary()).size(15.0));
+                    let info = lesson.info();
+                    ui.heading(egui::RichText::new(info.title).size(26.0).strong());
+                    ui.label(egui::RichText::new(info.summary).size(15.0));
                     ui.separator();
-                    ui.push_id(lesson.id(), |ui| lesson.ui(ui, &mut lesson_ctx));
+                    ui.push_id(info.id, |ui| lesson.ui(ui, &mut lesson_ctx));
                 });
         });
         self.lesson_rect = panel.response.rect;

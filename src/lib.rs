@@ -1,13 +1,23 @@
 //! attention-lab: run a small transformer live in front of a class.
 //!
-//! The crate is laid out as in `ARCHITECTURE.md`: `model/` is pure math (never imports egui),
-//! `lessons/` holds one file per lesson behind ONE registry, `widgets/` the reusable drawing
-//! pieces, `cli/` the headless subcommands, and `app.rs` the eframe application.
+//! The layers, bottom to top (each uses only those above it in this list; `docs/ARCHITECTURE.md`
+//! is the map):
+//! - [`engine`]: matrix products, vector loops, the thread pool — the speed, behind a small
+//!   interface;
+//! - [`model`]: the transformer as a student reads it (forward/backward pairs, llm.c style);
+//! - [`inference`]: one sequence as fast as possible, bit-identical to the textbook forward;
+//! - [`data`]: tokenizers and the built-in tasks; [`train`]: trainer, worker thread, the
+//!   data-parallel step;
+//! - [`math`]: the lessons' own math (RNNs, statistics, …), never egui;
+//! - [`widgets`], [`lessons`] (one folder per lesson behind one registry), [`app`], [`cli`].
 
 pub mod app;
 pub mod cli;
 pub mod data;
+pub mod engine;
+pub mod inference;
 pub mod lessons;
+pub mod math;
 pub mod model;
 pub mod pretrained;
 pub mod train;

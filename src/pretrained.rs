@@ -2,6 +2,8 @@
 //! `attention-lab train` command in the README). Several lessons read it: the live lesson starts
 //! from it, the positions lesson shows its learned position table and its token embeddings.
 
+use std::sync::OnceLock;
+
 use crate::data::Tokenizer;
 use crate::model::{Gpt, checkpoint};
 
@@ -13,4 +15,10 @@ pub fn bears() -> Result<(Gpt, Tokenizer), String> {
     let (gpt, tok) = checkpoint::from_bytes(BEARS)?;
     let tokenizer: Tokenizer = serde_json::from_str(&tok).map_err(|e| e.to_string())?;
     Ok((gpt, tokenizer))
+}
+
+/// The bundled bears model, loaded once per process and shared by every lesson that reads it.
+pub fn bears_shared() -> Result<&'static (Gpt, Tokenizer), String> {
+    static BEARS: OnceLock<Result<(Gpt, Tokenizer), String>> = OnceLock::new();
+    BEARS.get_or_init(bears).as_ref().map_err(Clone::clone)
 }

@@ -51,8 +51,7 @@ fn nanogpt_names_and_shapes() {
     let names: Vec<(String, Vec<usize>)> = gpt
         .params
         .tensors()
-        .into_iter()
-        .map(|(n, s, _)| (n, s))
+        .map(|t| (t.full_name(), t.shape.to_vec()))
         .collect();
     assert!(names.contains(&("transformer.wte.weight".into(), vec![5, 8])));
     assert!(names.contains(&("transformer.wpe.weight".into(), vec![6, 8])));

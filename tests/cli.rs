@@ -22,7 +22,7 @@ fn lessons_lists_every_id_and_title() {
     let text = String::from_utf8_lossy(&out.stdout);
     for lesson in all_lessons() {
         assert!(
-            text.contains(lesson.id()) && text.contains(lesson.title()),
+            text.contains(lesson.info().id) && text.contains(lesson.info().title),
             "{text}"
         );
     }
@@ -31,15 +31,15 @@ fn lessons_lists_every_id_and_title() {
 #[test]
 fn data_returns_valid_json_for_every_lesson() {
     for lesson in all_lessons() {
-        let out = run(&["data", lesson.id()]);
+        let out = run(&["data", lesson.info().id]);
         assert!(
             out.status.success(),
             "{}: {}",
-            lesson.id(),
+            lesson.info().id,
             stderr_line(&out)
         );
         let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-        assert!(value.is_object(), "{}", lesson.id());
+        assert!(value.is_object(), "{}", lesson.info().id);
     }
 }
 

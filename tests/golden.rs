@@ -8,7 +8,7 @@ use attention_lab::model::mlp::gelu_forward;
 use attention_lab::model::norm::{NormCache, layernorm_forward};
 use attention_lab::model::position::sinusoidal;
 use attention_lab::model::softmax::softmax;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1};
 
 fn det(rows: usize, cols: usize, a: f64, b: f64, s: f64) -> Array2<f32> {
     Array2::from_shape_fn((rows, cols), |(r, c)| {
@@ -61,7 +61,7 @@ fn gelu_matches_numpy() {
     // gelu array([-0.00363739, -0.15880801, -0.10032465,  0.        ,  0.34571401, 1.95459769])
     let x = [-3.0, -1.0, -0.25, 0.0, 0.5, 2.0];
     let mut out = [0.0; 6];
-    gelu_forward(&mut out, &x);
+    gelu_forward(ArrayViewMut1::from(&mut out[..]), ArrayView1::from(&x[..]));
     assert_close(
         &out,
         &[

@@ -14,7 +14,7 @@ use attention_lab::model::norm::{
     BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
     layernorm_forward, rmsnorm_backward, rmsnorm_forward,
 };
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1};
 
 const EPS: f32 = 1e-2;
 const TOL: f64 = 1e-3;
@@ -139,8 +139,8 @@ fn norm_fwd(
 ) -> Array2<f32> {
     let mut out = Array2::zeros(x.dim());
     let mut running = BnRunning {
-        mean: Array1::from_elem(x.ncols(), 0.2),
-        var: Array1::from_elem(x.ncols(), 1.7),
+        mean: vec![0.2; x.ncols()],
+        var: vec![1.7; x.ncols()],
     };
     match kind {
         Norm::Layer => layernorm_forward(out.view_mut(), x.view(), w.view(), b.view(), cache),
@@ -285,11 +285,15 @@ fn gelu_backward_matches_finite_differences() {
     let x: Vec<f32> = (0..12).map(|i| -3.0 + 0.5 * i as f32).collect();
     let dout: Vec<f32> = (0..12).map(|i| (0.7 * i as f32).cos()).collect();
     let mut dx = vec![0.0; 12];
-    gelu_backward(&mut dx, &x, &dout);
+    gelu_backward(
+        ArrayViewMut1::from(&mut dx[..]),
+        ArrayView1::from(&x[..]),
+        ArrayView1::from(&dout[..]),
+    );
     let mut xs = x.clone();
     let n = numeric_grad(&mut xs, |xs| {
-        let mut out = vec![0.0; 12];
-        gelu_forward(&mut out, xs);
+        let mut out = [0.0; 12];
+        gelu_forward(ArrayViewMut1::from(&mut out[..]), ArrayView1::from(xs));
         out.iter()
             .zip(&dout)
             .map(|(a, b)| f64::from(*a) * f64::from(*b))

@@ -3,13 +3,12 @@
 //! `data ID` JSON the CLI prints.
 
 use attention_lab::cli::data::data_json;
-use attention_lab::lessons::norms::{
-    NormSettings, Population, ReluOrder, axis_stats, normalise, relu_clip,
-};
-use attention_lab::lessons::positions::{permutation_difference, random_encoder, shuffle};
+use attention_lab::lessons::norms::NormSettings;
+use attention_lab::math::norms::{ReluOrder, axis_stats, normalise, relu_clip};
+use attention_lab::math::positions::{permutation_difference, random_encoder, shuffle};
+use attention_lab::math::sharpness::softmax_stats;
 use attention_lab::model::PosEncoding;
 use attention_lab::model::position::sinusoidal;
-use attention_lab::model::sharpness::softmax_stats;
 use attention_lab::model::softmax::softmax;
 use ndarray::{Array2, Axis};
 use serde_json::Value;
@@ -393,9 +392,9 @@ fn relu_clipping_follows_phi_of_minus_beta_over_gamma() {
 #[test]
 fn batch_mean_spread_is_sigma_over_root_b() {
     let s = NormSettings::default();
-    let pop = Population::new(&s);
+    let pop = s.population();
     for b in [4, 64] {
-        let sp = attention_lab::lessons::norms::batch_spread(&pop, 0, b, 1);
+        let sp = attention_lab::math::norms::batch_spread(&pop, 0, b, 1);
         let theory = pop.std[0] / (b as f64).sqrt();
         assert!(
             (sp.mean_sd / theory - 1.0).abs() < 0.15,
@@ -452,7 +451,7 @@ fn copy_data_gives_a_csv_for_every_section() {
             let mut lessons = all_lessons();
             let lesson = lessons
                 .iter_mut()
-                .find(|l| l.id() == id)
+                .find(|l| l.info().id == id)
                 .unwrap_or_else(|| panic!("{id} is registered"));
             apply_overrides(lesson.as_mut(), &[("section".into(), section.to_string())])
                 .unwrap_or_else(|e| panic!("{e}"));

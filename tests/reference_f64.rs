@@ -276,8 +276,8 @@ fn gpt_backward_matches_f64_finite_differences_for_every_switch() {
                     let mut rng = StdRng::seed_from_u64(7);
                     // Bigger weights than the 0.02 init, so every path carries a visible gradient.
                     let mut params = Params::init(&config, &mut rng);
-                    for (x, _) in params.tensors_mut() {
-                        for (i, v) in x.iter_mut().enumerate() {
+                    for x in params.tensors_mut() {
+                        for (i, v) in x.data.iter_mut().enumerate() {
                             *v += 0.1 * ((i as f32) * 0.91 + 0.3).sin();
                         }
                     }
@@ -292,15 +292,18 @@ fn gpt_backward_matches_f64_finite_differences_for_every_switch() {
                     let mut p64: Tensors = model
                         .params
                         .tensors()
-                        .iter()
-                        .map(|(n, _, d)| (n.clone(), d.iter().map(|&v| f64::from(v)).collect()))
+                        .map(|t| {
+                            let d = t.data.iter().map(|&v| f64::from(v)).collect();
+                            (t.full_name(), d)
+                        })
                         .collect();
                     let loss64 = reference_loss(&config, &p64, &tokens, &targets, b, t);
                     assert!(
                         (f64::from(loss32) - loss64).abs() < 1e-5,
                         "{label}: f32 loss {loss32} vs f64 reference {loss64}"
                     );
-                    for (name, _, analytic) in grads.tensors() {
+                    for tensor in grads.tensors() {
+                        let (name, analytic) = (tensor.full_name(), tensor.data);
                         let len = analytic.len();
                         let picks: Vec<usize> =
                             (0..len.min(12)).map(|j| j * len / len.min(12)).collect();

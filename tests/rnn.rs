@@ -1,7 +1,7 @@
 //! The RNN lesson's math (`model::rnn`): BPTT against finite differences, the ρ^k law, and
 //! eigenvalues against NumPy.
 
-use attention_lab::model::rnn::{
+use attention_lab::math::rnn::{
     Activation, Lstm, RnnSpec, WInit, eigenvalues, lstm_backward, lstm_forward, recurrent_matrix,
     rnn_backward, rnn_experiment, rnn_forward, rnn_inputs,
 };

@@ -27,8 +27,8 @@ fn open(id: &str, sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
     h
 }
 
-fn setting(h: &Harness<'static, LabApp>, id: &str, key: &str) -> Value {
-    h.state()
+fn setting(h: &mut Harness<'static, LabApp>, id: &str, key: &str) -> Value {
+    h.state_mut()
         .lesson_settings(id)
         .and_then(|s| s.get(key).cloned())
         .unwrap_or(Value::Null)
@@ -83,14 +83,14 @@ fn softmax_demo_controls() {
         "×100 is the default: one score takes all"
     );
     click(&mut h, "×1");
-    assert_eq!(setting(&h, "softmax", "scale"), Value::from(1.0));
+    assert_eq!(setting(&mut h, "softmax", "scale"), Value::from(1.0));
     assert!(!has_text(&h, "max weight 1.0000"));
     click(&mut h, "×100");
-    assert_eq!(setting(&h, "softmax", "scale"), Value::from(100.0));
+    assert_eq!(setting(&mut h, "softmax", "scale"), Value::from(100.0));
     nudge(&mut h, "softmax", "scale", "scale");
     nudge(&mut h, "softmax", "scores n", "n");
     click(&mut h, "Reseed");
-    assert_eq!(setting(&h, "softmax", "seed"), Value::from(1));
+    assert_eq!(setting(&mut h, "softmax", "seed"), Value::from(1));
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn softmax_sqrt_d_and_gradient_sections() {
     nudge(&mut h, "softmax", "head size d", "d");
     nudge(&mut h, "softmax", "keys T", "keys");
     click(&mut h, "New samples");
-    assert_eq!(setting(&h, "softmax", "seed"), Value::from(1));
+    assert_eq!(setting(&mut h, "softmax", "seed"), Value::from(1));
     click(&mut h, "3. Gradient starvation");
     h.get_by_role_and_label(Role::Image, "softmax Jacobian");
     assert!(has_text(&h, "‖J‖_F at scale 100:"));
@@ -143,15 +143,15 @@ fn rnn_every_section_and_control() {
     nudge(&mut h, "rnn", "hidden size n", "hidden");
     nudge(&mut h, "rnn", "steps T", "steps");
     click(&mut h, "Gaussian, rescaled");
-    assert_eq!(setting(&h, "rnn", "init"), Value::from("gaussian"));
+    assert_eq!(setting(&mut h, "rnn", "init"), Value::from("gaussian"));
     click(&mut h, "radius × orthogonal");
     click(&mut h, "Gaussian, rescaled");
     click(&mut h, "identity");
     click(&mut h, "tanh");
-    assert_eq!(setting(&h, "rnn", "activation"), Value::from("tanh"));
+    assert_eq!(setting(&mut h, "rnn", "activation"), Value::from("tanh"));
     click(&mut h, "New seed");
     click(&mut h, "Clip gradients");
-    assert_eq!(setting(&h, "rnn", "clip"), Value::Bool(true));
+    assert_eq!(setting(&mut h, "rnn", "clip"), Value::Bool(true));
     nudge(&mut h, "rnn", "threshold", "clip_threshold");
     assert!(has_text(&h, "Clipping rescales"));
 
@@ -193,7 +193,7 @@ fn positions_tables_and_reading_a_position() {
     nudge(&mut h, "positions", "width d", "d");
     nudge(&mut h, "positions", "base", "base");
     click(&mut h, "10000 (paper)");
-    assert_eq!(setting(&h, "positions", "base"), Value::from(10000.0));
+    assert_eq!(setting(&mut h, "positions", "base"), Value::from(10000.0));
 
     click(&mut h, "2. Read a position");
     nudge(&mut h, "positions", "position p", "position");
@@ -210,7 +210,7 @@ fn positions_add_and_order_sections() {
     let mut h = open("positions", &[("section", "4")]);
     assert!(has_text(&h, "no positions: max |f(shuffled)"));
     click(&mut h, "Shuffle");
-    assert_eq!(setting(&h, "positions", "seed"), Value::from(1));
+    assert_eq!(setting(&mut h, "positions", "seed"), Value::from(1));
     for name in ["learned", "binary", "sinusoidal"] {
         click(&mut h, name);
         assert!(has_text(&h, "the outputs change"), "{name}");
@@ -253,7 +253,7 @@ fn norms_matrix_statistics_and_batch_size() {
     );
     click(&mut h, "New sample");
     click(&mut h, "bears model's residual stream");
-    assert_eq!(setting(&h, "norms", "source"), Value::from("model"));
+    assert_eq!(setting(&mut h, "norms", "source"), Value::from("model"));
     nudge(&mut h, "norms", "residual stream after layer", "layer");
     click(&mut h, "synthetic");
 

@@ -22,12 +22,12 @@ fn every_lesson_opens_from_the_side_panel() {
     harness.run();
     for (i, lesson) in all_lessons().iter().enumerate() {
         harness
-            .get_by_label(&format!("{}. {}", i + 1, lesson.title()))
+            .get_by_label(&format!("{}. {}", i + 1, lesson.info().title))
             .click();
         harness.run();
-        assert_eq!(harness.state().current_lesson_id(), lesson.id());
+        assert_eq!(harness.state().current_lesson_id(), lesson.info().id);
         // The title is shown above the lesson (the side panel entry carries a number).
-        harness.get_by_label(lesson.title());
+        harness.get_by_label(lesson.info().title);
     }
 }
 
@@ -46,7 +46,7 @@ fn presentation_mode_steps_through_lessons_with_the_keyboard() {
         harness.run();
         assert_eq!(
             harness.state().current_lesson_id(),
-            all_lessons()[step].id()
+            all_lessons()[step].info().id
         );
     }
     // At the end PageDown stays on the last lesson; PageUp and ← go back.
@@ -54,13 +54,16 @@ fn presentation_mode_steps_through_lessons_with_the_keyboard() {
     harness.run();
     assert_eq!(
         harness.state().current_lesson_id(),
-        all_lessons()[n - 1].id()
+        all_lessons()[n - 1].info().id
     );
     for _ in 1..n {
         harness.key_press(Key::ArrowLeft);
         harness.run();
     }
-    assert_eq!(harness.state().current_lesson_id(), all_lessons()[0].id());
+    assert_eq!(
+        harness.state().current_lesson_id(),
+        all_lessons()[0].info().id
+    );
     harness.key_press(Key::F5);
     harness.run();
     assert!(!harness.state().presenting());
@@ -145,7 +148,10 @@ impl eframe::Storage for MemoryStorage {
 
 #[test]
 fn selected_lesson_theme_and_settings_persist() {
-    let last = all_lessons().last().map(|l| l.id()).unwrap_or("overview");
+    let last = all_lessons()
+        .last()
+        .map(|l| l.info().id)
+        .unwrap_or("overview");
     let mut harness = app_harness(StartOptions {
         lesson: Some(last.to_owned()),
         present: false,
@@ -157,7 +163,7 @@ fn selected_lesson_theme_and_settings_persist() {
     harness.get_by_label("☀ Light").click();
     harness.run();
     let mut storage = MemoryStorage::default();
-    harness.state().save_to(&mut storage);
+    harness.state_mut().save_to(&mut storage);
     let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
     assert_eq!(restored.current_lesson_id(), last);
     assert_eq!(
@@ -170,7 +176,7 @@ fn selected_lesson_theme_and_settings_persist() {
         serde_json::from_str(&storage.get_string(key).unwrap_or_default()).unwrap_or_default();
     settings["d"] = 128.into();
     storage.set_string(key, settings.to_string());
-    let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
+    let mut restored = LabApp::from_storage(Some(&storage), StartOptions::default());
     let mut probe = MemoryStorage::default();
     restored.save_to(&mut probe);
     let back: serde_json::Value =
@@ -186,7 +192,7 @@ fn overview_blocks_open_their_lessons_or_say_coming() {
     harness.run();
     harness.get_by_label("Block: MLP").click();
     harness.run();
-    let has_residuals = all_lessons().iter().any(|l| l.id() == "residuals");
+    let has_residuals = all_lessons().iter().any(|l| l.info().id == "residuals");
     if has_residuals {
         assert_eq!(harness.state().current_lesson_id(), "residuals");
     } else {

@@ -7,14 +7,12 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use crate::engine::pool;
+use crate::inference::{Prepared, forward, worth_splitting};
 use crate::model::GptConfig;
-use crate::model::gpt::{
-    Activations, Gpt, Params, Prepared, gpt_forward_prepared, gpt_forward_team,
-};
+use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
 use crate::model::optim::{AdamW, AdamWConfig};
-use crate::model::parallel::{
-    Shards, Team, available_cores, forward_backward, forward_parts, shard_count,
-};
+use crate::train::data_parallel::{Shards, forward_backward, shard_count};
 
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -45,7 +43,7 @@ pub struct BenchRow {
     /// Tokens per second of training.
     pub tokens_per_sec: f64,
     /// Median ms of one forward pass of one sequence, inference as `bench` sets it up: the
-    /// weights packed once ([`Prepared`]) and the work cut over the cores ([`Team`]).
+    /// weights packed once ([`Prepared`]) and each layer cut over the cores when that pays.
     pub forward_ms: f64,
     /// Median ms of the same forward pass on one core, weights unpacked (`gpt_forward`, as
     /// the app runs it beside the training thread).
@@ -86,51 +84,55 @@ pub fn bench_config(
     let targets: Vec<usize> = (0..n).map(|_| rng.random_range(0..65)).collect();
     let budget = Duration::from_secs_f32(seconds.max(0.1));
     let mut steps = Vec::new();
-    let started = Instant::now();
     let mut shards = Shards::default();
-    let k = shard_count(&gpt, batch, ctx, available_cores());
-    while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
-        let t0 = Instant::now();
-        forward_backward(
-            &gpt,
-            &mut shards,
-            &mut acts,
-            &tokens,
-            &targets,
-            batch,
-            ctx,
-            k,
-            true,
-            &mut grads,
-        );
-        optim.step(&mut gpt.params, &grads);
-        steps.push(t0.elapsed());
-    }
+    let k = shard_count(&gpt, batch, ctx, pool::threads());
+    // On the pool, as the training worker runs its steps.
+    pool::install(|| {
+        let started = Instant::now();
+        while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
+            let t0 = Instant::now();
+            forward_backward(
+                &gpt,
+                &mut shards,
+                &mut acts,
+                &tokens,
+                &targets,
+                batch,
+                ctx,
+                k,
+                true,
+                &mut grads,
+            );
+            optim.step(&mut gpt.params, &grads);
+            steps.push(t0.elapsed());
+        }
+    });
     let step_ms = median(steps.split_off(steps.len().min(2)));
     // The two forwards alternate in 8 rounds, so that both see the same machine; a round is
-    // long, so that the team's helper is awake (as it is while forwards follow each other)
-    // except at the start of each.
+    // long, so that the pool's other thread is awake (as it is while forwards follow each
+    // other) except at the start of each.
     let (mut fwd, mut fwd1) = (Vec::new(), Vec::new());
     let mut acts1 = Activations::default();
     let prepared = Prepared::new(&gpt);
-    let mut team = Team::new(forward_parts(&gpt, ctx, available_cores()));
-    let mut serial = Team::serial();
+    let split = worth_splitting(&gpt, ctx);
     let round = budget / 16;
-    for _ in 0..8 {
-        let started = Instant::now();
-        while (started.elapsed() < round || fwd.len() < 5) && fwd.len() < 100_000 {
-            let t0 = Instant::now();
-            gpt_forward_prepared(&mut team, &prepared, &mut acts1, &tokens[..ctx], 1, ctx);
-            fwd.push(t0.elapsed());
+    let tok = &tokens[..ctx];
+    pool::install(|| {
+        for _ in 0..8 {
+            let started = Instant::now();
+            while (started.elapsed() < round || fwd.len() < 5) && fwd.len() < 100_000 {
+                let t0 = Instant::now();
+                forward(&prepared, &mut acts1, tok, 1, ctx, split);
+                fwd.push(t0.elapsed());
+            }
+            let started = Instant::now();
+            while (started.elapsed() < round || fwd1.len() < 5) && fwd1.len() < 100_000 {
+                let t0 = Instant::now();
+                gpt_forward(&gpt, &mut acts1, tok, None, 1, ctx, false);
+                fwd1.push(t0.elapsed());
+            }
         }
-        let started = Instant::now();
-        while (started.elapsed() < round || fwd1.len() < 5) && fwd1.len() < 100_000 {
-            let t0 = Instant::now();
-            let tok = &tokens[..ctx];
-            gpt_forward_team(&mut serial, &gpt, &mut acts1, tok, None, 1, ctx, false);
-            fwd1.push(t0.elapsed());
-        }
-    }
+    });
     BenchRow {
         step_ms,
         tokens_per_sec: n as f64 / (step_ms / 1000.0),

@@ -19,7 +19,7 @@ pub fn data_json(id: &str, sets: &[String]) -> Result<serde_json::Value, String>
 fn with_settings<R>(
     id: &str,
     sets: &[String],
-    f: impl FnOnce(&dyn crate::lessons::Lesson) -> R,
+    f: impl FnOnce(&mut dyn crate::lessons::Lesson) -> R,
 ) -> Result<R, String> {
     check_lesson_id(id)?;
     let overrides = sets
@@ -29,10 +29,10 @@ fn with_settings<R>(
     let mut lessons = all_lessons();
     let lesson = lessons
         .iter_mut()
-        .find(|l| l.id() == id)
+        .find(|l| l.info().id == id)
         .ok_or_else(|| format!("unknown lesson \"{id}\""))?;
     apply_overrides(lesson.as_mut(), &overrides)?;
-    Ok(f(lesson.as_ref()))
+    Ok(f(lesson.as_mut()))
 }
 
 /// Run the subcommand.

@@ -7,7 +7,8 @@ use crate::lessons::all_lessons;
 /// Print `N. id — title` for every lesson.
 pub fn run() -> ExitCode {
     for (i, lesson) in all_lessons().iter().enumerate() {
-        println!("{:>2}. {:<12} {}", i + 1, lesson.id(), lesson.title());
+        let info = lesson.info();
+        println!("{:>2}. {:<12} {}", i + 1, info.id, info.title);
     }
     ExitCode::SUCCESS
 }

@@ -99,6 +99,13 @@ impl Tokenizer {
         }
     }
 
+    /// The text of one token id; an out-of-range id is "�".
+    pub fn word(&self, id: usize) -> String {
+        self.vocab
+            .get(id)
+            .map_or_else(|| "\u{fffd}".to_owned(), Clone::clone)
+    }
+
     /// The text of token ids (words joined by spaces); out-of-range ids become "�".
     pub fn decode(&self, ids: &[usize]) -> String {
         let pieces = ids

@@ -17,9 +17,9 @@
 //! Legend: B = batch, T = time, C = channels, H = heads, hs = C / H. Rows of `qkv` are b·T + t and
 //! its columns are [q | k | v], each C wide, head h at columns h·hs … (h+1)·hs.
 
-use super::gemm::{Structure, gemm_structured};
-use super::simd::{self, multiversion};
 use super::softmax::softmax_inline;
+use crate::engine::gemm::{Structure, gemm_structured};
+use crate::engine::simd::{self, multiversion};
 use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, ArrayViewMut4, s};
 
 /// What the backward pass needs, and what the lessons draw.

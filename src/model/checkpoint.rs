@@ -10,7 +10,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use ndarray::{Array1, ArrayViewMut1};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::config::{GptConfig, NormKind};
@@ -40,16 +39,11 @@ pub fn to_bytes_checkpoint(gpt: &Gpt, tokenizer_json: &str) -> Result<Vec<u8>, S
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = gpt
         .params
         .tensors()
-        .into_iter()
-        .map(|(name, shape, data)| (name, shape, to_bytes(data)))
+        .map(|t| (t.full_name(), t.shape.to_vec(), to_bytes(t.data)))
         .collect();
     for (base, stats) in bn_names(&gpt.config).iter().zip(&gpt.bn) {
         for (suffix, a) in [("running_mean", &stats.mean), ("running_var", &stats.var)] {
-            owned.push((
-                format!("{base}.{suffix}"),
-                vec![a.len()],
-                to_bytes(&a.to_vec()),
-            ));
+            owned.push((format!("{base}.{suffix}"), vec![a.len()], to_bytes(a)));
         }
     }
     let views = owned
@@ -107,14 +101,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
 
     let mut params = Params::zeros(&config);
     let mut expected: BTreeSet<String> = BTreeSet::new();
-    let names: Vec<(String, Vec<usize>)> = params
-        .tensors()
-        .into_iter()
-        .map(|(n, s, _)| (n, s))
-        .collect();
-    for ((name, shape), (dst, _)) in names.iter().zip(params.tensors_mut()) {
-        expected.insert(name.clone());
-        read_into(&st, name, shape, dst)?;
+    let shapes: Vec<Vec<usize>> = params.tensors().map(|t| t.shape.to_vec()).collect();
+    for (dst, shape) in params.tensors_mut().zip(&shapes) {
+        let name = dst.full_name();
+        read_into(&st, &name, shape, dst.data)?;
+        expected.insert(name);
     }
     let mut bn = Vec::new();
     for base in bn_names(&config) {
@@ -125,7 +116,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         ] {
             let name = format!("{base}.{suffix}");
             expected.insert(name.clone());
-            read_into(&st, &name, &[config.n_embd], slice_of(dst))?;
+            read_into(&st, &name, &[config.n_embd], dst)?;
         }
         bn.push(stats);
     }
@@ -150,11 +141,6 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         return Err("the weights contain NaN or infinity".into());
     }
     Ok((gpt, tokenizer))
-}
-
-fn slice_of(a: &mut Array1<f32>) -> &mut [f32] {
-    let view: ArrayViewMut1<'_, f32> = a.view_mut();
-    view.into_slice().unwrap_or_default()
 }
 
 fn read_into(

@@ -2,12 +2,10 @@
 //!
 //! Shapes (legend: N = rows, i.e. batch · time; C = input features; OC = output features):
 //! inp: (N, C), W: (OC, C) as in PyTorch, b: (OC), out: (N, OC).
-//! Source: llm.c `matmul_forward` / `matmul_backward`; the products are `gemm.rs`.
+//! Source: llm.c `matmul_forward` / `matmul_backward`; the products are `engine/gemm.rs`.
 
-use std::ops::Range;
-
-use super::gemm::{PackedB, Rhs, gemm, gemm_bias};
-use super::simd::multiversion;
+use crate::engine::gemm::{Rhs, gemm, gemm_bias};
+use crate::engine::simd::multiversion;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// out = inp · Wᵀ + b, written into `out`.
@@ -20,19 +18,6 @@ pub fn linear_forward(
 ) {
     // The bias rides along in the product's store instead of taking a pass of its own.
     gemm_bias(1.0, inp, Rhs::Matrix(w.t()), 0.0, out, b);
-}
-
-/// [`linear_forward`] with Wᵀ packed beforehand ([`PackedB`] of Wᵀ: (C, OC)), using its output
-/// columns `cols` (the first a multiple of [`PackedB::PANEL`]).
-/// inp: (N, C), b: (cols.len()), out: (N, cols.len())
-pub fn linear_forward_packed(
-    out: ArrayViewMut2<'_, f32>,
-    inp: ArrayView2<'_, f32>,
-    wt: &PackedB,
-    cols: Range<usize>,
-    b: Option<ArrayView1<'_, f32>>,
-) {
-    gemm_bias(1.0, inp, Rhs::Packed(wt, cols), 0.0, out, b);
 }
 
 /// In the forward pass this was `out = inp · Wᵀ + b`, so now:

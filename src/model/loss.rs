@@ -6,8 +6,8 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::simd::multiversion;
 use super::softmax::{softmax_forward, softmax_inline};
+use crate::engine::simd::multiversion;
 
 /// A target that is not scored (PyTorch's `ignore_index`).
 pub const IGNORE: usize = usize::MAX;

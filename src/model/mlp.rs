@@ -3,7 +3,9 @@
 //! The MLP itself is linear (C → 4C) → GELU → linear (4C → C); its linears are in `linear.rs`.
 //! Source: llm.c `gelu_forward` / `gelu_backward`.
 
-use super::simd::multiversion;
+use ndarray::{ArrayView, ArrayViewMut, Dimension};
+
+use crate::engine::simd::{multiversion, on_rows, rows};
 
 const GELU_SCALE: f32 = 0.797_884_6; // √(2/π)
 
@@ -30,9 +32,27 @@ pub fn fast_tanh(x: f32) -> f32 {
     if x.abs() < 4e-4 { x } else { p / q }
 }
 
+/// out = gelu(x), elementwise. x, out: (N, 4C)
+pub fn gelu_forward<D: Dimension>(mut out: ArrayViewMut<'_, f32, D>, x: ArrayView<'_, f32, D>) {
+    let x = rows(&x);
+    on_rows(&mut out, |out| gelu_rows(out, &x));
+}
+
+/// In the forward pass this was out = ½ x (1 + tanh u), u = √(2/π)(x + 0.044715 x³), so
+/// d out/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π)(1 + 3 · 0.044715 x²);
+/// dx += that · dout. dx, x, dout: (N, 4C)
+pub fn gelu_backward<D: Dimension>(
+    mut dx: ArrayViewMut<'_, f32, D>,
+    x: ArrayView<'_, f32, D>,
+    dout: ArrayView<'_, f32, D>,
+) {
+    let (x, dout) = (rows(&x), rows(&dout));
+    on_rows(&mut dx, |dx| gelu_backward_rows(dx, &x, &dout));
+}
+
 multiversion! {
-    /// out = gelu(x), elementwise. x, out: (N · 4C)
-    pub fn gelu_forward(out: &mut [f32], x: &[f32]) {
+    /// [`gelu_forward`] on contiguous entries.
+    pub fn gelu_rows(out: &mut [f32], x: &[f32]) {
         for (o, &v) in out.iter_mut().zip(x) {
             let cube = 0.044715 * v * v * v;
             *o = 0.5 * v * (1.0 + fast_tanh(GELU_SCALE * (v + cube)));
@@ -41,10 +61,8 @@ multiversion! {
 }
 
 multiversion! {
-    /// In the forward pass this was out = ½ x (1 + tanh u), u = √(2/π)(x + 0.044715 x³), so
-    /// d out/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π)(1 + 3 · 0.044715 x²);
-    /// dx += that · dout.
-    pub fn gelu_backward(dx: &mut [f32], x: &[f32], dout: &[f32]) {
+    /// [`gelu_backward`] on contiguous entries.
+    fn gelu_backward_rows(dx: &mut [f32], x: &[f32], dout: &[f32]) {
         for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dout) {
             let u = GELU_SCALE * (v + 0.044715 * v * v * v);
             let t = fast_tanh(u);

@@ -10,12 +10,10 @@
 //!
 //! Legend: N = rows (batch · time), C = features. ε = 1e-5, biased variance in the statistics.
 
-use ndarray::{
-    Array1, ArrayView, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
-    CowArray, Dimension, Zip,
-};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 
-use super::simd::{self, multiversion};
+use super::config::NormKind;
+use crate::engine::simd::{self, multiversion, on_rows as on_slice, rows};
 
 /// ε of every norm (PyTorch's default).
 pub const EPS: f32 = 1e-5;
@@ -23,39 +21,60 @@ pub const EPS: f32 = 1e-5;
 pub const BN_MOMENTUM: f32 = 0.1;
 
 /// What the backward pass needs from a norm's forward pass.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NormCache {
     /// Per-row (LayerNorm) or per-feature (BatchNorm) mean; empty for RMSNorm.
-    pub mean: Array1<f32>,
+    pub mean: Vec<f32>,
     /// Per-row or per-feature 1/√(σ² + ε) (RMSNorm: 1/√(mean(x²) + ε)).
-    pub rstd: Array1<f32>,
+    pub rstd: Vec<f32>,
 }
 
-/// Make `a` a contiguous array of n entries (reallocating only when it is not one).
-pub(crate) fn resize(a: &mut Array1<f32>, n: usize) {
-    if a.len() != n || a.as_slice().is_none() {
-        *a = Array1::zeros(n);
+/// The norm `kind` forward: LayerNorm, RMSNorm, BatchNorm (with its running statistics, which
+/// train mode updates) or the identity. x: (N, C), w, b: (C) → out: (N, C).
+#[allow(clippy::too_many_arguments)]
+pub fn norm_forward(
+    kind: NormKind,
+    mut out: ArrayViewMut2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    b: ArrayView1<'_, f32>,
+    cache: &mut NormCache,
+    running: &mut BnRunning,
+    train: bool,
+) {
+    match kind {
+        NormKind::LayerNorm => layernorm_forward(out, x, w, b, cache),
+        NormKind::RmsNorm => rmsnorm_forward(out, x, w, b, cache),
+        NormKind::BatchNorm => batchnorm_forward(out, x, w, b, cache, running, train),
+        NormKind::None => out.assign(&x),
     }
 }
 
-/// Run `f` on `a` as one contiguous slice (through a copy when `a` is not contiguous).
-fn on_slice<D: Dimension>(a: &mut ArrayViewMut<'_, f32, D>, f: impl FnOnce(&mut [f32])) {
-    if let Some(s) = a.as_slice_mut() {
-        f(s);
-    } else {
-        let mut tmp = a.as_standard_layout().into_owned();
-        f(tmp.as_slice_mut().unwrap_or_default());
-        a.assign(&tmp);
+/// The backward pass of [`norm_forward`]: dx, dw, db accumulate (`+=`).
+#[allow(clippy::too_many_arguments)]
+pub fn norm_backward(
+    kind: NormKind,
+    mut dx: ArrayViewMut2<'_, f32>,
+    dw: ArrayViewMut1<'_, f32>,
+    db: ArrayViewMut1<'_, f32>,
+    dout: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    cache: &NormCache,
+    train: bool,
+) {
+    match kind {
+        NormKind::LayerNorm => layernorm_backward(dx, dw, db, dout, x, w, cache),
+        NormKind::RmsNorm => rmsnorm_backward(dx, dw, db, dout, x, w, cache),
+        NormKind::BatchNorm => batchnorm_backward(dx, dw, db, dout, x, w, cache, train),
+        // In the forward pass this was out = x, so dx += dout.
+        NormKind::None => dx += &dout,
     }
 }
 
-/// `a` as one contiguous slice (copied when it is not contiguous).
-fn contiguous<'a, D: Dimension>(a: &'a ArrayView<'_, f32, D>) -> CowArray<'a, f32, D> {
-    a.as_standard_layout()
-}
-
-fn slice<'a, D: Dimension>(a: &'a CowArray<'_, f32, D>) -> &'a [f32] {
-    a.as_slice().unwrap_or_default()
+/// Make `v` hold n entries (allocating only when it never held that many).
+pub(crate) fn resize(v: &mut Vec<f32>, n: usize) {
+    v.resize(n, 0.0);
 }
 
 /// LayerNorm forward. x: (N, C), w, b: (C) → out: (N, C); cache mean, rstd: (N).
@@ -69,12 +88,9 @@ pub fn layernorm_forward(
     let n = x.nrows();
     resize(&mut cache.mean, n);
     resize(&mut cache.rstd, n);
-    let (x, w, b) = (contiguous(&x), contiguous(&w), contiguous(&b));
-    let mean = cache.mean.as_slice_mut().unwrap_or_default();
-    let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
-    on_slice(&mut out, |out| {
-        norm_rows(out, slice(&x), slice(&w), slice(&b), Some(mean), rstd);
-    });
+    let (x, w, b) = (rows(&x), rows(&w), rows(&b));
+    let (mean, rstd) = (&mut cache.mean, &mut cache.rstd);
+    on_slice(&mut out, |out| norm_rows(out, &x, &w, &b, Some(mean), rstd));
 }
 
 multiversion! {
@@ -122,15 +138,13 @@ pub fn layernorm_backward(
     w: ArrayView1<'_, f32>,
     cache: &NormCache,
 ) {
-    let (dout, x, w) = (contiguous(&dout), contiguous(&x), contiguous(&w));
-    let mean = cache.mean.as_slice().unwrap_or_default();
-    let rstd = cache.rstd.as_slice().unwrap_or_default();
+    let (dout, x, w) = (rows(&dout), rows(&x), rows(&w));
+    let (mean, rstd) = (&cache.mean, &cache.rstd);
     on_slice(&mut dx, |dx| {
         on_slice(&mut dw, |dw| {
             on_slice(&mut db, |db| {
                 let grads = NormGrads { dx, dw, db };
-                let x = slice(&x);
-                norm_backward_rows(grads, slice(&dout), x, slice(&w), Some(mean), rstd);
+                norm_backward_rows(grads, &dout, &x, &w, Some(mean), rstd);
             })
         })
     });
@@ -197,11 +211,9 @@ pub fn rmsnorm_forward(
     cache: &mut NormCache,
 ) {
     resize(&mut cache.rstd, x.nrows());
-    let (x, w, b) = (contiguous(&x), contiguous(&w), contiguous(&b));
-    let rstd = cache.rstd.as_slice_mut().unwrap_or_default();
-    on_slice(&mut out, |out| {
-        norm_rows(out, slice(&x), slice(&w), slice(&b), None, rstd);
-    });
+    let (x, w, b) = (rows(&x), rows(&w), rows(&b));
+    let rstd = &mut cache.rstd;
+    on_slice(&mut out, |out| norm_rows(out, &x, &w, &b, None, rstd));
 }
 
 /// In the forward pass this was `out = x · r · w + b` with r = 1/√(mean(x²) + ε), so now with
@@ -215,13 +227,13 @@ pub fn rmsnorm_backward(
     w: ArrayView1<'_, f32>,
     cache: &NormCache,
 ) {
-    let (dout, x, w) = (contiguous(&dout), contiguous(&x), contiguous(&w));
-    let rstd = cache.rstd.as_slice().unwrap_or_default();
+    let (dout, x, w) = (rows(&dout), rows(&x), rows(&w));
+    let rstd = &cache.rstd;
     on_slice(&mut dx, |dx| {
         on_slice(&mut dw, |dw| {
             on_slice(&mut db, |db| {
                 let grads = NormGrads { dx, dw, db };
-                norm_backward_rows(grads, slice(&dout), slice(&x), slice(&w), None, rstd);
+                norm_backward_rows(grads, &dout, &x, &w, None, rstd);
             })
         })
     });
@@ -231,9 +243,9 @@ pub fn rmsnorm_backward(
 #[derive(Debug, PartialEq)]
 pub struct BnRunning {
     /// Running mean (C), starts at 0.
-    pub mean: Array1<f32>,
+    pub mean: Vec<f32>,
     /// Running unbiased variance (C), starts at 1.
-    pub var: Array1<f32>,
+    pub var: Vec<f32>,
 }
 
 impl Clone for BnRunning {
@@ -244,14 +256,10 @@ impl Clone for BnRunning {
         }
     }
 
-    /// Reuses the buffers when the sizes match (the trainer copies the statistics every step).
+    /// Reuses the buffers (the trainer copies the statistics every step).
     fn clone_from(&mut self, source: &Self) {
-        if self.mean.len() == source.mean.len() && self.var.len() == source.var.len() {
-            self.mean.assign(&source.mean);
-            self.var.assign(&source.var);
-        } else {
-            *self = source.clone();
-        }
+        self.mean.clone_from(&source.mean);
+        self.var.clone_from(&source.var);
     }
 }
 
@@ -259,8 +267,8 @@ impl BnRunning {
     /// Fresh statistics for `c` features.
     pub fn new(c: usize) -> Self {
         Self {
-            mean: Array1::zeros(c),
-            var: Array1::ones(c),
+            mean: vec![0.0; c],
+            var: vec![1.0; c],
         }
     }
 }
@@ -279,20 +287,24 @@ pub fn batchnorm_forward(
     let (n, c) = x.dim();
     resize(&mut cache.mean, c);
     resize(&mut cache.rstd, c);
+    let NormCache { mean, rstd } = cache;
     if train && n > 0 {
         // Mean and biased variance of each feature over the N rows, into the cache's buffers
-        // (two passes; no allocation per step).
-        cache.mean.fill(0.0);
+        // (two passes; no allocation per step). `rstd` holds Σ (x − μ)² until the end.
+        mean.fill(0.0);
         for row in x.outer_iter() {
-            cache.mean += &row;
+            for (m, &xi) in mean.iter_mut().zip(row) {
+                *m += xi;
+            }
         }
-        cache.mean /= n as f32;
-        cache.rstd.fill(0.0);
+        for m in mean.iter_mut() {
+            *m /= n as f32;
+        }
+        rstd.fill(0.0);
         for row in x.outer_iter() {
-            Zip::from(&mut cache.rstd)
-                .and(&row)
-                .and(&cache.mean)
-                .for_each(|s, &xi, &m| *s += (xi - m) * (xi - m));
+            for ((s, &xi), &m) in rstd.iter_mut().zip(row).zip(mean.iter()) {
+                *s += (xi - m) * (xi - m);
+            }
         }
         // Running statistics keep the unbiased variance, as PyTorch does.
         let unbias = if n > 1 {
@@ -300,30 +312,30 @@ pub fn batchnorm_forward(
         } else {
             1.0
         };
-        Zip::from(&mut running.mean)
-            .and(&cache.mean)
-            .for_each(|r, &m| *r = *r * (1.0 - BN_MOMENTUM) + m * BN_MOMENTUM);
-        Zip::from(&mut running.var)
-            .and(&mut cache.rstd)
-            .for_each(|r, s| {
-                let var = *s / n as f32;
-                *r = *r * (1.0 - BN_MOMENTUM) + var * unbias * BN_MOMENTUM;
-                *s = 1.0 / (var + EPS).sqrt();
-            });
+        for (r, &m) in running.mean.iter_mut().zip(mean.iter()) {
+            *r = *r * (1.0 - BN_MOMENTUM) + m * BN_MOMENTUM;
+        }
+        for (r, s) in running.var.iter_mut().zip(rstd.iter_mut()) {
+            let var = *s / n as f32;
+            *r = *r * (1.0 - BN_MOMENTUM) + var * unbias * BN_MOMENTUM;
+            *s = 1.0 / (var + EPS).sqrt();
+        }
     } else {
-        cache.mean.assign(&running.mean);
-        Zip::from(&mut cache.rstd)
-            .and(&running.var)
-            .for_each(|s, &v| *s = 1.0 / (v + EPS).sqrt());
+        for (m, &r) in mean.iter_mut().zip(running.mean.iter()) {
+            *m = r;
+        }
+        for (s, &v) in rstd.iter_mut().zip(running.var.iter()) {
+            *s = 1.0 / (v + EPS).sqrt();
+        }
     }
     for (mut orow, xrow) in out.outer_iter_mut().zip(x.outer_iter()) {
         Zip::from(&mut orow)
             .and(&xrow)
-            .and(&cache.mean)
-            .and(&cache.rstd)
             .and(&w)
             .and(&b)
-            .for_each(|o, &xi, &m, &r, &wi, &bi| *o = (xi - m) * r * wi + bi);
+            .and(&ArrayView1::from(&mean[..]))
+            .and(&ArrayView1::from(&rstd[..]))
+            .for_each(|o, &xi, &wi, &bi, &m, &r| *o = (xi - m) * r * wi + bi);
     }
 }
 

@@ -5,8 +5,8 @@
 //! m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ)
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
-use super::gpt::{Grads, Params};
-use super::simd::multiversion;
+use super::params::{Grads, Params};
+use crate::engine::simd::multiversion;
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,7 +72,7 @@ impl AdamW {
 
     /// Global L2 norm of the gradients (squares summed in f64).
     pub fn grad_norm(grads: &Grads) -> f32 {
-        let sq: f64 = grads.iter().map(|(d, _)| sum_squares(d)).sum();
+        let sq: f64 = grads.tensors().map(|t| sum_squares(t.data)).sum();
         sq.sqrt() as f32
     }
 
@@ -88,23 +88,23 @@ impl AdamW {
         self.t += 1;
         let bc1 = 1.0 - c.beta1.powi(self.t as i32);
         let bc2 = 1.0 - c.beta2.powi(self.t as i32);
-        for ((((p, decay), (m, _)), (v, _)), (g, _)) in params
-            .iter_mut()
-            .zip(self.m.iter_mut())
-            .zip(self.v.iter_mut())
-            .zip(grads.iter())
+        for (((p, m), v), g) in params
+            .tensors_mut()
+            .zip(self.m.tensors_mut())
+            .zip(self.v.tensors_mut())
+            .zip(grads.tensors())
         {
             let k = Knobs {
                 lr: c.lr,
                 beta1: c.beta1,
                 beta2: c.beta2,
                 eps: c.eps,
-                wd: if decay { c.weight_decay } else { 0.0 },
+                wd: if p.decay { c.weight_decay } else { 0.0 },
                 clip,
                 bc1,
                 bc2,
             };
-            update(p, m, v, g, k);
+            update(p.data, m.data, v.data, g.data, k);
         }
         norm
     }

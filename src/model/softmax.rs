@@ -9,7 +9,7 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-use super::simd::{self, multiversion};
+use crate::engine::simd::{self, multiversion};
 
 /// Softmax of `x` into `out` (same length), on contiguous slices: the body of
 /// [`softmax_slice`], inlined into callers that are already compiled for AVX2 (the attention

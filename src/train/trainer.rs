@@ -10,10 +10,11 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use super::data_parallel::{Shards, forward_backward, shard_count};
 use crate::data::{Dataset, Task};
+use crate::engine::pool;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
 use crate::model::optim::{AdamW, AdamWConfig};
-use crate::model::parallel::{Shards, available_cores, forward_backward, shard_count};
 use crate::model::{GptConfig, NormKind};
 
 /// Everything that defines a training run.
@@ -134,7 +135,7 @@ impl Trainer {
             targets: Vec::new(),
             step: 0,
             shards: Shards::default(),
-            cores: available_cores(),
+            cores: pool::threads(),
             last_good,
         })
     }

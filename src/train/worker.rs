@@ -1,69 +1,37 @@
-//! The training worker: a [`Trainer`] on a named thread. Commands go in over a channel,
-//! snapshots come out at most every 30 ms and wake the UI with `request_repaint_after`
-//! (ARCHITECTURE.md, "Data flow while training"). The UI never locks the model and never waits.
+//! The training worker: one thread that drives one run, or several in lock-step (compare
+//! runs: one step of each in turn, so they are always compared at the same step). Commands go
+//! in over a channel; updates come out at most every [`UPDATE_INTERVAL`] and wake the UI, which
+//! merges them into a [`Snapshot`] per run. The UI never locks the model and never waits.
 //!
-//! Several workers can run side by side (compare runs): each owns its own trainer and thread.
+//! The steps themselves run on the process's thread pool (`engine::pool::install`), so however
+//! many runs train at once, no more compute threads exist than cores. A panic inside a step
+//! stops the run, not the app: the UI gets the message and keeps the last weights it received.
+//!
+//! Data flow (see `docs/ARCHITECTURE.md`):
+//! ```text
+//!  UI thread                                  worker thread
+//!  Worker::send(Command) ──▶ channel ──▶      Runner::handle, then Runner::work in slices
+//!  Worker::poll → Snapshot ◀── channel ◀──    Runner::take_update (what changed) + wake()
+//! ```
 
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::runner::{Command, LossPoint, ProbeFrame, Runner, Update};
 use super::trainer::{TrainConfig, Trainer};
 use crate::data::Tokenizer;
-use crate::model::checkpoint;
-use crate::model::gpt::{Gpt, prompt_attention};
+use crate::engine::pool;
+use crate::model::gpt::Gpt;
 
-/// Longest interval between snapshots while training runs.
-pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(30);
-/// The probe prompt's attention is recorded every this many steps.
-pub const PROBE_EVERY: usize = 5;
+/// Longest interval between updates while training runs.
+pub const UPDATE_INTERVAL: Duration = Duration::from_millis(30);
 /// At most this many probe frames are kept (older ones are thinned out).
 const PROBE_MAX: usize = 400;
-
-/// The probe prompt's attention at one step of training.
-#[derive(Debug, Clone)]
-pub struct ProbeFrame {
-    /// The step after which it was recorded.
-    pub step: usize,
-    /// Attention weights per layer and head, (T, T) each.
-    pub attention: Vec<Vec<ndarray::Array2<f32>>>,
-}
-
-/// What the UI asks of the worker.
-#[derive(Debug, Clone)]
-pub enum Command {
-    /// Train continuously.
-    Play,
-    /// Stop training (the model stays).
-    Pause,
-    /// Train exactly n steps, then pause.
-    Step(usize),
-    /// Start over with this configuration (its seed included).
-    Reset(Box<TrainConfig>),
-    /// Change the learning rate.
-    SetLr(f32),
-    /// Replace the model with a checkpoint (the data must share its vocabulary).
-    Load(PathBuf),
-    /// Save the current model.
-    Save(PathBuf),
-    /// Record the attention of this prompt (token ids) every [`PROBE_EVERY`] steps.
-    SetProbe(Vec<usize>),
-    /// End the thread.
-    Quit,
-}
-
-/// One point of the loss curves.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossPoint {
-    /// Step after which it was measured.
-    pub step: usize,
-    /// Training loss of that step's batch.
-    pub train: f32,
-    /// Validation loss, when measured at that step.
-    pub val: Option<f32>,
-}
+/// At most this many loss points are kept (older ones are thinned out, keeping every other).
+const HISTORY_MAX: usize = 100_000;
 
 /// What the UI sees of a training run.
 #[derive(Debug, Clone)]
@@ -72,13 +40,13 @@ pub struct Snapshot {
     pub step: usize,
     /// Is it training continuously (or working through `Step(n)`)?
     pub running: bool,
-    /// Every step's loss so far.
+    /// The loss at every step so far (thinned to every other point past [`HISTORY_MAX`]).
     pub history: Arc<Vec<LossPoint>>,
     /// Throughput of the last steps.
     pub tokens_per_sec: f32,
     /// The last step diverged: training paused, weights rolled back.
     pub diverged: bool,
-    /// A copy of the weights (cheap to share).
+    /// The latest copy of the weights received.
     pub gpt: Arc<Gpt>,
     /// The tokenizer of the data.
     pub tokenizer: Arc<Tokenizer>,
@@ -88,173 +56,261 @@ pub struct Snapshot {
     pub message: Option<Result<String, String>>,
     /// The probe prompt (token ids) and its attention over training, oldest first.
     pub probe: Arc<(Vec<usize>, Vec<ProbeFrame>)>,
+    /// The worker stopped (a panic inside a step); the message says why.
+    pub failed: Option<String>,
 }
 
-/// The UI's handle on a worker thread.
+impl Snapshot {
+    fn new(first: Update) -> Option<Self> {
+        let (tokenizer, config) = first.data.clone()?;
+        let gpt = first.model.clone()?;
+        let mut s = Self {
+            step: 0,
+            running: false,
+            history: Arc::default(),
+            tokens_per_sec: 0.0,
+            diverged: false,
+            gpt,
+            tokenizer,
+            config,
+            message: None,
+            probe: Arc::default(),
+            failed: None,
+        };
+        s.merge(first);
+        Some(s)
+    }
+
+    /// Fold an update in.
+    fn merge(&mut self, u: Update) {
+        self.step = u.step;
+        self.running = u.running;
+        self.tokens_per_sec = u.tokens_per_sec;
+        self.diverged = u.diverged;
+        if u.restarted {
+            self.history = Arc::default();
+        }
+        if !u.points.is_empty() {
+            let history = Arc::make_mut(&mut self.history);
+            history.extend_from_slice(&u.points);
+            thin(history, HISTORY_MAX);
+        }
+        if let Some(gpt) = u.model {
+            self.gpt = gpt;
+        }
+        if let Some((tokenizer, config)) = u.data {
+            self.tokenizer = tokenizer;
+            self.config = config;
+        }
+        if u.message.is_some() {
+            self.message = u.message;
+        }
+        if let Some(ids) = u.probe_restarted {
+            self.probe = Arc::new((ids, Vec::new()));
+        }
+        if !u.frames.is_empty() {
+            let probe = Arc::make_mut(&mut self.probe);
+            probe.1.extend(u.frames);
+            thin(&mut probe.1, PROBE_MAX);
+        }
+    }
+}
+
+/// Keep every other item while there are more than `max` (the oldest first), so that what is
+/// kept stays evenly spaced over the whole run.
+fn thin<T>(items: &mut Vec<T>, max: usize) {
+    while items.len() > max {
+        let mut i = 0;
+        items.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+    }
+}
+
+/// What the worker thread sends: the index of a run and its update, or the thread's end.
+enum Message {
+    Update(usize, Update),
+    Failed(String),
+}
+
+/// The UI's handle on a worker thread and its runs.
 pub struct Worker {
     commands: Sender<Command>,
-    snapshots: Receiver<Snapshot>,
-    latest: Snapshot,
+    updates: Receiver<Message>,
+    latest: Vec<Snapshot>,
+    want_model: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Worker {
-    /// Start a worker for `config` (paused), from `initial` weights if given (they must fit the
-    /// data's vocabulary). `wake` is called after each snapshot is sent (the GUI passes
-    /// `ctx.request_repaint_after`).
+    /// Start a worker for one run of `config` (paused), from `initial` weights if given (they
+    /// must fit the data's vocabulary). `wake` is called after each update is sent (the GUI
+    /// passes `ctx.request_repaint`).
     pub fn spawn(
         name: &str,
         config: TrainConfig,
         initial: Option<Gpt>,
         wake: impl Fn() + Send + 'static,
     ) -> Result<Self, String> {
-        let mut trainer = Trainer::new(config)?;
-        if let Some(gpt) = initial {
-            if gpt.config.vocab_size != trainer.data.tokenizer.len() {
-                return Err(format!(
-                    "the initial model has a vocabulary of {} tokens, the data {}",
-                    gpt.config.vocab_size,
-                    trainer.data.tokenizer.len()
-                ));
+        Self::spawn_group(name, vec![(config, initial)], wake)
+    }
+
+    /// Start a worker for several runs (paused) that step in lock-step: one step of each in
+    /// turn. Commands apply to every run.
+    pub fn spawn_group(
+        name: &str,
+        runs: Vec<(TrainConfig, Option<Gpt>)>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<Self, String> {
+        let mut runners = Vec::with_capacity(runs.len());
+        let mut latest = Vec::with_capacity(runs.len());
+        for (config, initial) in runs {
+            let mut trainer = Trainer::new(config)?;
+            if let Some(gpt) = initial {
+                if gpt.config.vocab_size != trainer.data.tokenizer.len() {
+                    return Err(format!(
+                        "the initial model has a vocabulary of {} tokens, the data {}",
+                        gpt.config.vocab_size,
+                        trainer.data.tokenizer.len()
+                    ));
+                }
+                trainer.set_model(gpt);
             }
-            trainer.set_model(gpt);
+            let mut runner = Runner::new(trainer);
+            let first = Snapshot::new(runner.take_update(true))
+                .ok_or("internal error: a new run sent no model")?;
+            latest.push(first);
+            runners.push(runner);
         }
-        let first = snapshot(
-            &trainer,
-            &Arc::new(Vec::new()),
-            false,
-            0.0,
-            false,
-            None,
-            &Arc::default(),
-        );
         let (cmd_tx, cmd_rx) = channel();
-        let (snap_tx, snap_rx) = channel();
+        let (upd_tx, upd_rx) = channel();
+        let want_model = Arc::new(AtomicBool::new(false));
+        let want = Arc::clone(&want_model);
         let thread = std::thread::Builder::new()
             .name(format!("trainer-{name}"))
-            .spawn(move || run(trainer, cmd_rx, snap_tx, wake))
+            .spawn(move || run(runners, &cmd_rx, &upd_tx, &want, &wake))
             .map_err(|e| format!("cannot start the training thread: {e}"))?;
         Ok(Self {
             commands: cmd_tx,
-            snapshots: snap_rx,
-            latest: first,
+            updates: upd_rx,
+            latest,
+            want_model,
             thread: Some(thread),
         })
     }
 
-    /// Send a command (ignored if the thread has ended).
+    /// Send a command to every run. If the thread has stopped the command goes nowhere, and the
+    /// next [`Worker::poll`] says so in the snapshot's `failed`.
     pub fn send(&self, command: Command) {
-        let _ = self.commands.send(command);
+        if self.commands.send(command).is_err() {
+            // Reported by `poll` (the channel is disconnected), where the UI looks.
+        }
     }
 
-    /// Take every snapshot that arrived and keep the newest. Never blocks.
+    /// Ask for a fresh copy of the weights with the next update (the live lesson does, every
+    /// frame it draws the model; copies are made at most every [`UPDATE_INTERVAL`]).
+    pub fn request_model(&self) {
+        self.want_model.store(true, Ordering::Relaxed);
+    }
+
+    /// Take every update that arrived; the newest snapshot of the first run. Never blocks.
     pub fn poll(&mut self) -> &Snapshot {
-        while let Ok(s) = self.snapshots.try_recv() {
-            self.latest = s;
-        }
+        self.receive();
+        &self.latest[0]
+    }
+
+    /// [`Worker::poll`], every run.
+    pub fn poll_all(&mut self) -> &[Snapshot] {
+        self.receive();
         &self.latest
     }
 
-    /// Wait (up to `timeout`) for the next snapshot. For tests and the CLI, not the UI.
-    pub fn wait(&mut self, timeout: Duration) -> &Snapshot {
-        if let Ok(s) = self.snapshots.recv_timeout(timeout) {
-            self.latest = s;
+    fn receive(&mut self) {
+        loop {
+            match self.updates.try_recv() {
+                Ok(m) => self.apply(m),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => return self.stopped(),
+            }
         }
-        self.poll()
     }
 
-    /// The newest snapshot received so far.
+    fn apply(&mut self, message: Message) {
+        match message {
+            Message::Update(i, u) => {
+                if let Some(s) = self.latest.get_mut(i) {
+                    s.merge(u);
+                }
+            }
+            Message::Failed(why) => {
+                for s in &mut self.latest {
+                    s.running = false;
+                    s.failed = Some(why.clone());
+                }
+            }
+        }
+    }
+
+    /// The thread is gone: say so in every snapshot (unless it already said why).
+    fn stopped(&mut self) {
+        for s in &mut self.latest {
+            s.running = false;
+            if s.failed.is_none() {
+                s.failed = Some("the training thread has stopped".into());
+            }
+        }
+    }
+
+    /// Wait (up to `timeout`) for the next update. For tests and the CLI, not the UI.
+    pub fn wait(&mut self, timeout: Duration) -> &Snapshot {
+        match self.updates.recv_timeout(timeout) {
+            Ok(m) => self.apply(m),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.stopped(),
+        }
+        self.receive();
+        &self.latest[0]
+    }
+
+    /// The newest snapshot of the first run received so far.
     pub fn latest(&self) -> &Snapshot {
+        &self.latest[0]
+    }
+
+    /// The newest snapshots of every run.
+    pub fn latest_all(&self) -> &[Snapshot] {
         &self.latest
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Quit);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn snapshot(
-    trainer: &Trainer,
-    history: &Arc<Vec<LossPoint>>,
-    running: bool,
-    tokens_per_sec: f32,
-    diverged: bool,
-    message: Option<Result<String, String>>,
-    probe: &Arc<(Vec<usize>, Vec<ProbeFrame>)>,
-) -> Snapshot {
-    Snapshot {
-        step: trainer.steps(),
-        running,
-        history: Arc::clone(history),
-        tokens_per_sec,
-        diverged,
-        gpt: Arc::new(trainer.gpt.clone()),
-        tokenizer: Arc::new(trainer.data.tokenizer.clone()),
-        config: Arc::new(trainer.config.clone()),
-        message,
-        probe: Arc::clone(probe),
-    }
-}
-
-/// Make the calling thread (and the shard threads it starts, which inherit it) yield to the UI
-/// thread: nice 10. On a 2-core laptop training uses both cores; the UI must still get one
-/// whenever it has a frame to draw.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority on the calling thread's own id have no memory effects.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-    }
-}
-
-/// The thread's loop.
-fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>, wake: impl Fn()) {
-    lower_priority();
-    let mut history: Vec<LossPoint> = Vec::new();
-    let mut running = false;
-    let mut remaining: Option<usize> = None;
-    let mut tokens_per_sec = 0.0;
-    let mut window_start = Instant::now();
-    let mut window_tokens = 0usize;
-    let mut diverged = false;
-    let mut message: Option<Result<String, String>> = None;
-    let mut last_sent = Instant::now();
-    let mut dirty = true;
-    let mut probe_ids: Vec<usize> = Vec::new();
-    let mut probe_frames: Vec<ProbeFrame> = Vec::new();
-    // Shared with the snapshots; rebuilt only when a frame was recorded.
-    let mut probe: Arc<(Vec<usize>, Vec<ProbeFrame>)> = Arc::default();
-    let mut probe_changed = false;
-    let record = |trainer: &Trainer, ids: &[usize], frames: &mut Vec<ProbeFrame>| {
-        if ids.is_empty() || ids.iter().any(|&i| i >= trainer.gpt.config.vocab_size) {
+        // A worker that has already stopped has nobody to tell.
+        if self.commands.send(Command::Quit).is_err() {
             return;
         }
-        if frames.len() >= PROBE_MAX {
-            // Keep every other frame: the replay stays evenly spaced over the whole run.
-            let mut i = 0;
-            frames.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            // The thread's panic was reported as `Failed` already; nothing is left to free.
         }
-        let attention = prompt_attention(
-            &trainer.gpt,
-            &ids[..ids.len().min(trainer.gpt.config.block_size)],
-        );
-        frames.push(ProbeFrame {
-            step: trainer.steps(),
-            attention,
-        });
-    };
+    }
+}
+
+/// The thread's loop: apply commands; while any run has work, step the runs in lock-step on
+/// the pool for up to [`UPDATE_INTERVAL`], then send what changed.
+fn run(
+    mut runners: Vec<Runner>,
+    commands: &Receiver<Command>,
+    out: &Sender<Message>,
+    want_model: &AtomicBool,
+    wake: &dyn Fn(),
+) {
     loop {
+        let busy = runners.iter().any(Runner::busy);
         // While idle, block for the next command; while training, only peek.
-        let next = if running || remaining.is_some() {
+        let next = if busy {
             match commands.try_recv() {
                 Ok(c) => Some(c),
                 Err(TryRecvError::Empty) => None,
@@ -267,135 +323,66 @@ fn run(mut trainer: Trainer, commands: Receiver<Command>, out: Sender<Snapshot>,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         };
-        if let Some(command) = next {
-            dirty = true;
-            match command {
-                Command::Play => {
-                    running = true;
-                    diverged = false;
+        match next {
+            Some(Command::Quit) => return,
+            Some(command) => {
+                for r in &mut runners {
+                    r.handle(command.clone());
                 }
-                Command::Pause => {
-                    running = false;
-                    remaining = None;
-                }
-                Command::Step(n) => {
-                    running = false;
-                    diverged = false;
-                    remaining = (n > 0).then_some(n);
-                }
-                Command::Reset(config) => match Trainer::new(*config) {
-                    Ok(t) => {
-                        trainer = t;
-                        history.clear();
-                        probe_frames.clear();
-                        record(&trainer, &probe_ids, &mut probe_frames);
-                        probe_changed = true;
-                        running = false;
-                        remaining = None;
-                        diverged = false;
-                        message = Some(Ok("reset".into()));
-                    }
-                    Err(e) => message = Some(Err(e)),
-                },
-                Command::SetLr(lr) => trainer.set_lr(lr),
-                Command::Load(path) => message = Some(load_into(&mut trainer, &path)),
-                Command::Save(path) => {
-                    let tokenizer =
-                        serde_json::to_string(&trainer.data.tokenizer).unwrap_or_default();
-                    message = Some(
-                        checkpoint::save(&path, &trainer.gpt, &tokenizer)
-                            .map(|()| format!("saved {}", path.display())),
-                    );
-                }
-                Command::SetProbe(ids) => {
-                    if ids != probe_ids {
-                        probe_ids = ids;
-                        probe_frames.clear();
-                        record(&trainer, &probe_ids, &mut probe_frames);
-                        probe_changed = true;
-                    }
-                }
-                Command::Quit => return,
             }
+            None => {}
         }
-        if !(running || remaining.is_some()) {
-            window_tokens = 0; // a pause starts a new throughput window
-        }
-        if running || remaining.is_some() {
-            if window_tokens == 0 {
-                window_start = Instant::now();
-            }
-            let s = trainer.step();
-            window_tokens += trainer.config.batch * trainer.config.model.block_size;
-            // Wall-clock throughput over windows of ≥ 0.5 s: what the class sees, including
-            // the snapshots and whatever the UI takes from the cores.
-            let elapsed = window_start.elapsed().as_secs_f32();
-            if elapsed >= 0.5 {
-                tokens_per_sec = window_tokens as f32 / elapsed;
-                window_tokens = 0;
-            } else if tokens_per_sec == 0.0 {
-                tokens_per_sec = s.tokens_per_sec;
-            }
-            history.push(LossPoint {
-                step: s.step,
-                train: s.loss,
-                val: s.val_loss,
-            });
-            if s.step.is_multiple_of(PROBE_EVERY) {
-                record(&trainer, &probe_ids, &mut probe_frames);
-                probe_changed = true;
-            }
-            dirty = true;
-            if s.diverged {
-                diverged = true;
-                running = false;
-                remaining = None;
-            }
-            if let Some(n) = remaining.as_mut() {
-                *n -= 1;
-                if *n == 0 {
-                    remaining = None;
+        if runners.iter().any(Runner::busy) {
+            let slice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pool::install(|| lock_step(&mut runners, UPDATE_INTERVAL))
+            }));
+            if let Err(panic) = slice {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "an unknown error".into());
+                // The UI keeps the last weights it received; if it is gone, nothing is lost.
+                if out
+                    .send(Message::Failed(format!(
+                        "training stopped after an internal error: {why}"
+                    )))
+                    .is_ok()
+                {
+                    wake();
                 }
-            }
-        }
-        let busy = running || remaining.is_some();
-        if dirty && (!busy || last_sent.elapsed() >= SNAPSHOT_INTERVAL) {
-            if probe_changed {
-                probe = Arc::new((probe_ids.clone(), probe_frames.clone()));
-                probe_changed = false;
-            }
-            let snap = snapshot(
-                &trainer,
-                &Arc::new(history.clone()),
-                busy,
-                tokens_per_sec,
-                diverged,
-                message.take(),
-                &probe,
-            );
-            if out.send(snap).is_err() {
                 return;
             }
+        }
+        let want = want_model.swap(false, Ordering::Relaxed);
+        let mut sent = false;
+        for (i, r) in runners.iter_mut().enumerate() {
+            if r.has_news() || want {
+                if out.send(Message::Update(i, r.take_update(want))).is_err() {
+                    return;
+                }
+                sent = true;
+            }
+        }
+        if sent {
             wake();
-            last_sent = Instant::now();
-            dirty = false;
+        } else if want {
+            // Nobody had news; keep the request for the next round.
+            want_model.store(true, Ordering::Relaxed);
         }
     }
 }
 
-/// Load a checkpoint into the trainer: the vocabulary must match the data's.
-fn load_into(trainer: &mut Trainer, path: &std::path::Path) -> Result<String, String> {
-    let (gpt, tokenizer_json) = checkpoint::load(path)?;
-    let tokenizer: Tokenizer = serde_json::from_str(&tokenizer_json)
-        .map_err(|e| format!("the checkpoint's tokenizer is invalid: {e}"))?;
-    if tokenizer != trainer.data.tokenizer {
-        return Err(format!(
-            "{} was trained on a different vocabulary ({} tokens) than the current task ({} tokens)",
-            path.display(),
-            tokenizer.len(),
-            trainer.data.tokenizer.len()
-        ));
+/// One step of each busy run in turn until `budget` has passed.
+fn lock_step(runners: &mut [Runner], budget: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        let mut any = false;
+        for r in runners.iter_mut() {
+            any |= r.step();
+        }
+        if !any {
+            return;
+        }
     }
-    trainer.set_model(gpt);
-    Ok(format!("loaded {}", path.display()))
 }

@@ -5,6 +5,7 @@ pub mod export;
 pub mod file_dialog;
 pub mod fonts;
 pub mod heatmap;
+pub mod palette;
 pub mod plots;
 
 pub use colormap::Colormap;

@@ -9,9 +9,8 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::rnn::{fill_randn, randn};
-use super::softmax::softmax;
-use super::stats::{entropy, variance};
+use super::stats::{entropy, fill_randn, randn, variance};
+use crate::model::softmax::softmax;
 
 /// n scores x_i ~ N(0, 1), seeded (the lecture's "Gaussian random vector").
 pub fn gaussian_scores(n: usize, seed: u64) -> Vec<f32> {

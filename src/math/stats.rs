@@ -1,4 +1,21 @@
-//! Descriptive statistics the lessons draw: mean, variance, entropy, histograms (f64).
+//! Descriptive statistics the lessons draw: mean, variance, entropy, histograms (f64), and the
+//! standard normal samples they are computed from (`rand_distr`).
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+use rand_distr::StandardNormal;
+
+/// One N(0, 1) sample.
+pub fn randn(rng: &mut StdRng) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// Fill `out` with N(0, 1) samples.
+pub fn fill_randn(out: &mut [f64], rng: &mut StdRng) {
+    for v in out {
+        *v = rng.sample(StandardNormal);
+    }
+}
 
 /// Mean of the values (0 for none).
 pub fn mean(x: &[f64]) -> f64 {

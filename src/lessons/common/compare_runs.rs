@@ -1,5 +1,6 @@
-//! Compare runs: up to 4 configurations trained side by side from the same seed, each on its own
-//! worker thread, with overlaid loss curves and one attention map each. Not a lesson itself: the
+//! Compare runs: up to 4 configurations trained side by side from the same seed, in lock-step on
+//! one worker thread (one step of each in turn, so they are always at the same step), with
+//! overlaid loss curves and one attention map each. Not a lesson itself: the
 //! live lesson shows it, and other lessons reuse it to show the lecture's claims empirically
 //! (scaling on/off, LayerNorm vs BatchNorm vs none, positions or not).
 
@@ -12,8 +13,9 @@ use crate::data::Tokenizer;
 use crate::model::gpt::prompt_attention;
 use crate::model::{NormKind, PosEncoding};
 use crate::train::TrainConfig;
-use crate::train::worker::{Command, Snapshot, Worker};
+use crate::train::{Command, Snapshot, Worker};
 use crate::widgets::Heatmap;
+use crate::widgets::palette::SERIES as COLORS;
 
 /// Which switch the runs differ in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -90,10 +92,9 @@ impl Preset {
 /// (step, mean attention entropy of each head, nats) over training.
 pub type EntropyHistory = Vec<(usize, Vec<f64>)>;
 
-/// One run: its name, worker, and its map for the prompt (cached per snapshot and prompt).
+/// One run: its name and its map for the prompt (cached per snapshot and prompt).
 struct Run {
     label: String,
-    worker: Worker,
     map_key: Option<(usize, String)>,
     map: (Vec<String>, ndarray::Array2<f32>),
     /// (step, mean attention entropy of each head of the last layer, nats) over training.
@@ -110,16 +111,10 @@ pub struct CompareRuns {
     /// Also plot the attention entropy of each head over training.
     pub show_entropy: bool,
     runs: Vec<Run>,
+    /// The worker that steps every run in turn.
+    worker: Option<Worker>,
     error: Option<String>,
 }
-
-/// Colours of the runs (Okabe–Ito, colour-blind safe).
-const COLORS: [egui::Color32; 4] = [
-    egui::Color32::from_rgb(0, 114, 178),
-    egui::Color32::from_rgb(230, 159, 0),
-    egui::Color32::from_rgb(0, 158, 115),
-    egui::Color32::from_rgb(204, 121, 167),
-];
 
 impl CompareRuns {
     /// How many runs exist.
@@ -135,33 +130,37 @@ impl CompareRuns {
     /// Start the preset's runs from `base` (paused), replacing any earlier ones.
     pub fn start(&mut self, base: &TrainConfig, ctx: &egui::Context) {
         self.runs.clear();
+        self.worker = None;
         self.error = None;
-        for (label, config) in self.preset.runs(base).into_iter().take(4) {
-            let waker = ctx.clone();
-            match Worker::spawn(&label, config, None, move || {
-                waker.request_repaint_after(Duration::from_millis(30))
-            }) {
-                Ok(worker) => self.runs.push(Run {
-                    label,
-                    worker,
-                    map_key: None,
-                    map: (Vec::new(), ndarray::Array2::zeros((0, 0))),
-                    entropy: Vec::new(),
-                }),
-                Err(e) => {
-                    self.error = Some(format!("{label}: {e}"));
-                    self.runs.clear();
-                    return;
-                }
+        let runs: Vec<(String, TrainConfig)> = self.preset.runs(base).into_iter().take(4).collect();
+        let waker = ctx.clone();
+        let configs = runs.iter().map(|(_, c)| (c.clone(), None)).collect();
+        match Worker::spawn_group("compare", configs, move || {
+            waker.request_repaint_after(Duration::from_millis(30))
+        }) {
+            Ok(worker) => {
+                self.worker = Some(worker);
+                self.runs = runs
+                    .into_iter()
+                    .map(|(label, _)| Run {
+                        label,
+                        map_key: None,
+                        map: (Vec::new(), ndarray::Array2::zeros((0, 0))),
+                        entropy: Vec::new(),
+                    })
+                    .collect();
             }
+            Err(e) => self.error = Some(e),
         }
     }
 
     /// Each run's label and newest snapshot (for lessons that evaluate the trained models).
     pub fn latest(&self) -> Vec<(String, Snapshot)> {
+        let snaps = self.worker.as_ref().map_or(&[][..], Worker::latest_all);
         self.runs
             .iter()
-            .map(|r| (r.label.clone(), r.worker.latest().clone()))
+            .zip(snaps)
+            .map(|(r, s)| (r.label.clone(), s.clone()))
             .collect()
     }
 
@@ -175,18 +174,20 @@ impl CompareRuns {
 
     /// Send a command to every run.
     pub fn send_all(&self, command: &Command) {
-        for r in &self.runs {
-            r.worker.send(command.clone());
+        if let Some(w) = &self.worker {
+            w.send(command.clone());
         }
     }
 
     /// Draw: controls, overlaid loss curves, one head-averaged attention map per run for `prompt`.
     pub fn ui(&mut self, ui: &mut Ui, base: &TrainConfig, prompt: &str) {
-        let snaps: Vec<Snapshot> = self
-            .runs
-            .iter_mut()
-            .map(|r| r.worker.poll().clone())
-            .collect();
+        let snaps: Vec<Snapshot> = match self.worker.as_mut() {
+            Some(w) => {
+                w.request_model();
+                w.poll_all().to_vec()
+            }
+            None => Vec::new(),
+        };
         ui.horizontal_wrapped(|ui| {
             if self.lock_preset {
                 ui.strong(self.preset.label());
@@ -219,6 +220,9 @@ impl CompareRuns {
         });
         if let Some(e) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        if let Some(why) = snaps.iter().find_map(|s| s.failed.clone()) {
+            ui.colored_label(ui.visuals().error_fg_color, why);
         }
         if self.runs.is_empty() {
             ui.label(if self.lock_preset {
@@ -349,10 +353,10 @@ pub fn head_entropies(maps: &[ndarray::Array2<f32>], causal: bool) -> Vec<f64> {
                 .skip(usize::from(causal))
                 .map(|r| {
                     let p: Vec<f64> = r.iter().map(|&v| f64::from(v)).collect();
-                    crate::model::stats::entropy(&p)
+                    crate::math::stats::entropy(&p)
                 })
                 .collect();
-            crate::model::stats::mean(&rows)
+            crate::math::stats::mean(&rows)
         })
         .collect()
 }
@@ -372,7 +376,11 @@ fn last_layer_maps(
         pieces[pieces.len().saturating_sub(snap.gpt.config.block_size)..].to_vec();
     let ids: Vec<usize> = pieces.iter().filter_map(|p| tokenizer.id(p)).collect();
     let mut maps = prompt_attention(&snap.gpt, &ids);
-    (pieces, maps.pop().unwrap_or_default())
+    match maps.pop() {
+        Some(last) => (pieces, last),
+        // No known token, no forward pass: no heads to draw.
+        None => (pieces, Vec::new()),
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ macro_rules! multiversion {
                 fn wide($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
-                if $crate::model::simd::avx2() {
+                if $crate::engine::simd::avx2() {
                     // SAFETY: the CPU has AVX2 and FMA (checked just now).
                     return unsafe { wide($($arg),*) };
                 }
@@ -47,6 +47,34 @@ macro_rules! multiversion {
     };
 }
 pub(crate) use multiversion;
+
+/// An array's entries as one row-major slice, as the vector loops take them: borrowed when the
+/// array is laid out that way (every activation and parameter is), copied when it is a strided
+/// view.
+pub fn rows<'a, D: ndarray::Dimension>(
+    a: &'a ndarray::ArrayView<'_, f32, D>,
+) -> std::borrow::Cow<'a, [f32]> {
+    match a.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
+/// Run `f` on an array's entries as one row-major slice (through a copy, written back, when it
+/// is a strided view).
+pub fn on_rows<D: ndarray::Dimension>(
+    a: &mut ndarray::ArrayViewMut<'_, f32, D>,
+    f: impl FnOnce(&mut [f32]),
+) {
+    if let Some(s) = a.as_slice_mut() {
+        return f(s);
+    }
+    let mut tmp: Vec<f32> = a.iter().copied().collect();
+    f(&mut tmp);
+    for (dst, src) in a.iter_mut().zip(&tmp) {
+        *dst = *src;
+    }
+}
 
 /// Lanes of the partial sums.
 const LANES: usize = 8;

@@ -16,8 +16,10 @@
 
 use nalgebra::DMatrix;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, s};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+
+use super::stats::randn;
 
 /// The nonlinearity φ of the simple RNN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
@@ -39,27 +41,6 @@ pub enum WInit {
     Orthogonal,
     /// A Gaussian matrix rescaled so its spectral radius (largest |eigenvalue|) is `radius`.
     Gaussian,
-}
-
-/// One N(0, 1) sample (Box–Muller).
-pub fn randn(rng: &mut StdRng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// Fill `out` with N(0, 1) samples, two per Box–Muller draw (twice as fast as [`randn`]).
-pub fn fill_randn(out: &mut [f64], rng: &mut StdRng) {
-    for pair in out.chunks_mut(2) {
-        let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-        let u2: f64 = rng.random::<f64>();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-        pair[0] = r * c;
-        if pair.len() > 1 {
-            pair[1] = r * s;
-        }
-    }
 }
 
 /// A (rows, cols) matrix of N(0, std²) samples.

@@ -734,7 +734,7 @@ mod tests {
     use super::*;
     use ndarray::{Array2, s};
 
-    /// C = α·A·B + β·C in f64, the plain triple loop.
+    /// The triple loop of `reference.rs`.
     fn reference(
         alpha: f32,
         a: &Array2<f32>,
@@ -742,19 +742,7 @@ mod tests {
         beta: f32,
         c: &Array2<f32>,
     ) -> Array2<f64> {
-        let (m, k) = a.dim();
-        let n = b.ncols();
-        Array2::from_shape_fn((m, n), |(i, j)| {
-            let dot: f64 = (0..k)
-                .map(|p| f64::from(a[[i, p]]) * f64::from(b[[p, j]]))
-                .sum();
-            let old = if beta == 0.0 {
-                0.0
-            } else {
-                f64::from(beta) * f64::from(c[[i, j]])
-            };
-            f64::from(alpha) * dot + old
-        })
+        crate::engine::reference::matmul_naive(alpha, a.view(), b.view(), beta, c.view())
     }
 
     fn filled(rows: usize, cols: usize, seed: usize) -> Array2<f32> {

@@ -1,0 +1,140 @@
+//! One pool of threads for the whole process, sized to the cores and shared by everything that
+//! computes in parallel: the data-parallel training step of every trainer (the live run and up
+//! to four compare runs) and the split forward pass of [`super::infer`]. However many runs
+//! train at once, no more compute threads exist than cores; a worker thread that hands a step
+//! to the pool waits (asleep) until the pool has run it.
+//!
+//! It is a rayon pool (work stealing: [`join`] offers its second half to an idle thread and runs
+//! it itself when nobody took it, so a fork never waits on a sleeping thread). The hand-written
+//! pool it replaced spun 0.1 ms before sleeping and forked in ≈ 0.1 µs; rayon's fork costs a few
+//! tenths of a µs more, measured in `attention-lab bench` side by side with PyTorch (the
+//! architecture note in `docs/ARCHITECTURE.md` has both tables).
+//!
+//! The pool's threads run at a lower priority (nice 10 on Linux): on a 2-core laptop training
+//! uses both cores, and the UI thread must still get one whenever it has a frame to draw.
+//!
+//! Without threads (wasm32, or a machine where no thread can start) everything runs on the
+//! calling thread: [`join`] is `(a(), b())`, [`install`] is `f()`. Callers never need to know.
+
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+/// The process's pool: `None` when threads are not available (the calling thread computes).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        if cfg!(target_arch = "wasm32") {
+            return None;
+        }
+        let cores = available_cores();
+        if cores < 2 {
+            return None;
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|i| format!("attention-lab compute {i}"))
+            .start_handler(|_| lower_priority())
+            .build()
+            // No thread could start: compute on the caller, which always works.
+            .ok()
+    })
+    .as_ref()
+}
+
+/// The number of cores (at least 1).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// How many threads compute in parallel (1 without a pool).
+pub fn threads() -> usize {
+    pool().map_or(1, rayon::ThreadPool::current_num_threads)
+}
+
+/// Run `f` on the pool (the caller waits) and return its result. Inside `f`, [`join`] and
+/// [`for_each_mut`] fork cheaply (the caller is then a pool thread).
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match pool() {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
+/// Run `a` and `b`, side by side when a thread is free; returns both results.
+pub fn join<RA: Send, RB: Send>(
+    a: impl FnOnce() -> RA + Send,
+    b: impl FnOnce() -> RB + Send,
+) -> (RA, RB) {
+    match pool() {
+        Some(p) => p.join(a, b),
+        None => (a(), b()),
+    }
+}
+
+/// `f(i, &mut items[i])` for every item, the items spread over the pool's threads.
+pub fn for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+    match pool() {
+        Some(p) if items.len() > 1 => p.install(|| {
+            items
+                .par_iter_mut()
+                .with_max_len(1)
+                .enumerate()
+                .for_each(|(i, x)| f(i, x));
+        }),
+        _ => {
+            for (i, x) in items.iter_mut().enumerate() {
+                f(i, x);
+            }
+        }
+    }
+}
+
+/// Lower the calling thread's priority (nice 10), so that the UI thread wins a core whenever it
+/// wants one.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority on the calling thread's own id have no memory effects.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        // Its status is not needed: a failure leaves the thread at normal priority, which is
+        // only less polite to the UI.
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_item_runs_once_and_joins_return_both_results() {
+        let mut items: Vec<usize> = (0..7).collect();
+        let calls = AtomicUsize::new(0);
+        for_each_mut(&mut items, |i, x| {
+            assert_eq!(i, *x);
+            *x += 100;
+            calls.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 7);
+        assert!(items.iter().enumerate().all(|(i, &x)| x == i + 100));
+        let (a, b) = join(|| 2 + 2, || "four");
+        assert_eq!((a, b), (4, "four"));
+        assert_eq!(install(|| join(|| 1, || 2)), (1, 2));
+        assert!(threads() >= 1 && threads() <= available_cores().max(1));
+    }
+
+    #[test]
+    fn a_panic_in_a_part_reaches_the_caller_and_the_pool_survives() {
+        let r = std::panic::catch_unwind(|| {
+            join(|| 1, || -> i32 { panic!("part 2 fails") });
+        });
+        assert!(r.is_err());
+        let mut items = [0_u8; 4];
+        for_each_mut(&mut items, |_, x| *x = 1);
+        assert_eq!(items, [1; 4]);
+    }
+}

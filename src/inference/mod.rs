@@ -1,0 +1,433 @@
+//! Inference of one sequence as fast as the machine allows, with the same numbers as the
+//! textbook: [`forward`] computes exactly what `model::gpt::gpt_forward` computes in eval mode
+//! (bit for bit, tested), in the same order of layers, but
+//! - with every Wᵀ packed once for the matrix products ([`Prepared`]; packing had been about
+//!   12 % of a one-core forward pass when it was redone in every product), and
+//! - with each layer cut in two over the process's thread pool (`engine::pool`): products by
+//!   output columns (the cut rounded to the 16-column panels of the kernel), attention by
+//!   heads (each half computing its own heads' q, k, v columns and then their attention, with no
+//!   wait in between), LayerNorm and RMSNorm by rows. BatchNorm (whose statistics couple the
+//!   rows), the embedding and the elementwise adds stay whole.
+//!
+//! A batch of one cannot be cut by sequences as training cuts its batch
+//! (`train::data_parallel`); this is what `attention-lab bench` times as "fwd ms".
+
+use std::ops::Range;
+
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
+
+use crate::engine::gemm::{PackedB, Rhs, gemm_bias};
+use crate::engine::pool;
+use crate::model::attention::{AttentionDims, attention_cache_fit, attention_heads_forward};
+use crate::model::gpt::{Activations, Gpt};
+use crate::model::mlp::gelu_forward;
+use crate::model::norm::{norm_forward, norm_rows, resize};
+use crate::model::{NormKind, embedding::embedding_forward};
+
+/// Below this many multiply-adds, one sequence's forward pass is faster on one thread.
+const MIN_WORK_TO_SPLIT: usize = 1_000_000;
+
+/// Should one forward pass over `t` tokens be cut over the pool's threads?
+pub fn worth_splitting(model: &Gpt, t: usize) -> bool {
+    let c = model.config.n_embd;
+    pool::threads() >= 2 && t * c * c * 12 * model.config.n_layer >= MIN_WORK_TO_SPLIT
+}
+
+/// The weights of a model with every Wᵀ packed for the matrix products, for repeated inference
+/// with the same weights. It borrows the model, so the weights cannot change while it lives and
+/// the packed copies cannot go stale.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    model: &'a Gpt,
+    /// Per block: c_attn, attn.c_proj, c_fc, mlp.c_proj, each Wᵀ.
+    blocks: Vec<[PackedB; 4]>,
+    /// wteᵀ: (C, V), the LM head.
+    head: PackedB,
+}
+
+impl<'a> Prepared<'a> {
+    /// Pack the weights of `model`.
+    pub fn new(model: &'a Gpt) -> Self {
+        let p = &model.params;
+        let blocks = p
+            .blocks
+            .iter()
+            .map(|bp| {
+                [
+                    PackedB::new(bp.c_attn_w.t()),
+                    PackedB::new(bp.attn_proj_w.t()),
+                    PackedB::new(bp.c_fc_w.t()),
+                    PackedB::new(bp.mlp_proj_w.t()),
+                ]
+            })
+            .collect();
+        Self {
+            model,
+            blocks,
+            head: PackedB::new(p.wte.t()),
+        }
+    }
+
+    /// The model these weights are from.
+    pub fn model(&self) -> &'a Gpt {
+        self.model
+    }
+}
+
+/// `gpt_forward` in eval mode (no targets) with packed weights, each layer cut over the pool
+/// when `split` (see [`worth_splitting`]). The result is the same bit for bit either way.
+pub fn forward(
+    prepared: &Prepared<'_>,
+    acts: &mut Activations,
+    tokens: &[usize],
+    b: usize,
+    t: usize,
+    split: bool,
+) {
+    // Inside the pool, each fork is a cheap push that an idle pool thread steals.
+    pool::install(|| forward_on_pool(prepared, acts, tokens, b, t, split));
+}
+
+fn forward_on_pool<'a>(
+    prepared: &'a Prepared<'a>,
+    acts: &mut Activations,
+    tokens: &[usize],
+    b: usize,
+    t: usize,
+    split: bool,
+) {
+    let model = prepared.model;
+    let (cfg, p) = (&model.config, &model.params);
+    acts.fit(model, tokens, b, t, false);
+    let dims = AttentionDims::of(cfg, b, t);
+    let Activations {
+        resid,
+        blocks,
+        lnf,
+        lnf_cache,
+        logits,
+        bn_updated: bn,
+        ..
+    } = acts;
+    embedding_forward(
+        resid[0].view_mut(),
+        tokens,
+        t,
+        p.wte.view(),
+        model.positions(),
+    );
+    for (l, ((bp, a), packed)) in p
+        .blocks
+        .iter()
+        .zip(blocks.iter_mut())
+        .zip(&prepared.blocks)
+        .enumerate()
+    {
+        let (done, rest) = resid.split_at_mut(l + 1);
+        let (x, out) = (done[l].view(), rest[0].view_mut());
+        let weight = |w: &'a ndarray::Array2<f32>, i: usize| Weight {
+            w: w.view(),
+            packed: &packed[i],
+        };
+        let norm = Norm {
+            kind: cfg.norm,
+            split,
+        };
+        norm.forward(
+            a.ln1.view_mut(),
+            x,
+            bp.ln_1_w.view(),
+            bp.ln_1_b.view(),
+            &mut a.ln1_cache,
+            &mut bn[2 * l],
+        );
+        attention_split(
+            split,
+            a.atty.view_mut(),
+            a.qkv.view_mut(),
+            a.ln1.view(),
+            weight(&bp.c_attn_w, 0),
+            bp.c_attn_b.view(),
+            dims,
+            &mut a.attn,
+        );
+        linear_split(
+            split,
+            a.attn_out.view_mut(),
+            a.atty.view(),
+            weight(&bp.attn_proj_w, 1),
+            Some(bp.attn_proj_b.view()),
+        );
+        add(a.resid2.view_mut(), x, a.attn_out.view());
+        norm.forward(
+            a.ln2.view_mut(),
+            a.resid2.view(),
+            bp.ln_2_w.view(),
+            bp.ln_2_b.view(),
+            &mut a.ln2_cache,
+            &mut bn[2 * l + 1],
+        );
+        linear_split(
+            split,
+            a.fch.view_mut(),
+            a.ln2.view(),
+            weight(&bp.c_fc_w, 2),
+            Some(bp.c_fc_b.view()),
+        );
+        gelu_split(split, a.fch_gelu.view_mut(), a.fch.view());
+        linear_split(
+            split,
+            a.mlp_out.view_mut(),
+            a.fch_gelu.view(),
+            weight(&bp.mlp_proj_w, 3),
+            Some(bp.mlp_proj_b.view()),
+        );
+        add(out, a.resid2.view(), a.mlp_out.view());
+    }
+    let norm = Norm {
+        kind: cfg.norm,
+        split,
+    };
+    let x = resid[cfg.n_layer].view();
+    norm.forward(
+        lnf.view_mut(),
+        x,
+        p.ln_f_w.view(),
+        p.ln_f_b.view(),
+        lnf_cache,
+        &mut bn[2 * cfg.n_layer],
+    );
+    let head = Weight {
+        w: p.wte.view(),
+        packed: &prepared.head,
+    };
+    linear_split(split, logits.view_mut(), lnf.view(), head, None);
+}
+
+/// out = a + b, as `model::residual::residual_forward`.
+fn add(out: ArrayViewMut2<'_, f32>, a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) {
+    crate::model::residual::residual_forward(out, a, b);
+}
+
+/// A linear layer's weight W: (OC, C), with Wᵀ packed.
+#[derive(Clone, Copy)]
+struct Weight<'a> {
+    w: ArrayView2<'a, f32>,
+    packed: &'a PackedB,
+}
+
+impl Weight<'_> {
+    /// out = inp · W[rows]ᵀ + b: output columns `rows` of the linear layer. The packed Wᵀ serves
+    /// a range that starts on one of its panels; any other range reads W itself.
+    fn forward(
+        &self,
+        out: ArrayViewMut2<'_, f32>,
+        inp: ArrayView2<'_, f32>,
+        rows: Range<usize>,
+        b: Option<ArrayView1<'_, f32>>,
+    ) {
+        let rhs = if rows.start.is_multiple_of(PackedB::PANEL) {
+            Rhs::Packed(self.packed, rows)
+        } else {
+            Rhs::Matrix(self.w.slice_move(s![rows, ..]).reversed_axes())
+        };
+        gemm_bias(1.0, inp, rhs, 0.0, out, b);
+    }
+}
+
+/// Where to cut `n` output columns: in half, rounded up to the width of a matrix-product panel
+/// (16) so that neither part gets a ragged panel it need not; `n` (no cut) when not splitting.
+fn column_cut(n: usize, split: bool) -> usize {
+    if split {
+        n.div_ceil(2).next_multiple_of(PackedB::PANEL).min(n)
+    } else {
+        n
+    }
+}
+
+/// out = inp · Wᵀ + b with the output columns cut in two. out: (N, n); inp: (N, k); w: (n, k).
+fn linear_split(
+    split: bool,
+    out: ArrayViewMut2<'_, f32>,
+    inp: ArrayView2<'_, f32>,
+    w: Weight<'_>,
+    b: Option<ArrayView1<'_, f32>>,
+) {
+    let n = out.ncols();
+    let cut = column_cut(n, split);
+    let (o0, o1) = out.split_at(Axis(1), cut);
+    let part = |o: ArrayViewMut2<'_, f32>, cols: Range<usize>| {
+        if !cols.is_empty() {
+            w.forward(o, inp, cols.clone(), b.map(|b| b.slice_move(s![cols])));
+        }
+    };
+    pool::join(|| part(o0, 0..cut), || part(o1, cut..n));
+}
+
+/// out = gelu(x), the columns cut in two (each row of a part is contiguous).
+fn gelu_split(split: bool, out: ArrayViewMut2<'_, f32>, x: ArrayView2<'_, f32>) {
+    let cut = column_cut(out.ncols(), split);
+    let (o0, o1) = out.split_at(Axis(1), cut);
+    let (x0, x1) = x.split_at(Axis(1), cut);
+    let part = |mut o: ArrayViewMut2<'_, f32>, x: ArrayView2<'_, f32>| {
+        for (o, x) in o.rows_mut().into_iter().zip(x.rows()) {
+            gelu_forward(o, x);
+        }
+    };
+    pool::join(|| part(o0, x0), || part(o1, x1));
+}
+
+/// A norm whose rows may be cut in two.
+struct Norm {
+    kind: NormKind,
+    split: bool,
+}
+
+impl Norm {
+    /// `model::norm::norm_forward` in eval mode; LayerNorm and RMSNorm with the rows cut in two
+    /// (BatchNorm, whose statistics couple the rows, runs whole).
+    fn forward(
+        &self,
+        mut out: ArrayViewMut2<'_, f32>,
+        x: ArrayView2<'_, f32>,
+        w: ArrayView1<'_, f32>,
+        b: ArrayView1<'_, f32>,
+        cache: &mut crate::model::norm::NormCache,
+        running: &mut crate::model::norm::BnRunning,
+    ) {
+        let rows = x.nrows();
+        let by_rows = matches!(self.kind, NormKind::LayerNorm | NormKind::RmsNorm);
+        let slices = (x.as_slice(), w.as_slice(), b.as_slice());
+        let (true, Some(xs), Some(ws), Some(bs)) = (
+            self.split && by_rows && rows >= 2,
+            slices.0,
+            slices.1,
+            slices.2,
+        ) else {
+            return norm_forward(self.kind, out, x, w, b, cache, running, false);
+        };
+        let Some(o) = out.as_slice_mut() else {
+            return norm_forward(self.kind, out, x, w, b, cache, running, false);
+        };
+        resize(&mut cache.rstd, rows);
+        let centred = self.kind == NormKind::LayerNorm;
+        resize(&mut cache.mean, if centred { rows } else { 0 });
+        let cut = rows.div_ceil(2);
+        let at = cut * x.ncols();
+        let (o0, o1) = o.split_at_mut(at);
+        let (r0, r1) = cache.rstd.split_at_mut(cut);
+        let (m0, m1) = if centred {
+            let (m0, m1) = cache.mean.split_at_mut(cut);
+            (Some(m0), Some(m1))
+        } else {
+            (None, None)
+        };
+        let (x0, x1) = xs.split_at(at);
+        pool::join(
+            || norm_rows(o0, x0, ws, bs, m0, r0),
+            || norm_rows(o1, x1, ws, bs, m1, r1),
+        );
+    }
+}
+
+/// qkv = inp · W_attnᵀ + b and then attention, with the heads cut in two: each part computes
+/// its own heads' q, k and v columns and their attention, with no wait in between.
+/// out: (N, C), qkv: (N, 3C), inp: (N, C), w: (3C, C).
+#[allow(clippy::too_many_arguments)]
+fn attention_split(
+    split: bool,
+    out: ArrayViewMut2<'_, f32>,
+    qkv: ArrayViewMut2<'_, f32>,
+    inp: ArrayView2<'_, f32>,
+    w: Weight<'_>,
+    b: ArrayView1<'_, f32>,
+    dims: AttentionDims,
+    cache: &mut crate::model::attention::AttentionCache,
+) {
+    let c = out.ncols();
+    let hs = c / dims.h.max(1);
+    attention_cache_fit(cache, dims);
+    let cut = if split { dims.h.div_ceil(2) } else { dims.h };
+    let (o0, o1) = out.split_at(Axis(1), cut * hs);
+    let (p0, p1) = cache.preatt.view_mut().split_at(Axis(1), cut);
+    let (a0, a1) = cache.att.view_mut().split_at(Axis(1), cut);
+    // [q | k | v] → the columns of part 0's heads and of part 1's heads in each.
+    let (q, kv) = qkv.split_at(Axis(1), c);
+    let (k, v) = kv.split_at(Axis(1), c);
+    let (q0, q1) = q.split_at(Axis(1), cut * hs);
+    let (k0, k1) = k.split_at(Axis(1), cut * hs);
+    let (v0, v1) = v.split_at(Axis(1), cut * hs);
+    let part = |heads: Range<usize>,
+                o: ArrayViewMut2<'_, f32>,
+                mut qkv: [ArrayViewMut2<'_, f32>; 3],
+                pre: ndarray::ArrayViewMut4<'_, f32>,
+                att: ndarray::ArrayViewMut4<'_, f32>| {
+        if heads.is_empty() {
+            return;
+        }
+        for (j, x) in qkv.iter_mut().enumerate() {
+            let rows = j * c + heads.start..j * c + heads.end;
+            w.forward(x.view_mut(), inp, rows.clone(), Some(b.slice(s![rows])));
+        }
+        let [q, k, v] = qkv;
+        attention_heads_forward(o, q.view(), k.view(), v.view(), dims, pre, att);
+    };
+    pool::join(
+        || part(0..cut * hs, o0, [q0, k0, v0], p0, a0),
+        || part(cut * hs..c, o1, [q1, k1, v1], p1, a1),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GptConfig;
+    use crate::model::gpt::gpt_forward;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn packed_and_split_forwards_give_the_textbook_forward_bit_for_bit() {
+        // Head sizes and widths that do and do not fall on the 16-column panels (24 / 3 heads:
+        // the packed weights' k and v columns start off a panel and are read unpacked), odd
+        // head counts (the heads cut 2 + 1), one token, and every norm.
+        let cases = [
+            (NormKind::LayerNorm, true, 64, 4, 9),
+            (NormKind::RmsNorm, false, 24, 3, 7),
+            (NormKind::BatchNorm, true, 32, 2, 5),
+            (NormKind::None, true, 48, 3, 1),
+        ];
+        for (norm, causal, n_embd, n_head, t) in cases {
+            let cfg = GptConfig {
+                vocab_size: 37,
+                n_layer: 2,
+                n_head,
+                n_embd,
+                block_size: t,
+                causal,
+                norm,
+                ..GptConfig::default()
+            };
+            let model = Gpt::new(cfg, &mut StdRng::seed_from_u64(5));
+            let b = 3;
+            let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7 + 2) % 37).collect();
+            let mut serial = Activations::default();
+            gpt_forward(&model, &mut serial, &tokens, None, b, t, false);
+            let prepared = Prepared::new(&model);
+            for split in [false, true] {
+                let case = format!("{norm:?} causal {causal} C {n_embd} H {n_head} split {split}");
+                let mut fast = Activations::default();
+                forward(&prepared, &mut fast, &tokens, b, t, split);
+                assert_eq!(fast.logits, serial.logits, "{case}");
+                assert_eq!(fast.resid, serial.resid, "{case}");
+                for (x, y) in fast.blocks.iter().zip(&serial.blocks) {
+                    assert_eq!(x.attn.att, y.attn.att, "{case}");
+                    assert_eq!(x.attn.preatt, y.attn.preatt, "{case}");
+                    assert_eq!(x.ln1_cache, y.ln1_cache, "{case}");
+                    assert_eq!(x.ln2_cache, y.ln2_cache, "{case}");
+                    assert_eq!(x.fch_gelu, y.fch_gelu, "{case}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! What a lesson is: the [`Lesson`] trait, what it sees of the app ([`LessonContext`]), and the
+//! two helpers that spare each lesson the boilerplate — settings handled once for any serde
+//! struct ([`LessonSettings`]), and a lesson made of sections ([`Sectioned`], one struct per
+//! section, in its own file).
+
+use egui::Ui;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::widgets::plots::section_tabs;
+
+/// What a lesson may ask of the app while it draws (applied after the frame, as in egui's demo app).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppRequest {
+    /// Switch to the lesson with this id.
+    OpenLesson(&'static str),
+    /// Put a message in the status bar.
+    Status(String),
+}
+
+/// Handed to [`Lesson::ui`]: what a lesson can see of the app and how it talks back.
+#[derive(Debug, Default)]
+pub struct LessonContext {
+    /// Ids of the lessons that exist (so a lesson can say "coming" for one that does not).
+    pub available: Vec<&'static str>,
+    /// Requests the app applies once the frame is drawn.
+    pub requests: Vec<AppRequest>,
+    /// The user asked (`--play`) that the lesson start training as soon as it opens.
+    pub autoplay: bool,
+}
+
+impl LessonContext {
+    /// Is there a lesson with this id?
+    pub fn has_lesson(&self, id: &str) -> bool {
+        self.available.contains(&id)
+    }
+}
+
+/// Who a lesson is: what the side panel, the command line and persistence know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LessonInfo {
+    /// Stable key: `--lesson ID`, `data ID`, persistence, tests.
+    pub id: &'static str,
+    /// The title shown in the side panel and above the lesson.
+    pub title: &'static str,
+    /// One or two sentences tying the lesson to the lecture.
+    pub summary: &'static str,
+}
+
+/// One lesson: a page of the app that makes one claim of the lecture visible.
+pub trait Lesson {
+    /// Id, title and summary.
+    fn info(&self) -> LessonInfo;
+    /// The lesson's settings: what persists across restarts and what `--set key=value` changes.
+    fn settings(&mut self) -> &mut dyn LessonSettings;
+    /// Draw the lesson.
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut LessonContext);
+    /// The numbers behind the lesson's figures at the current settings, as JSON
+    /// (`attention-lab data ID`), computed by the same code the GUI draws from.
+    fn data(&mut self) -> Value;
+    /// The numbers behind the figure on screen, as CSV ("Copy data").
+    fn csv(&mut self) -> String;
+    /// Training throughput of the lesson's run in tokens/s, for lessons that train.
+    fn training_rate(&self) -> Option<f32> {
+        None
+    }
+}
+
+/// A lesson's settings, as the app sees them: JSON in and out, checked on the way in.
+/// Implemented once, for every serde struct with a [`Validate`] impl.
+pub trait LessonSettings {
+    /// The settings as a JSON object.
+    fn to_json(&self) -> Value;
+    /// Replace the settings from a JSON object; on error (the message names the setting) the
+    /// settings are unchanged.
+    fn set_json(&mut self, value: Value) -> Result<(), String>;
+}
+
+/// The check a lesson's settings pass before they are taken (ranges, consistency).
+pub trait Validate {
+    /// `Err` names the setting, its value and what it must be.
+    fn validate(&self) -> Result<(), String>;
+}
+
+impl<S: Serialize + DeserializeOwned + Validate> LessonSettings for S {
+    fn to_json(&self) -> Value {
+        // A struct of numbers, strings and enums always serializes; `Null` would only mean a
+        // settings type that cannot be JSON, which the registry test would catch.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn set_json(&mut self, value: Value) -> Result<(), String> {
+        let s: S = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        s.validate()?;
+        *self = s;
+        Ok(())
+    }
+}
+
+/// Settings of a lesson with sections: which section is open is one of them.
+pub trait SectionSettings: LessonSettings {
+    /// The open section (0 = the first).
+    fn section(&mut self) -> &mut usize;
+}
+
+/// One section (tab) of a [`Sectioned`] lesson: its own state (caches, background work) in its
+/// own struct and file; the settings `S` are the lesson's, shared by all its sections.
+pub trait Section<S> {
+    /// The tab's label, e.g. "1. The lecture's demo".
+    fn title(&self) -> &'static str;
+    /// Draw the section.
+    fn ui(&mut self, ui: &mut Ui, settings: &mut S, ctx: &mut LessonContext);
+    /// The numbers behind this section's main figure, as CSV.
+    fn csv(&mut self, settings: &S) -> String;
+}
+
+/// A lesson made of sections: tabs along the top, one section drawn at a time.
+pub struct Sectioned<S> {
+    info: LessonInfo,
+    settings: S,
+    sections: Vec<Box<dyn Section<S>>>,
+    data: fn(&S) -> Value,
+}
+
+impl<S: SectionSettings + Default> Sectioned<S> {
+    /// A lesson with default settings; `data` computes `attention-lab data ID` from settings.
+    pub fn new(
+        info: LessonInfo,
+        sections: Vec<Box<dyn Section<S>>>,
+        data: fn(&S) -> Value,
+    ) -> Self {
+        Self {
+            info,
+            settings: S::default(),
+            sections,
+            data,
+        }
+    }
+
+    fn current(&mut self) -> usize {
+        let last = self.sections.len().saturating_sub(1);
+        (*self.settings.section()).min(last)
+    }
+}
+
+impl<S: SectionSettings + Default> Lesson for Sectioned<S> {
+    fn info(&self) -> LessonInfo {
+        self.info
+    }
+
+    fn settings(&mut self) -> &mut dyn LessonSettings {
+        &mut self.settings
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut LessonContext) {
+        let titles: Vec<&str> = self.sections.iter().map(|s| s.title()).collect();
+        let mut i = self.current();
+        section_tabs(ui, &mut i, &titles);
+        *self.settings.section() = i;
+        if let Some(section) = self.sections.get_mut(i) {
+            section.ui(ui, &mut self.settings, ctx);
+        }
+    }
+
+    fn data(&mut self) -> Value {
+        (self.data)(&self.settings)
+    }
+
+    fn csv(&mut self) -> String {
+        let i = self.current();
+        match self.sections.get_mut(i) {
+            Some(section) => section.csv(&self.settings),
+            None => String::new(),
+        }
+    }
+}
+
+/// `Err("{name} must be {what}, got {value}")` unless `ok`: the one-line message every
+/// settings check gives.
+pub fn check(
+    name: &str,
+    ok: bool,
+    what: &str,
+    value: impl std::fmt::Display,
+) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name} must be {what}, got {value}"))
+    }
+}

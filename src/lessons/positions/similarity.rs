@@ -1,0 +1,121 @@
+//! §3 "Similarity": r_i · r_j for every pair of positions, for each encoding.
+
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use ndarray::Array2;
+
+use super::settings::PositionSettings;
+use super::{TablesCache, sim_map, size_controls};
+use crate::lessons::lesson::{LessonContext, Section};
+use crate::math::positions::{similarity, tables};
+use crate::pretrained::bears_shared;
+use crate::widgets::export::matrix_csv;
+use crate::widgets::palette::SERIES as COLORS;
+use crate::widgets::plots::{hover, labelled};
+
+/// The section: the tables, cached by (T, d, base), and the learned table's similarity.
+#[derive(Default)]
+pub struct Similarity {
+    tables: TablesCache,
+    learned: Option<Option<Array2<f32>>>,
+}
+
+impl Section<PositionSettings> for Similarity {
+    fn title(&self) -> &'static str {
+        "3. Similarity"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, settings: &mut PositionSettings, _ctx: &mut LessonContext) {
+        ui.label("r_i · r_j for every pair of positions. Sinusoids: the similarity depends mostly on the distance i − j (bands parallel to the diagonal), so attention can learn relative offsets. Binary (as ±1): r_i·r_j = bits − 2·Hamming(i, j), a blocky fractal — positions that differ in one high bit look alike.");
+        size_controls(ui, settings);
+        let t = self
+            .tables
+            .get((settings.ctx, settings.d, settings.base.to_bits()), |_| {
+                tables(settings.ctx, settings.d, settings.base)
+            });
+        let learned = self.learned.get_or_insert_with(|| {
+            bears_shared()
+                .ok()
+                .and_then(|(m, _)| m.params.wpe.as_ref())
+                .map(similarity)
+        });
+        // Every row's self-similarity ‖r_p‖² is the largest value: d/2 (sinusoidal), bits (binary).
+        let d = settings.d as f32 / 2.0;
+        let b = t.bits as f32;
+        let side = ((ui.available_width() - 60.0) / 4.0 - 50.0).clamp(150.0, 330.0);
+        let size = egui::vec2(side, side);
+        ui.horizontal_top(|ui| {
+            sim_map(
+                ui,
+                "similarity: sinusoidal",
+                &t.sim_sinusoidal,
+                d,
+                t.version,
+                size,
+            );
+            sim_map(
+                ui,
+                "similarity: binary ±1",
+                &t.sim_binary,
+                b,
+                t.version,
+                size,
+            );
+            let lim = t.sim_octave.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            sim_map(
+                ui,
+                "similarity: octave",
+                &t.sim_octave,
+                lim,
+                t.version,
+                size,
+            );
+            if let Some(l) = learned {
+                let lim = l.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+                sim_map(ui, "similarity: learned (bears)", l, lim, 1, size);
+            }
+        });
+        let p = settings.position.min(settings.ctx - 1);
+        ui.horizontal(|ui| {
+            let max_p = settings.ctx - 1;
+            labelled(ui, "position p", |ui| {
+                ui.add(egui::Slider::new(&mut settings.position, 0..=max_p))
+            });
+        });
+        ui.strong(format!(
+            "Row p = {p}: r_p · r_j against j, normalised by the largest value"
+        ));
+        Plot::new("positions_similarity_row")
+            .height(200.0)
+            .x_axis_label("position j")
+            .y_axis_label("r_p·r_j / max")
+            .label_formatter(hover("j", "similarity"))
+            .legend(Legend::default())
+            .show(ui, |plot| {
+                for (k, (name, m, scale)) in [
+                    ("sinusoidal", &t.sim_sinusoidal, d),
+                    ("binary ±1", &t.sim_binary, b),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    let pts: PlotPoints = m
+                        .row(p)
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &v)| [j as f64, f64::from(v / scale)])
+                        .collect();
+                    plot.line(Line::new(name, pts).color(COLORS[k]).width(2.0));
+                }
+                plot.vline(VLine::new("p", p as f64).color(Color32::GRAY));
+            });
+    }
+
+    fn csv(&mut self, s: &PositionSettings) -> String {
+        let t = self.tables.get((s.ctx, s.d, s.base.to_bits()), |_| {
+            tables(s.ctx, s.d, s.base)
+        });
+        let labels: Vec<String> = (0..s.ctx).map(|p| p.to_string()).collect();
+        matrix_csv(t.sim_sinusoidal.view(), Some(&labels), Some(&labels))
+    }
+}

@@ -1,0 +1,181 @@
+//! §2 "The matrix RNN": the gradient that reaches k steps back has been multiplied by Wᵀ k
+//! times, so its norm follows ρ(W)^k; the eigenvalues of W, and clipping.
+
+use egui::{RichText, Ui};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
+
+use super::settings::RnnSettings;
+use crate::lessons::common::background::Cached;
+use crate::lessons::lesson::{LessonContext, Section};
+use crate::math::rnn::{Activation, RnnExperiment, RnnSpec, WInit, rnn_experiment};
+use crate::widgets::export::columns_csv;
+use crate::widgets::palette::{BLUE, GREY, ORANGE};
+use crate::widgets::plots::{labelled, log_hover, log_y_axis, log10_points};
+
+/// The section: the experiment, cached by its inputs.
+#[derive(Default)]
+pub struct Matrix {
+    main: Cached<RnnSpec, RnnExperiment>,
+}
+
+impl Section<RnnSettings> for Matrix {
+    fn title(&self) -> &'static str {
+        "2. The matrix RNN"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, settings: &mut RnnSettings, _ctx: &mut LessonContext) {
+        ui.label("h_t = φ(W h_{t−1} + x_t), n hidden units, T steps, L = gᵀh_T. Back-propagation through time: ∂L/∂h_{t−1} = Wᵀ(φ′(a_t) ⊙ ∂L/∂h_t). The gradient that reaches k steps back has been multiplied by Wᵀ k times, so its size follows the largest eigenvalue: ρ(W)^k.");
+        ui.horizontal_wrapped(|ui| {
+            labelled(ui, "spectral radius ρ(W)", |ui| {
+                ui.add(egui::Slider::new(&mut settings.radius, 0.5..=1.5).step_by(0.01))
+            });
+            for preset in [0.9, 1.0, 1.1] {
+                if ui.button(format!("ρ = {preset}")).clicked() {
+                    settings.radius = preset;
+                }
+            }
+            labelled(ui, "hidden size n", |ui| {
+                ui.add(egui::Slider::new(&mut settings.hidden, 2..=64))
+            });
+            labelled(ui, "steps T", |ui| {
+                ui.add(egui::Slider::new(&mut settings.steps, 1..=200))
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("W:");
+            ui.selectable_value(&mut settings.init, WInit::Orthogonal, "radius × orthogonal")
+                .on_hover_text("Every eigenvalue lies on the circle of this radius");
+            ui.selectable_value(&mut settings.init, WInit::Gaussian, "Gaussian, rescaled")
+                .on_hover_text("A Gaussian matrix divided by its spectral radius and multiplied by the chosen one: eigenvalues fill a disc");
+            ui.separator();
+            ui.label("φ:");
+            ui.selectable_value(&mut settings.activation, Activation::Linear, "identity");
+            ui.selectable_value(&mut settings.activation, Activation::Tanh, "tanh");
+            ui.separator();
+            if ui.button("New seed").clicked() {
+                settings.seed = settings.seed.wrapping_add(1);
+            }
+            ui.label(format!("seed {}", settings.seed));
+            ui.separator();
+            ui.checkbox(&mut settings.clip, "Clip gradients");
+            if settings.clip {
+                labelled(ui, "threshold", |ui| {
+                    ui.add(
+                        egui::Slider::new(&mut settings.clip_threshold, 0.1..=1000.0)
+                            .logarithmic(true),
+                    )
+                });
+            }
+        });
+        let s = settings.clone();
+        let m = self.main.get(settings.spec(), rnn_experiment);
+        let last = m.grad_norms.last().copied().unwrap_or(0.0);
+        ui.label(
+            RichText::new(format!(
+                "ρ(W) = {:.4}: after T = {} steps the gradient norm is {:.3e} × its value at the end ({}).",
+                m.spectral_radius,
+                s.steps,
+                last / m.grad_norms[0].max(f64::MIN_POSITIVE),
+                if m.spectral_radius < 0.999 {
+                    "vanishing: early steps get almost no learning signal"
+                } else if m.spectral_radius > 1.001 {
+                    "exploding: one update would be huge"
+                } else {
+                    "ρ = 1: the norm is kept"
+                }
+            ))
+            .size(15.0),
+        );
+        let eig = m.eigenvalues.clone();
+        let norms = m.grad_norms.clone();
+        let clipped = m.clipped_norms.clone();
+        let (radius, steps, threshold) = (m.spectral_radius, s.steps, s.clip_threshold);
+        ui.columns(2, |cols| {
+            cols[0].strong("Eigenvalues of W in the complex plane");
+            Plot::new("rnn_eigenvalues")
+                .height(340.0)
+                .data_aspect(1.0)
+                .x_axis_label("Re λ")
+                .y_axis_label("Im λ")
+                .label_formatter(crate::widgets::plots::hover("Re λ", "Im λ"))
+                .legend(Legend::default())
+                .include_x(-1.6)
+                .include_x(1.6)
+                .include_y(-1.6)
+                .include_y(1.6)
+                .show(&mut cols[0], |p| {
+                    let circle = |r: f64| -> PlotPoints {
+                        (0..=128)
+                            .map(|i| {
+                                let a = std::f64::consts::TAU * i as f64 / 128.0;
+                                [r * a.cos(), r * a.sin()]
+                            })
+                            .collect()
+                    };
+                    p.line(Line::new("unit circle |λ| = 1", circle(1.0)).color(GREY));
+                    p.line(
+                        Line::new(format!("ρ(W) = {radius:.3}"), circle(radius))
+                            .color(ORANGE)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                    p.points(
+                        Points::new(
+                            "eigenvalues",
+                            eig.iter().map(|z| [z[0], z[1]]).collect::<PlotPoints>(),
+                        )
+                        .radius(4.0)
+                        .color(BLUE),
+                    );
+                });
+            cols[1].strong("‖∂L/∂h_{T−k}‖ vs k (log scale)");
+            Plot::new("rnn_grad_norms")
+                .height(340.0)
+                .x_axis_label("k (steps back from the end)")
+                .custom_y_axes(vec![log_y_axis("gradient norm")])
+                // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
+                .include_y(-1.0)
+                .include_y(1.0)
+                .label_formatter(log_hover("k", "norm"))
+                .legend(Legend::default())
+                .show(&mut cols[1], |p| {
+                    let ks = || (0..=steps).map(|k| k as f64);
+                    let reference: Vec<f64> = (0..=steps)
+                        .map(|k| norms[0] * radius.powi(k as i32))
+                        .collect();
+                    p.line(
+                        Line::new("ρ(W)^k reference", log10_points(ks(), &reference))
+                            .color(GREY)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                    p.line(
+                        Line::new("‖∂L/∂h_{T−k}‖", log10_points(ks(), &norms))
+                            .color(BLUE)
+                            .width(2.0),
+                    );
+                    if let Some(clipped) = &clipped {
+                        p.line(
+                            Line::new(
+                                format!("clipped at {threshold:.3}"),
+                                log10_points(ks(), clipped),
+                            )
+                            .color(ORANGE)
+                            .width(2.0),
+                        );
+                    }
+                });
+        });
+        if settings.clip {
+            ui.label("Clipping rescales the back-propagated gradient to the threshold whenever its norm exceeds it: it stops the explosion (the orange line flattens) but keeps the direction — and it does nothing for a vanishing gradient.");
+        }
+    }
+
+    fn csv(&mut self, s: &RnnSettings) -> String {
+        let m = self.main.get(s.spec(), rnn_experiment);
+        let k: Vec<f64> = (0..=s.steps).map(|k| k as f64).collect();
+        let mut cols = vec![("k", k), ("grad_norm", m.grad_norms.clone())];
+        if let Some(clipped) = m.clipped_norms.clone() {
+            cols.push(("grad_norm_clipped", clipped));
+        }
+        columns_csv(&cols)
+    }
+}

@@ -1,0 +1,131 @@
+//! Lesson "Why RNN gradients vanish or explode": BPTT multiplies by Wᵀ at every step, so the
+//! gradient reaching step T−k scales like ρ(W)^k. All the math is `math::rnn` (f64); the
+//! sections draw it, recomputing only when a slider changed.
+
+mod lstm;
+mod matrix;
+mod saturation;
+mod scalar;
+pub mod settings;
+
+use serde_json::{Value, json};
+
+use crate::lessons::lesson::{Lesson, LessonInfo, LessonSettings, Sectioned};
+use crate::math::rnn::{
+    Activation, Lstm, RnnExperiment, RnnSpec, iir_impulse_response, lstm_backward, lstm_forward,
+    rnn_experiment, rnn_inputs, row_norms,
+};
+use crate::math::stats::mean;
+pub use settings::RnnSettings;
+
+/// The lesson, for the registry.
+pub fn lesson() -> Box<dyn Lesson> {
+    Box::new(Sectioned::new(
+        LessonInfo {
+            id: "rnn",
+            title: "Why RNN gradients vanish or explode",
+            summary: "Back-propagation through time multiplies by Wᵀ at every step: the gradient k steps back scales like ρ(W)^k. The LSTM's cell state gives it a path that survives.",
+        },
+        vec![
+            Box::new(scalar::Scalar),
+            Box::new(matrix::Matrix::default()),
+            Box::new(saturation::Saturation::default()),
+            Box::new(lstm::LstmSection::default()),
+        ],
+        data,
+    ))
+}
+
+/// Every part at once (for `data` and `csv`; the GUI computes only the open section's part, each
+/// cached with its own inputs, so a slider of one section never pays for the others).
+struct Computed<'a> {
+    main: &'a RnnExperiment,
+    saturated: &'a RnnExperiment,
+    unit_linear: &'a RnnExperiment,
+    lstm: &'a LstmResult,
+}
+
+/// Section 4's numbers.
+pub struct LstmResult {
+    /// ‖∂L/∂c_{T−k}‖.
+    pub cell: Vec<f64>,
+    /// ‖∂L/∂h_{T−k}‖ of the LSTM.
+    pub hidden: Vec<f64>,
+    /// ‖∂L/∂h_{T−k}‖ of a tanh RNN at the same radius.
+    pub rnn: Vec<f64>,
+    /// Mean forget gate along the trajectory.
+    pub mean_f: f64,
+}
+
+pub fn lstm_result(s: &RnnSettings) -> LstmResult {
+    let lstm = Lstm::new(s.hidden, s.forget_bias, 1.0, s.seed);
+    let (xs, g) = rnn_inputs(s.hidden, s.steps, s.seed);
+    let zero = ndarray::Array1::zeros(s.hidden);
+    let cache = lstm_forward(&lstm, xs.view(), zero.view(), zero.view());
+    let (dh, dc) = lstm_backward(&lstm, &cache, g.view());
+    let rnn = rnn_experiment(&RnnSpec {
+        activation: Activation::Tanh,
+        clip: None,
+        input_scale: 1.0,
+        ..s.spec()
+    });
+    let f: Vec<f64> = cache
+        .f
+        .slice(ndarray::s![1.., ..])
+        .iter()
+        .copied()
+        .collect();
+    LstmResult {
+        cell: row_norms(dc.view()),
+        hidden: row_norms(dh.view()),
+        rnn: rnn.grad_norms,
+        mean_f: mean(&f),
+    }
+}
+
+/// The LSTM section's inputs.
+pub type LstmKey = (usize, usize, u64, u64, u64);
+
+fn data(s: &RnnSettings) -> Value {
+    let (tanh, linear) = s.saturation_specs();
+    let main = rnn_experiment(&s.spec());
+    let c = Computed {
+        main: &main,
+        saturated: &rnn_experiment(&tanh),
+        unit_linear: &rnn_experiment(&linear),
+        lstm: &lstm_result(s),
+    };
+    let m = c.main;
+    let rows = |a: &ndarray::Array2<f64>| -> Vec<Vec<f64>> {
+        a.outer_iter().map(|r| r.to_vec()).collect()
+    };
+    let mut out = json!({
+        "settings": s.to_json(),
+        "w": rows(&m.w),
+        "eigenvalues": m.eigenvalues,
+        "spectral_radius": m.spectral_radius,
+        "g_final": m.g_final.to_vec(),
+        "grad_norms": m.grad_norms,
+        "iir": iir_impulse_response(s.w_scalar, s.steps),
+        "saturation": {
+            "input_scale": s.input_scale,
+            "mean_tanh_derivative": mean(&c.saturated.tanh_derivs),
+            "grad_norms_tanh": &c.saturated.grad_norms,
+            "grad_norms_linear": &c.unit_linear.grad_norms,
+        },
+        "lstm": {
+            "forget_bias": s.forget_bias,
+            "mean_forget_gate": c.lstm.mean_f,
+            "cell_grad_norms": &c.lstm.cell,
+            "hidden_grad_norms": &c.lstm.hidden,
+            "rnn_tanh_grad_norms": &c.lstm.rnn,
+        },
+    });
+    if let Some(clipped) = &m.clipped_norms {
+        out["clipped_norms"] = json!(clipped);
+    }
+    if s.activation == Activation::Tanh {
+        out["h"] = json!(rows(&m.h));
+    }
+    out
+}

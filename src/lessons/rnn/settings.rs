@@ -1,0 +1,118 @@
+//! The RNN lesson's settings: what persists and what `--set key=value` changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lessons::lesson::{SectionSettings, Validate, check};
+use crate::math::rnn::{Activation, RnnSpec, WInit};
+
+/// The lesson's persisted settings (also `attention-lab data rnn --set key=value`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RnnSettings {
+    /// The open section (0…3).
+    pub section: usize,
+    /// The scalar filter's coefficient w (−1.5…1.5).
+    pub w_scalar: f64,
+    /// Spectral radius of W (0.5…1.5).
+    pub radius: f64,
+    /// Sequence length T (1…200).
+    pub steps: usize,
+    /// Hidden size n (2…64).
+    pub hidden: usize,
+    /// Seed of W, the inputs and ∂L/∂h_T.
+    pub seed: u64,
+    /// φ: linear or tanh.
+    pub activation: Activation,
+    /// W = radius · orthogonal, or Gaussian rescaled to the radius.
+    pub init: WInit,
+    /// Clip the back-propagated gradient.
+    pub clip: bool,
+    /// Its threshold (norm).
+    pub clip_threshold: f64,
+    /// s in a_t = W h_{t−1} + s·x_t (0.01…10), for the tanh panel.
+    pub input_scale: f64,
+    /// The LSTM's forget-gate bias b_f (−4…8): f ≈ σ(b_f).
+    pub forget_bias: f64,
+}
+
+impl Default for RnnSettings {
+    fn default() -> Self {
+        Self {
+            section: 1,
+            w_scalar: -0.9,
+            radius: 0.9,
+            steps: 100,
+            hidden: 16,
+            seed: 0,
+            activation: Activation::Linear,
+            init: WInit::Orthogonal,
+            clip: false,
+            clip_threshold: 10.0,
+            input_scale: 1.0,
+            forget_bias: 3.0,
+        }
+    }
+}
+
+impl Validate for RnnSettings {
+    fn validate(&self) -> Result<(), String> {
+        let range = |name: &str, v: f64, lo: f64, hi: f64| {
+            check(
+                name,
+                v.is_finite() && (lo..=hi).contains(&v),
+                &format!("between {lo} and {hi}"),
+                v,
+            )
+        };
+        range("w_scalar", self.w_scalar, -1.5, 1.5)?;
+        range("radius", self.radius, 0.5, 1.5)?;
+        range("steps", self.steps as f64, 1.0, 200.0)?;
+        range("hidden", self.hidden as f64, 2.0, 64.0)?;
+        range("clip_threshold", self.clip_threshold, 0.01, 1e6)?;
+        range("input_scale", self.input_scale, 0.01, 10.0)?;
+        range("forget_bias", self.forget_bias, -4.0, 8.0)?;
+        range("section", self.section as f64, 0.0, 3.0)?;
+        Ok(())
+    }
+}
+
+impl SectionSettings for RnnSettings {
+    fn section(&mut self) -> &mut usize {
+        &mut self.section
+    }
+}
+
+impl RnnSettings {
+    /// The matrix RNN of section 2.
+    pub fn spec(&self) -> RnnSpec {
+        RnnSpec {
+            hidden: self.hidden,
+            steps: self.steps,
+            radius: self.radius,
+            init: self.init,
+            activation: self.activation,
+            input_scale: 1.0,
+            clip: self.clip.then_some(self.clip_threshold),
+            seed: self.seed,
+        }
+    }
+
+    /// Section 3: tanh at ρ(W) = 1 (orthogonal) with the input-scale slider, and the linear twin.
+    pub fn saturation_specs(&self) -> (RnnSpec, RnnSpec) {
+        let tanh = RnnSpec {
+            hidden: self.hidden,
+            steps: self.steps,
+            radius: 1.0,
+            init: WInit::Orthogonal,
+            activation: Activation::Tanh,
+            input_scale: self.input_scale,
+            clip: None,
+            seed: self.seed,
+        };
+        let linear = RnnSpec {
+            activation: Activation::Linear,
+            ..tanh
+        };
+        (tanh, linear)
+    }
+}

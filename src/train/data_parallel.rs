@@ -1,0 +1,169 @@
+//! Data parallelism for a training step: the batch is cut into shards (one per core), each shard
+//! runs `gpt_forward` + `gpt_backward` on a thread of the process's pool (`engine::pool`) into its
+//! own gradients, and the gradients are averaged with weights n_i / n — the same gradient as one
+//! pass over the whole batch (the loss is a mean over rows), up to the order of floating-point
+//! sums.
+//!
+//! BatchNorm couples the rows of a batch (its statistics are over all of them), so a BatchNorm
+//! model is never sharded. Deterministic: the split and the order of the sums are fixed, so a
+//! run repeats bit for bit whichever thread takes which shard.
+
+use crate::engine::pool;
+use crate::engine::simd::multiversion;
+use crate::model::NormKind;
+use crate::model::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+
+/// Below this many multiply-adds per step, one thread is faster than two.
+const MIN_WORK_TO_SPLIT: usize = 4_000_000;
+
+/// Per-shard buffers, kept between steps so that a step allocates nothing.
+#[derive(Debug, Default)]
+pub struct Shards {
+    states: Vec<ShardState>,
+}
+
+/// One shard's activations, gradients and loss.
+#[derive(Debug)]
+struct ShardState {
+    acts: Activations,
+    grads: Params,
+    loss: f32,
+}
+
+/// How many shards to use for this model and batch on `cores` cores.
+pub fn shard_count(model: &Gpt, b: usize, t: usize, cores: usize) -> usize {
+    let c = model.config.n_embd;
+    let work = b * t * c * c * 12 * model.config.n_layer;
+    if model.config.norm == NormKind::BatchNorm || b < 2 || work < MIN_WORK_TO_SPLIT {
+        1
+    } else {
+        cores.clamp(1, b)
+    }
+}
+
+/// Forward and backward over `b` sequences of `t` tokens in `k` shards; `grads` receives the
+/// batch's gradient (overwritten); returns the batch's mean loss. `acts` is used when k = 1.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_backward(
+    model: &Gpt,
+    shards: &mut Shards,
+    acts: &mut Activations,
+    tokens: &[usize],
+    targets: &[usize],
+    b: usize,
+    t: usize,
+    k: usize,
+    train: bool,
+    grads: &mut Params,
+) -> f32 {
+    if k <= 1 {
+        grads.zero();
+        let loss = gpt_forward(model, acts, tokens, Some(targets), b, t, train).unwrap_or(f32::NAN);
+        if loss.is_finite() {
+            gpt_backward(model, acts, targets, grads);
+        }
+        return loss;
+    }
+    if shards
+        .states
+        .first()
+        .is_some_and(|s| s.grads.count() != grads.count())
+    {
+        shards.states.clear();
+    }
+    while shards.states.len() < k {
+        shards.states.push(ShardState {
+            acts: Activations::default(),
+            grads: Params::zeros(&model.config),
+            loss: f32::NAN,
+        });
+    }
+    // Sequences per shard: as even as possible.
+    let bounds = |i: usize| (i * b / k, (i + 1) * b / k);
+    pool::for_each_mut(&mut shards.states[..k], |i, st| {
+        let (lo, hi) = bounds(i);
+        let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
+        st.loss =
+            gpt_forward(model, &mut st.acts, tok, Some(tgt), hi - lo, t, train).unwrap_or(f32::NAN);
+        st.grads.zero();
+        if st.loss.is_finite() {
+            gpt_backward(model, &mut st.acts, tgt, &mut st.grads);
+        }
+    });
+    let mut loss = 0.0;
+    for (i, st) in shards.states.iter().take(k).enumerate() {
+        let (lo, hi) = bounds(i);
+        let w = (hi - lo) as f32 / b as f32;
+        loss += w * st.loss;
+        // The first shard overwrites (so `grads` needs no zeroing), the others add.
+        for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
+            weighted_add(dst.data, src.data, w, i == 0);
+        }
+    }
+    loss
+}
+
+multiversion! {
+    /// dst = w·src (first) or dst += w·src.
+    fn weighted_add(dst: &mut [f32], src: &[f32], w: f32, first: bool) {
+        if first {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = w * s;
+            }
+        } else {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += w * s;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GptConfig;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn shards_give_the_whole_batch_gradient_and_repeat_bit_for_bit() {
+        let cfg = GptConfig {
+            vocab_size: 11,
+            n_layer: 2,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 6,
+            ..GptConfig::default()
+        };
+        let model = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
+        let (b, t) = (5, 6);
+        let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 11).collect();
+        let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        let run = |k: usize, shards: &mut Shards| {
+            let mut grads = Params::zeros(&cfg);
+            let mut acts = Activations::default();
+            let loss = forward_backward(
+                &model, shards, &mut acts, &tokens, &targets, b, t, k, true, &mut grads,
+            );
+            (loss, grads)
+        };
+        let mut shards = Shards::default();
+        let (loss1, g1) = run(1, &mut shards);
+        for k in [2, 3, 5] {
+            let (loss_k, gk) = run(k, &mut shards);
+            assert!(
+                (loss_k - loss1).abs() < 1e-6,
+                "k = {k}: loss {loss_k} vs {loss1}"
+            );
+            for (a, bb) in g1.tensors().zip(gk.tensors()) {
+                let scale = a.data.iter().fold(1e-3_f32, |m, v| m.max(v.abs()));
+                for (x, y) in a.data.iter().zip(bb.data) {
+                    assert!((x - y).abs() <= 1e-5 * scale, "k = {k}: {x} vs {y}");
+                }
+            }
+            let (again, g_again) = run(k, &mut shards);
+            assert_eq!(again.to_bits(), loss_k.to_bits());
+            assert_eq!(g_again, gk, "k = {k} repeats bit for bit");
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! A training run as a state machine, with no thread of its own: commands in ([`Command`]),
+//! steps taken within a time budget ([`Runner::work`]), and what changed since the last look
+//! out ([`Update`]). The worker thread (`worker.rs`) drives one or several runners in a loop;
+//! a browser, which has no threads, can drive the same runner a few milliseconds per frame.
+//!
+//! What goes out is what changed — new loss points, new probe frames, a copy of the weights
+//! only when the UI asked for one (or when the run reached a point worth showing: a reset, a
+//! load, the end of `Step(n)`, a pause) — not the whole history every time.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::trainer::{TrainConfig, Trainer};
+use crate::data::Tokenizer;
+use crate::model::checkpoint;
+use crate::model::gpt::{Gpt, prompt_attention};
+
+/// The probe prompt's attention is recorded every this many steps.
+pub const PROBE_EVERY: usize = 5;
+
+/// What the UI asks of a run.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Train continuously.
+    Play,
+    /// Stop training (the model stays).
+    Pause,
+    /// Train exactly n steps, then pause.
+    Step(usize),
+    /// Start over with this configuration (its seed included).
+    Reset(Box<TrainConfig>),
+    /// Change the learning rate.
+    SetLr(f32),
+    /// Replace the model with a checkpoint (the data must share its vocabulary).
+    Load(PathBuf),
+    /// Save the current model.
+    Save(PathBuf),
+    /// Record the attention of this prompt (token ids) every [`PROBE_EVERY`] steps.
+    SetProbe(Vec<usize>),
+    /// End the run's thread.
+    Quit,
+}
+
+/// One point of the loss curves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossPoint {
+    /// Step after which it was measured.
+    pub step: usize,
+    /// Training loss of that step's batch.
+    pub train: f32,
+    /// Validation loss, when measured at that step.
+    pub val: Option<f32>,
+}
+
+/// The probe prompt's attention at one step of training.
+#[derive(Debug, Clone)]
+pub struct ProbeFrame {
+    /// The step after which it was recorded.
+    pub step: usize,
+    /// Attention weights per layer and head, (T, T) each.
+    pub attention: Vec<Vec<ndarray::Array2<f32>>>,
+}
+
+/// What changed in a run since the last update.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    /// Steps completed.
+    pub step: usize,
+    /// Training continuously (or working through `Step(n)`)?
+    pub running: bool,
+    /// Throughput over the last ≥ 0.5 s of training (wall clock).
+    pub tokens_per_sec: f32,
+    /// The run diverged and paused.
+    pub diverged: bool,
+    /// The history was cleared (a reset or a load): drop what you kept before `points`.
+    pub restarted: bool,
+    /// New loss points, oldest first.
+    pub points: Vec<LossPoint>,
+    /// A copy of the weights, when asked for or at a boundary (reset, load, pause, end of Step).
+    pub model: Option<Arc<Gpt>>,
+    /// The tokenizer and configuration, when they changed (reset, load).
+    pub data: Option<(Arc<Tokenizer>, Arc<TrainConfig>)>,
+    /// The answer to a command that can fail (load, save, reset).
+    pub message: Option<Result<String, String>>,
+    /// The probe changed (new prompt, reset): drop the frames kept before `frames`.
+    pub probe_restarted: Option<Vec<usize>>,
+    /// New probe frames, oldest first.
+    pub frames: Vec<ProbeFrame>,
+}
+
+/// A training run: its trainer, whether it is playing, and what has not been sent yet.
+pub struct Runner {
+    trainer: Trainer,
+    running: bool,
+    remaining: Option<usize>,
+    diverged: bool,
+    tokens_per_sec: f32,
+    window: Option<(Instant, usize)>,
+    probe: Vec<usize>,
+    /// The update being gathered.
+    pending: Update,
+    /// Send the weights with the next update even if nobody asked.
+    boundary: bool,
+}
+
+impl Runner {
+    /// A paused run of `trainer`.
+    pub fn new(trainer: Trainer) -> Self {
+        let data = Some(data_of(&trainer));
+        Self {
+            trainer,
+            running: false,
+            remaining: None,
+            diverged: false,
+            tokens_per_sec: 0.0,
+            window: None,
+            probe: Vec::new(),
+            pending: Update {
+                restarted: true,
+                data,
+                ..Update::default()
+            },
+            boundary: true,
+        }
+    }
+
+    /// The trainer (for tests and the CLI).
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    /// Is there work to do (playing, or steps left of `Step(n)`)?
+    pub fn busy(&self) -> bool {
+        self.running || self.remaining.is_some()
+    }
+
+    /// Apply a command. `Quit` is the driver's business and does nothing here.
+    pub fn handle(&mut self, command: Command) {
+        match command {
+            Command::Play => {
+                self.running = true;
+                self.diverged = false;
+            }
+            Command::Pause => {
+                self.running = false;
+                self.remaining = None;
+                self.boundary = true;
+            }
+            Command::Step(n) => {
+                self.running = false;
+                self.diverged = false;
+                self.remaining = (n > 0).then_some(n);
+            }
+            Command::Reset(config) => match Trainer::new(*config) {
+                Ok(t) => {
+                    self.trainer = t;
+                    self.restart();
+                    self.pending.message = Some(Ok("reset".into()));
+                }
+                Err(e) => self.pending.message = Some(Err(e)),
+            },
+            Command::SetLr(lr) => self.trainer.set_lr(lr),
+            Command::Load(path) => {
+                let result = load_into(&mut self.trainer, &path);
+                if result.is_ok() {
+                    self.restart();
+                }
+                self.pending.message = Some(result);
+            }
+            Command::Save(path) => self.pending.message = Some(self.save(&path)),
+            Command::SetProbe(ids) => {
+                if ids != self.probe {
+                    self.probe = ids;
+                    self.pending.probe_restarted = Some(self.probe.clone());
+                    self.pending.frames.clear();
+                    self.record_probe();
+                }
+            }
+            Command::Quit => {}
+        }
+    }
+
+    /// A new model or data: the history and probe start over, and the run pauses.
+    fn restart(&mut self) {
+        self.running = false;
+        self.remaining = None;
+        self.diverged = false;
+        self.window = None;
+        self.pending.restarted = true;
+        self.pending.points.clear();
+        self.pending.data = Some(data_of(&self.trainer));
+        self.pending.probe_restarted = Some(self.probe.clone());
+        self.pending.frames.clear();
+        self.boundary = true;
+        self.record_probe();
+    }
+
+    fn save(&self, path: &std::path::Path) -> Result<String, String> {
+        let tokenizer = serde_json::to_string(&self.trainer.data.tokenizer)
+            .map_err(|e| format!("cannot write the tokenizer: {e}"))?;
+        checkpoint::save(path, &self.trainer.gpt, &tokenizer)
+            .map(|()| format!("saved {}", path.display()))
+    }
+
+    /// Take one step if there is work to do; false if there was none.
+    pub fn step(&mut self) -> bool {
+        if !self.busy() {
+            self.window = None; // a pause starts a new throughput window
+            return false;
+        }
+        let (start, tokens) = *self.window.get_or_insert((Instant::now(), 0));
+        let s = self.trainer.step();
+        let tokens = tokens + self.trainer.config.batch * self.trainer.config.model.block_size;
+        // Wall-clock throughput over windows of ≥ 0.5 s: what the class sees, including the
+        // updates and whatever the UI takes from the cores.
+        let elapsed = start.elapsed().as_secs_f32();
+        if elapsed >= 0.5 {
+            self.tokens_per_sec = tokens as f32 / elapsed;
+            self.window = Some((Instant::now(), 0));
+        } else {
+            if self.tokens_per_sec == 0.0 {
+                self.tokens_per_sec = s.tokens_per_sec;
+            }
+            self.window = Some((start, tokens));
+        }
+        self.pending.points.push(LossPoint {
+            step: s.step,
+            train: s.loss,
+            val: s.val_loss,
+        });
+        if s.step.is_multiple_of(PROBE_EVERY) {
+            self.record_probe();
+        }
+        if s.diverged {
+            self.diverged = true;
+            self.running = false;
+            self.remaining = None;
+            self.boundary = true;
+        }
+        if let Some(n) = self.remaining.as_mut() {
+            *n -= 1;
+            if *n == 0 {
+                self.remaining = None;
+                self.boundary = true;
+            }
+        }
+        true
+    }
+
+    /// Take steps until `budget` has passed or there is no more work; true if any was taken.
+    pub fn work(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        let mut any = false;
+        while start.elapsed() < budget && self.step() {
+            any = true;
+        }
+        any
+    }
+
+    /// Is there anything to report (new points, a message, a boundary)?
+    pub fn has_news(&self) -> bool {
+        let p = &self.pending;
+        self.boundary
+            || p.restarted
+            || !p.points.is_empty()
+            || p.message.is_some()
+            || p.probe_restarted.is_some()
+            || !p.frames.is_empty()
+    }
+
+    /// What changed since the last call; the weights are copied only if `want_model` or at a
+    /// boundary.
+    pub fn take_update(&mut self, want_model: bool) -> Update {
+        let mut u = std::mem::take(&mut self.pending);
+        u.step = self.trainer.steps();
+        u.running = self.busy();
+        u.tokens_per_sec = self.tokens_per_sec;
+        u.diverged = self.diverged;
+        if want_model || self.boundary {
+            u.model = Some(Arc::new(self.trainer.gpt.clone()));
+        }
+        self.boundary = false;
+        u
+    }
+
+    fn record_probe(&mut self) {
+        let gpt = &self.trainer.gpt;
+        let ids = &self.probe;
+        if ids.is_empty() || ids.iter().any(|&i| i >= gpt.config.vocab_size) {
+            return;
+        }
+        let attention = prompt_attention(gpt, &ids[..ids.len().min(gpt.config.block_size)]);
+        self.pending.frames.push(ProbeFrame {
+            step: self.trainer.steps(),
+            attention,
+        });
+    }
+}
+
+fn data_of(trainer: &Trainer) -> (Arc<Tokenizer>, Arc<TrainConfig>) {
+    (
+        Arc::new(trainer.data.tokenizer.clone()),
+        Arc::new(trainer.config.clone()),
+    )
+}
+
+/// Load a checkpoint into the trainer: the vocabulary must match the data's.
+fn load_into(trainer: &mut Trainer, path: &std::path::Path) -> Result<String, String> {
+    let (gpt, tokenizer_json) = checkpoint::load(path)?;
+    let tokenizer: Tokenizer = serde_json::from_str(&tokenizer_json)
+        .map_err(|e| format!("the checkpoint's tokenizer is invalid: {e}"))?;
+    if tokenizer != trainer.data.tokenizer {
+        return Err(format!(
+            "{} was trained on a different vocabulary ({} tokens) than the current task ({} tokens)",
+            path.display(),
+            tokenizer.len(),
+            trainer.data.tokenizer.len()
+        ));
+    }
+    trainer.set_model(gpt);
+    Ok(format!("loaded {}", path.display()))
+}
+
+/// Tests drive a runner without a thread.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GptConfig;
+
+    fn small() -> TrainConfig {
+        TrainConfig {
+            model: GptConfig {
+                n_layer: 1,
+                n_embd: 16,
+                n_head: 2,
+                block_size: 8,
+                ..GptConfig::default()
+            },
+            batch: 4,
+            eval_every: 0,
+            ..TrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn updates_carry_only_what_changed() {
+        let trainer = Trainer::new(small()).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = Runner::new(trainer);
+        let first = r.take_update(false);
+        assert!(first.restarted && first.model.is_some() && first.data.is_some());
+        r.handle(Command::Step(3));
+        assert!(r.work(Duration::from_secs(5)));
+        let u = r.take_update(false);
+        assert_eq!(u.points.len(), 3);
+        assert_eq!(u.step, 3);
+        assert!(!u.running && !u.restarted && u.data.is_none());
+        assert!(u.model.is_some(), "the end of Step(n) is a boundary");
+        // Nothing new: no points, no weights unless asked.
+        let quiet = r.take_update(false);
+        assert!(quiet.points.is_empty() && quiet.model.is_none());
+        assert!(!r.has_news());
+        assert!(r.take_update(true).model.is_some());
+    }
+}
