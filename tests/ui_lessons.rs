@@ -133,6 +133,10 @@ fn softmax_real_model_trains_scaled_and_unscaled_runs() {
 #[test]
 fn rnn_every_section_and_control() {
     let mut h = open("rnn", &[]);
+    // It opens on its first section, the scalar filter.
+    assert_eq!(setting(&mut h, "rnn", "section"), Value::from(0));
+    assert!(has_text(&h, "infinite-impulse-response"));
+    click(&mut h, "2. The matrix RNN");
     assert!(has_text(&h, "vanishing"));
     click(&mut h, "ρ = 1");
     assert!(has_text(&h, "the norm is kept"));

@@ -1,4 +1,4 @@
-//! The speed engine: what makes the textbook model of [`crate::model`] fast, behind the small
+//! The speed engine: what makes the textbook model (`model/`) fast, behind the small
 //! interface its layers call. Nothing here changes a result's meaning; every fast path is
 //! tested against a plain one.
 //!

@@ -1,6 +1,6 @@
 //! One pool of threads for the whole process, sized to the cores and shared by everything that
 //! computes in parallel: the data-parallel training step of every trainer (the live run and up
-//! to four compare runs) and the split forward pass of [`super::infer`]. However many runs
+//! to four compare runs) and the split forward pass of `inference`. However many runs
 //! train at once, no more compute threads exist than cores; a worker thread that hands a step
 //! to the pool waits (asleep) until the pool has run it.
 //!

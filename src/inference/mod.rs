@@ -6,8 +6,8 @@
 //! - with each layer cut in two over the process's thread pool (`engine::pool`): products by
 //!   output columns (the cut rounded to the 16-column panels of the kernel), attention by
 //!   heads (each half computing its own heads' q, k, v columns and then their attention, with no
-//!   wait in between), LayerNorm and RMSNorm by rows. BatchNorm (whose statistics couple the
-//!   rows), the embedding and the elementwise adds stay whole.
+//!   wait in between); the GELU and the residual adds ride along in each column part. The norms
+//!   and the embedding run whole: at these sizes a fork costs more than they do.
 //!
 //! A batch of one cannot be cut by sequences as training cuts its batch
 //! (`train::data_parallel`); this is what `attention-lab bench` times as "fwd ms".
@@ -19,10 +19,11 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 use crate::engine::gemm::{PackedB, Rhs, gemm_bias};
 use crate::engine::pool;
 use crate::model::attention::{AttentionDims, attention_cache_fit, attention_heads_forward};
+use crate::model::embedding::embedding_forward;
 use crate::model::gpt::{Activations, Gpt};
 use crate::model::mlp::gelu_forward;
-use crate::model::norm::{norm_forward, norm_rows, resize};
-use crate::model::{NormKind, embedding::embedding_forward};
+use crate::model::norm::norm_forward;
+use crate::model::residual::residual_forward;
 
 /// Below this many multiply-adds, one sequence's forward pass is faster on one thread.
 const MIN_WORK_TO_SPLIT: usize = 1_000_000;
@@ -97,7 +98,7 @@ fn forward_on_pool<'a>(
     split: bool,
 ) {
     let model = prepared.model;
-    let (cfg, p) = (&model.config, &model.params);
+    let (cfg, p, norm) = (&model.config, &model.params, model.config.norm);
     acts.fit(model, tokens, b, t, false);
     let dims = AttentionDims::of(cfg, b, t);
     let Activations {
@@ -129,17 +130,17 @@ fn forward_on_pool<'a>(
             w: w.view(),
             packed: &packed[i],
         };
-        let norm = Norm {
-            kind: cfg.norm,
-            split,
-        };
-        norm.forward(
+        // Norms run whole: a LayerNorm of T rows costs less than the fork that would cut it.
+        let (w1, b1) = (bp.ln_1_w.view(), bp.ln_1_b.view());
+        norm_forward(
+            norm,
             a.ln1.view_mut(),
             x,
-            bp.ln_1_w.view(),
-            bp.ln_1_b.view(),
+            w1,
+            b1,
             &mut a.ln1_cache,
             &mut bn[2 * l],
+            false,
         );
         attention_split(
             split,
@@ -151,62 +152,70 @@ fn forward_on_pool<'a>(
             dims,
             &mut a.attn,
         );
+        // attn_out = atty · W_Oᵀ + b, then resid2 = x + attn_out, column by column
         linear_split(
             split,
             a.attn_out.view_mut(),
             a.atty.view(),
             weight(&bp.attn_proj_w, 1),
             Some(bp.attn_proj_b.view()),
+            Then::Residual(a.resid2.view_mut(), x),
         );
-        add(a.resid2.view_mut(), x, a.attn_out.view());
-        norm.forward(
+        let (w2, b2) = (bp.ln_2_w.view(), bp.ln_2_b.view());
+        let resid2 = a.resid2.view();
+        norm_forward(
+            norm,
             a.ln2.view_mut(),
-            a.resid2.view(),
-            bp.ln_2_w.view(),
-            bp.ln_2_b.view(),
+            resid2,
+            w2,
+            b2,
             &mut a.ln2_cache,
             &mut bn[2 * l + 1],
+            false,
         );
+        // fch = ln2 · W_fcᵀ + b, then fch_gelu = gelu(fch)
         linear_split(
             split,
             a.fch.view_mut(),
             a.ln2.view(),
             weight(&bp.c_fc_w, 2),
             Some(bp.c_fc_b.view()),
+            Then::Gelu(a.fch_gelu.view_mut()),
         );
-        gelu_split(split, a.fch_gelu.view_mut(), a.fch.view());
+        // mlp_out = fch_gelu · W_projᵀ + b, then out = resid2 + mlp_out
         linear_split(
             split,
             a.mlp_out.view_mut(),
             a.fch_gelu.view(),
             weight(&bp.mlp_proj_w, 3),
             Some(bp.mlp_proj_b.view()),
+            Then::Residual(out, a.resid2.view()),
         );
-        add(out, a.resid2.view(), a.mlp_out.view());
     }
-    let norm = Norm {
-        kind: cfg.norm,
-        split,
-    };
     let x = resid[cfg.n_layer].view();
-    norm.forward(
+    let (wf, bf) = (p.ln_f_w.view(), p.ln_f_b.view());
+    norm_forward(
+        norm,
         lnf.view_mut(),
         x,
-        p.ln_f_w.view(),
-        p.ln_f_b.view(),
+        wf,
+        bf,
         lnf_cache,
         &mut bn[2 * cfg.n_layer],
+        false,
     );
     let head = Weight {
         w: p.wte.view(),
         packed: &prepared.head,
     };
-    linear_split(split, logits.view_mut(), lnf.view(), head, None);
-}
-
-/// out = a + b, as `model::residual::residual_forward`.
-fn add(out: ArrayViewMut2<'_, f32>, a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) {
-    crate::model::residual::residual_forward(out, a, b);
+    linear_split(
+        split,
+        logits.view_mut(),
+        lnf.view(),
+        head,
+        None,
+        Then::Nothing,
+    );
 }
 
 /// A linear layer's weight W: (OC, C), with Wᵀ packed.
@@ -245,89 +254,74 @@ fn column_cut(n: usize, split: bool) -> usize {
     }
 }
 
-/// out = inp · Wᵀ + b with the output columns cut in two. out: (N, n); inp: (N, k); w: (n, k).
+/// What a part of [`linear_split`] does with its columns of the product before it returns.
+enum Then<'a> {
+    /// Nothing more.
+    Nothing,
+    /// Also gelu(out) into this (N, n) output (`model::mlp::gelu_forward`).
+    Gelu(ArrayViewMut2<'a, f32>),
+    /// Also x + out into this (N, n) output (`model::residual::residual_forward`).
+    Residual(ArrayViewMut2<'a, f32>, ArrayView2<'a, f32>),
+}
+
+impl<'a> Then<'a> {
+    /// The same step for columns [..cut] and [cut..].
+    fn split(self, cut: usize) -> (Then<'a>, Then<'a>) {
+        match self {
+            Then::Nothing => (Then::Nothing, Then::Nothing),
+            Then::Gelu(g) => {
+                let (g0, g1) = g.split_at(Axis(1), cut);
+                (Then::Gelu(g0), Then::Gelu(g1))
+            }
+            Then::Residual(sum, x) => {
+                let (s0, s1) = sum.split_at(Axis(1), cut);
+                let (x0, x1) = x.split_at(Axis(1), cut);
+                (Then::Residual(s0, x0), Then::Residual(s1, x1))
+            }
+        }
+    }
+
+    /// Apply the step to `out`, the part's columns of the product.
+    fn apply(self, out: ArrayView2<'_, f32>) {
+        match self {
+            Then::Nothing => {}
+            // Row by row: each row of a column part is contiguous.
+            Then::Gelu(mut g) => {
+                for (g, o) in g.rows_mut().into_iter().zip(out.rows()) {
+                    gelu_forward(g, o);
+                }
+            }
+            Then::Residual(sum, x) => residual_forward(sum, x, out),
+        }
+    }
+}
+
+/// out = inp · Wᵀ + b with the output columns cut in two, each part then doing `then` on its
+/// columns. out: (N, n); inp: (N, k); w: (n, k).
 fn linear_split(
     split: bool,
     out: ArrayViewMut2<'_, f32>,
     inp: ArrayView2<'_, f32>,
     w: Weight<'_>,
     b: Option<ArrayView1<'_, f32>>,
+    then: Then<'_>,
 ) {
     let n = out.ncols();
     let cut = column_cut(n, split);
     let (o0, o1) = out.split_at(Axis(1), cut);
-    let part = |o: ArrayViewMut2<'_, f32>, cols: Range<usize>| {
+    let (t0, t1) = then.split(cut);
+    let part = |mut o: ArrayViewMut2<'_, f32>, cols: Range<usize>, then: Then<'_>| {
         if !cols.is_empty() {
-            w.forward(o, inp, cols.clone(), b.map(|b| b.slice_move(s![cols])));
+            w.forward(
+                o.view_mut(),
+                inp,
+                cols.clone(),
+                b.map(|b| b.slice_move(s![cols])),
+            );
+            then.apply(o.view());
         }
     };
-    pool::join(|| part(o0, 0..cut), || part(o1, cut..n));
-}
-
-/// out = gelu(x), the columns cut in two (each row of a part is contiguous).
-fn gelu_split(split: bool, out: ArrayViewMut2<'_, f32>, x: ArrayView2<'_, f32>) {
-    let cut = column_cut(out.ncols(), split);
-    let (o0, o1) = out.split_at(Axis(1), cut);
-    let (x0, x1) = x.split_at(Axis(1), cut);
-    let part = |mut o: ArrayViewMut2<'_, f32>, x: ArrayView2<'_, f32>| {
-        for (o, x) in o.rows_mut().into_iter().zip(x.rows()) {
-            gelu_forward(o, x);
-        }
-    };
-    pool::join(|| part(o0, x0), || part(o1, x1));
-}
-
-/// A norm whose rows may be cut in two.
-struct Norm {
-    kind: NormKind,
-    split: bool,
-}
-
-impl Norm {
-    /// `model::norm::norm_forward` in eval mode; LayerNorm and RMSNorm with the rows cut in two
-    /// (BatchNorm, whose statistics couple the rows, runs whole).
-    fn forward(
-        &self,
-        mut out: ArrayViewMut2<'_, f32>,
-        x: ArrayView2<'_, f32>,
-        w: ArrayView1<'_, f32>,
-        b: ArrayView1<'_, f32>,
-        cache: &mut crate::model::norm::NormCache,
-        running: &mut crate::model::norm::BnRunning,
-    ) {
-        let rows = x.nrows();
-        let by_rows = matches!(self.kind, NormKind::LayerNorm | NormKind::RmsNorm);
-        let slices = (x.as_slice(), w.as_slice(), b.as_slice());
-        let (true, Some(xs), Some(ws), Some(bs)) = (
-            self.split && by_rows && rows >= 2,
-            slices.0,
-            slices.1,
-            slices.2,
-        ) else {
-            return norm_forward(self.kind, out, x, w, b, cache, running, false);
-        };
-        let Some(o) = out.as_slice_mut() else {
-            return norm_forward(self.kind, out, x, w, b, cache, running, false);
-        };
-        resize(&mut cache.rstd, rows);
-        let centred = self.kind == NormKind::LayerNorm;
-        resize(&mut cache.mean, if centred { rows } else { 0 });
-        let cut = rows.div_ceil(2);
-        let at = cut * x.ncols();
-        let (o0, o1) = o.split_at_mut(at);
-        let (r0, r1) = cache.rstd.split_at_mut(cut);
-        let (m0, m1) = if centred {
-            let (m0, m1) = cache.mean.split_at_mut(cut);
-            (Some(m0), Some(m1))
-        } else {
-            (None, None)
-        };
-        let (x0, x1) = xs.split_at(at);
-        pool::join(
-            || norm_rows(o0, x0, ws, bs, m0, r0),
-            || norm_rows(o1, x1, ws, bs, m1, r1),
-        );
-    }
+    pool::join(|| part(o0, 0..cut, t0), || part(o1, cut..n, t1));
 }
 
 /// qkv = inp · W_attnᵀ + b and then attention, with the heads cut in two: each part computes
@@ -381,8 +375,8 @@ fn attention_split(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::GptConfig;
     use crate::model::gpt::gpt_forward;
+    use crate::model::{GptConfig, NormKind};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 

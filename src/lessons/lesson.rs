@@ -97,12 +97,6 @@ impl<S: Serialize + DeserializeOwned + Validate> LessonSettings for S {
     }
 }
 
-/// Settings of a lesson with sections: which section is open is one of them.
-pub trait SectionSettings: LessonSettings {
-    /// The open section (0 = the first).
-    fn section(&mut self) -> &mut usize;
-}
-
 /// One section (tab) of a [`Sectioned`] lesson: its own state (caches, background work) in its
 /// own struct and file; the settings `S` are the lesson's, shared by all its sections.
 pub trait Section<S> {
@@ -117,13 +111,46 @@ pub trait Section<S> {
 /// A lesson made of sections: tabs along the top, one section drawn at a time.
 pub struct Sectioned<S> {
     info: LessonInfo,
-    settings: S,
+    settings: WithSection<S>,
     sections: Vec<Box<dyn Section<S>>>,
     data: fn(&S) -> Value,
 }
 
-impl<S: SectionSettings + Default> Sectioned<S> {
-    /// A lesson with default settings; `data` computes `attention-lab data ID` from settings.
+/// A sectioned lesson's settings: the open section and the lesson's own, one JSON object to the
+/// app (so `--set section=2` and persistence treat "section" like any other key).
+struct WithSection<S> {
+    section: usize,
+    count: usize,
+    inner: S,
+}
+
+impl<S: LessonSettings> LessonSettings for WithSection<S> {
+    fn to_json(&self) -> Value {
+        let mut v = self.inner.to_json();
+        if let Value::Object(map) = &mut v {
+            map.insert("section".into(), Value::from(self.section));
+        }
+        v
+    }
+
+    fn set_json(&mut self, mut value: Value) -> Result<(), String> {
+        let section = match value.as_object_mut().and_then(|m| m.remove("section")) {
+            None => 0,
+            Some(v) => {
+                let n = v.as_u64().filter(|&n| (n as usize) < self.count);
+                let last = self.count.saturating_sub(1);
+                n.ok_or_else(|| format!("section must be between 0 and {last}, got {v}"))? as usize
+            }
+        };
+        self.inner.set_json(value)?;
+        self.section = section;
+        Ok(())
+    }
+}
+
+impl<S: LessonSettings + Default> Sectioned<S> {
+    /// A lesson with default settings, opening on its first section; `data` computes
+    /// `attention-lab data ID` from the settings.
     pub fn new(
         info: LessonInfo,
         sections: Vec<Box<dyn Section<S>>>,
@@ -131,19 +158,18 @@ impl<S: SectionSettings + Default> Sectioned<S> {
     ) -> Self {
         Self {
             info,
-            settings: S::default(),
+            settings: WithSection {
+                section: 0,
+                count: sections.len(),
+                inner: S::default(),
+            },
             sections,
             data,
         }
     }
-
-    fn current(&mut self) -> usize {
-        let last = self.sections.len().saturating_sub(1);
-        (*self.settings.section()).min(last)
-    }
 }
 
-impl<S: SectionSettings + Default> Lesson for Sectioned<S> {
+impl<S: LessonSettings + Default> Lesson for Sectioned<S> {
     fn info(&self) -> LessonInfo {
         self.info
     }
@@ -154,25 +180,34 @@ impl<S: SectionSettings + Default> Lesson for Sectioned<S> {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut LessonContext) {
         let titles: Vec<&str> = self.sections.iter().map(|s| s.title()).collect();
-        let mut i = self.current();
-        section_tabs(ui, &mut i, &titles);
-        *self.settings.section() = i;
-        if let Some(section) = self.sections.get_mut(i) {
-            section.ui(ui, &mut self.settings, ctx);
+        section_tabs(ui, &mut self.settings.section, &titles);
+        if let Some(section) = self.sections.get_mut(self.settings.section) {
+            section.ui(ui, &mut self.settings.inner, ctx);
         }
     }
 
     fn data(&mut self) -> Value {
-        (self.data)(&self.settings)
+        let mut v = (self.data)(&self.settings.inner);
+        // The settings the numbers were computed with, the open section included.
+        if let Some(map) = v.as_object_mut() {
+            map.insert("settings".into(), self.settings.to_json());
+        }
+        v
     }
 
     fn csv(&mut self) -> String {
-        let i = self.current();
-        match self.sections.get_mut(i) {
-            Some(section) => section.csv(&self.settings),
+        match self.sections.get_mut(self.settings.section) {
+            Some(section) => section.csv(&self.settings.inner),
             None => String::new(),
         }
     }
+}
+
+/// `Err("{name} must be between {lo} and {hi}, got {value}")` unless lo ≤ value ≤ hi (and
+/// finite).
+pub fn range(name: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
+    let ok = value.is_finite() && (lo..=hi).contains(&value);
+    check(name, ok, &format!("between {lo} and {hi}"), value)
 }
 
 /// `Err("{name} must be {what}, got {value}")` unless `ok`: the one-line message every

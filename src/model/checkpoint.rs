@@ -85,7 +85,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         .map_err(|e| format!("not a safetensors checkpoint ({e})"))?;
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| format!("not a valid safetensors file ({e})"))?;
-    let meta = header.metadata().clone().unwrap_or_default();
+    let meta = header
+        .metadata()
+        .clone()
+        .ok_or("the file has no metadata: not an attention-lab checkpoint")?;
     let config_json = meta
         .get("config")
         .ok_or("the file has no \"config\" in its metadata: not an attention-lab checkpoint")?;

@@ -130,21 +130,35 @@ multiversion! {
 /// dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm)).
 /// dout, x: (N, C); w: (C) → dx: (N, C), dw, db: (C).
 pub fn layernorm_backward(
+    dx: ArrayViewMut2<'_, f32>,
+    dw: ArrayViewMut1<'_, f32>,
+    db: ArrayViewMut1<'_, f32>,
+    dout: ArrayView2<'_, f32>,
+    x: ArrayView2<'_, f32>,
+    w: ArrayView1<'_, f32>,
+    cache: &NormCache,
+) {
+    rows_backward(dx, dw, db, dout, x, w, Some(&cache.mean), &cache.rstd);
+}
+
+/// LayerNorm's (`mean` given) or RMSNorm's (no `mean`) backward on views: the rows as slices.
+#[allow(clippy::too_many_arguments)]
+fn rows_backward(
     mut dx: ArrayViewMut2<'_, f32>,
     mut dw: ArrayViewMut1<'_, f32>,
     mut db: ArrayViewMut1<'_, f32>,
     dout: ArrayView2<'_, f32>,
     x: ArrayView2<'_, f32>,
     w: ArrayView1<'_, f32>,
-    cache: &NormCache,
+    mean: Option<&[f32]>,
+    rstd: &[f32],
 ) {
     let (dout, x, w) = (rows(&dout), rows(&x), rows(&w));
-    let (mean, rstd) = (&cache.mean, &cache.rstd);
     on_slice(&mut dx, |dx| {
         on_slice(&mut dw, |dw| {
             on_slice(&mut db, |db| {
                 let grads = NormGrads { dx, dw, db };
-                norm_backward_rows(grads, &dout, &x, &w, Some(mean), rstd);
+                norm_backward_rows(grads, &dout, &x, &w, mean, rstd);
             })
         })
     });
@@ -219,24 +233,15 @@ pub fn rmsnorm_forward(
 /// In the forward pass this was `out = x · r · w + b` with r = 1/√(mean(x²) + ε), so now with
 /// norm = x · r and dnorm = w · dout: dx += r · (dnorm − norm · mean(dnorm · norm)).
 pub fn rmsnorm_backward(
-    mut dx: ArrayViewMut2<'_, f32>,
-    mut dw: ArrayViewMut1<'_, f32>,
-    mut db: ArrayViewMut1<'_, f32>,
+    dx: ArrayViewMut2<'_, f32>,
+    dw: ArrayViewMut1<'_, f32>,
+    db: ArrayViewMut1<'_, f32>,
     dout: ArrayView2<'_, f32>,
     x: ArrayView2<'_, f32>,
     w: ArrayView1<'_, f32>,
     cache: &NormCache,
 ) {
-    let (dout, x, w) = (rows(&dout), rows(&x), rows(&w));
-    let rstd = &cache.rstd;
-    on_slice(&mut dx, |dx| {
-        on_slice(&mut dw, |dw| {
-            on_slice(&mut db, |db| {
-                let grads = NormGrads { dx, dw, db };
-                norm_backward_rows(grads, &dout, &x, &w, None, rstd);
-            })
-        })
-    });
+    rows_backward(dx, dw, db, dout, x, w, None, &cache.rstd);
 }
 
 /// BatchNorm's running statistics (per feature), used at inference.

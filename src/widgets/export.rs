@@ -42,10 +42,10 @@ pub fn columns_csv(columns: &[(&str, Vec<f64>)]) -> String {
     for i in 0..n {
         let row: Vec<String> = columns
             .iter()
-            .map(|(_, v)| {
-                v.get(i)
-                    .map(|x| format_csv_number(*x as f32))
-                    .unwrap_or_default()
+            .map(|(_, v)| match v.get(i) {
+                Some(x) => format_csv_number(*x as f32),
+                // A shorter column leaves its cell empty.
+                None => String::new(),
             })
             .collect();
         out.push_str(&row.join(","));

@@ -5,6 +5,7 @@
 //! freezes the window. Not a lesson; the lessons use them.
 
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::{Arc, Mutex};
 
 /// A value together with the inputs (the key) it was computed from.
 pub struct Cached<K, V>(Option<(K, V)>);
@@ -69,15 +70,26 @@ impl<K: PartialEq + Clone + Send + 'static, V: Send + 'static> Background<K, V> 
         if !fresh && !running {
             let (tx, rx) = channel();
             let (k, repaint) = (key.clone(), ctx.clone());
+            // The job is handed over through a slot, so that if no thread can start (a browser)
+            // it is still here to run on this thread.
+            let slot = Arc::new(Mutex::new(Some(compute)));
+            let theirs = Arc::clone(&slot);
             let spawned = std::thread::Builder::new()
                 .name("lesson-sampling".into())
                 .spawn(move || {
-                    // The receiver may be gone (a newer key replaced it): nothing to do then.
-                    let _ = tx.send(compute(k));
+                    let job = theirs.lock().map(|mut s| s.take()).ok().flatten();
+                    let Some(job) = job else { return };
+                    if tx.send(job(k)).is_err() {
+                        // A newer key replaced the receiver: this result is not wanted any more.
+                        return;
+                    }
                     repaint.request_repaint();
                 });
             if spawned.is_ok() {
                 self.pending = Some((key.clone(), rx));
+            } else if let Some(job) = slot.lock().ok().and_then(|mut s| s.take()) {
+                self.current = Some((key.clone(), job(key.clone())));
+                return (self.current.as_ref().map(|(_, v)| v), true);
             }
         }
         (self.current.as_ref().map(|(_, v)| v), fresh)

@@ -48,7 +48,7 @@ impl Live {
                 send(Command::Reset(Box::new(self.settings.train_config())));
             }
             ui.separator();
-            let here = std::env::current_dir().unwrap_or_default();
+            let here = working_dir();
             if ui
                 .button("Save…")
                 .on_hover_text("Save the current weights as .safetensors")
@@ -223,7 +223,7 @@ impl Live {
             },
         );
         if choose_text {
-            let here = std::env::current_dir().unwrap_or_default();
+            let here = working_dir();
             self.dialog = Some((
                 DialogPurpose::ChooseText,
                 FileDialog::new(DialogMode::Load, here, String::new(), "txt")
@@ -251,4 +251,10 @@ impl Live {
             }
         }
     }
+}
+
+/// Where the file dialogs open: the working directory, or "." when it cannot be read (the
+/// dialog then says what it cannot list).
+fn working_dir() -> std::path::PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."))
 }

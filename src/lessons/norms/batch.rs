@@ -48,7 +48,6 @@ impl Section<NormSettings> for Batch {
         let pop = s.population();
         let j = s.feature;
         let key = NormSettings {
-            section: 0,
             gamma: 1.0,
             beta: 0.0,
             relu: ReluOrder::Before,

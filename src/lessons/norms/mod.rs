@@ -89,7 +89,6 @@ impl MatrixCache {
 fn matrix_key(s: &NormSettings) -> NormSettings {
     // Only what the matrix depends on (sliders of other sections do not rebuild it).
     NormSettings {
-        section: 0,
         feature: 0,
         gamma: 1.0,
         beta: 0.0,

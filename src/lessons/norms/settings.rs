@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::lesson::{SectionSettings, Validate, check};
+use crate::lessons::lesson::{Validate, check, range};
 use crate::math::norms::Population;
 pub use crate::math::norms::ReluOrder;
 
@@ -21,8 +21,6 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NormSettings {
-    /// The open section (0…4).
-    pub section: usize,
     /// Rows B of the matrix (1…256).
     pub batch: usize,
     /// Columns C (2…64).
@@ -50,7 +48,6 @@ pub struct NormSettings {
 impl Default for NormSettings {
     fn default() -> Self {
         Self {
-            section: 0,
             batch: 8,
             features: 16,
             seed: 0,
@@ -68,34 +65,14 @@ impl Default for NormSettings {
 
 impl Validate for NormSettings {
     fn validate(&self) -> Result<(), String> {
-        let range = |name: &str, v: f64, lo: f64, hi: f64| {
-            check(
-                name,
-                v.is_finite() && (lo..=hi).contains(&v),
-                &format!("between {lo} and {hi}"),
-                v,
-            )
-        };
         range("batch", self.batch as f64, 1.0, 256.0)?;
         range("features", self.features as f64, 2.0, 64.0)?;
         range("mean_spread", self.mean_spread, 0.0, 5.0)?;
         range("scale_spread", self.scale_spread, 0.0, 2.0)?;
         range("gamma", self.gamma, 0.1, 3.0)?;
         range("beta", self.beta, -3.0, 3.0)?;
-        check(
-            "section",
-            self.section <= 4,
-            "0, 1, 2, 3 or 4",
-            self.section,
-        )?;
         check("layer", self.layer <= 2, "0, 1 or 2", self.layer)?;
         Ok(())
-    }
-}
-
-impl SectionSettings for NormSettings {
-    fn section(&mut self) -> &mut usize {
-        &mut self.section
     }
 }
 

@@ -2,15 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::lesson::{SectionSettings, Validate, check};
+use crate::lessons::lesson::{Validate, check};
 use crate::model::PosEncoding;
 
 /// The lesson's persisted settings (also `attention-lab data positions --set key=value`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PositionSettings {
-    /// The open section (0…4).
-    pub section: usize,
     /// Positions T (2…256).
     pub ctx: usize,
     /// Width d of the sinusoidal table (2…128, even).
@@ -30,7 +28,6 @@ pub struct PositionSettings {
 impl Default for PositionSettings {
     fn default() -> Self {
         Self {
-            section: 0,
             ctx: 64,
             d: 32,
             base: 10_000.0,
@@ -54,23 +51,11 @@ impl Validate for PositionSettings {
         check("d", even, "an even number between 2 and 128", self.d)?;
         let base_ok = self.base.is_finite() && (10.0..=100_000.0).contains(&self.base);
         check("base", base_ok, "between 10 and 100000", self.base)?;
-        check(
-            "section",
-            self.section <= 4,
-            "0, 1, 2, 3 or 4",
-            self.section,
-        )?;
         if self.with == PosEncoding::None {
             return Err(
                 "with must be learned, sinusoidal or binary (it is compared against none)".into(),
             );
         }
         Ok(())
-    }
-}
-
-impl SectionSettings for PositionSettings {
-    fn section(&mut self) -> &mut usize {
-        &mut self.section
     }
 }

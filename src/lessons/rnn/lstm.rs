@@ -2,15 +2,16 @@
 //! gradient survives many steps.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot};
+use egui_plot::{Line, LineStyle};
 
+use super::grad_norm_plot;
 use super::settings::RnnSettings;
 use super::{LstmKey, LstmResult, lstm_result};
 use crate::lessons::common::background::Cached;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREEN, GREY, PINK};
-use crate::widgets::plots::{labelled, log_hover, log_y_axis, log10_points};
+use crate::widgets::plots::{labelled, log10_points};
 
 /// The section: its result, cached by its inputs.
 #[derive(Default)]
@@ -67,44 +68,35 @@ impl Section<RnnSettings> for LstmSection {
         let steps = settings.steps;
         let (cell, hidden, rnn) = (l.cell.clone(), l.hidden.clone(), l.rnn.clone());
         let radius = settings.radius;
-        Plot::new("rnn_lstm")
-            .height(380.0)
-            .x_axis_label("k (steps back from the end)")
-            .custom_y_axes(vec![log_y_axis("gradient norm")])
-            // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
-            .include_y(-1.0)
-            .include_y(1.0)
-            .label_formatter(log_hover("k", "norm"))
-            .legend(Legend::default())
-            .show(ui, |p| {
-                let ks = || (0..=steps).map(|k| k as f64);
-                let reference: Vec<f64> = (0..=steps)
-                    .map(|k| cell.first().copied().unwrap_or(1.0) * sig.powi(k as i32))
-                    .collect();
-                p.line(
-                    Line::new("σ(b_f)^k", log10_points(ks(), &reference))
-                        .color(GREY)
-                        .style(LineStyle::dashed_loose()),
-                );
-                p.line(
-                    Line::new("LSTM ‖∂L/∂c_{T−k}‖ (cell state)", log10_points(ks(), &cell))
-                        .color(GREEN)
-                        .width(2.5),
-                );
-                p.line(
-                    Line::new("LSTM ‖∂L/∂h_{T−k}‖", log10_points(ks(), &hidden))
-                        .color(BLUE)
-                        .width(1.5),
-                );
-                p.line(
-                    Line::new(
-                        format!("tanh RNN, ρ(W) = {radius:.2}"),
-                        log10_points(ks(), &rnn),
-                    )
-                    .color(PINK)
-                    .width(2.0),
-                );
-            });
+        grad_norm_plot("rnn_lstm", 380.0).show(ui, |p| {
+            let ks = || (0..=steps).map(|k| k as f64);
+            let reference: Vec<f64> = (0..=steps)
+                .map(|k| cell.first().copied().unwrap_or(1.0) * sig.powi(k as i32))
+                .collect();
+            p.line(
+                Line::new("σ(b_f)^k", log10_points(ks(), &reference))
+                    .color(GREY)
+                    .style(LineStyle::dashed_loose()),
+            );
+            p.line(
+                Line::new("LSTM ‖∂L/∂c_{T−k}‖ (cell state)", log10_points(ks(), &cell))
+                    .color(GREEN)
+                    .width(2.5),
+            );
+            p.line(
+                Line::new("LSTM ‖∂L/∂h_{T−k}‖", log10_points(ks(), &hidden))
+                    .color(BLUE)
+                    .width(1.5),
+            );
+            p.line(
+                Line::new(
+                    format!("tanh RNN, ρ(W) = {radius:.2}"),
+                    log10_points(ks(), &rnn),
+                )
+                .color(PINK)
+                .width(2.0),
+            );
+        });
     }
 
     fn csv(&mut self, s: &RnnSettings) -> String {

@@ -4,13 +4,14 @@
 use egui::{RichText, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 
+use super::grad_norm_plot;
 use super::settings::RnnSettings;
 use crate::lessons::common::background::Cached;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::rnn::{Activation, RnnExperiment, RnnSpec, WInit, rnn_experiment};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
-use crate::widgets::plots::{labelled, log_hover, log_y_axis, log10_points};
+use crate::widgets::plots::{labelled, log10_points};
 
 /// The section: the experiment, cached by its inputs.
 #[derive(Default)]
@@ -128,41 +129,32 @@ impl Section<RnnSettings> for Matrix {
                     );
                 });
             cols[1].strong("‖∂L/∂h_{T−k}‖ vs k (log scale)");
-            Plot::new("rnn_grad_norms")
-                .height(340.0)
-                .x_axis_label("k (steps back from the end)")
-                .custom_y_axes(vec![log_y_axis("gradient norm")])
-                // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
-                .include_y(-1.0)
-                .include_y(1.0)
-                .label_formatter(log_hover("k", "norm"))
-                .legend(Legend::default())
-                .show(&mut cols[1], |p| {
-                    let ks = || (0..=steps).map(|k| k as f64);
-                    let reference: Vec<f64> = (0..=steps)
-                        .map(|k| norms[0] * radius.powi(k as i32))
-                        .collect();
+            grad_norm_plot("rnn_grad_norms", 340.0).show(&mut cols[1], |p| {
+                let ks = || (0..=steps).map(|k| k as f64);
+                let reference: Vec<f64> = (0..=steps)
+                    .map(|k| norms[0] * radius.powi(k as i32))
+                    .collect();
+                p.line(
+                    Line::new("ρ(W)^k reference", log10_points(ks(), &reference))
+                        .color(GREY)
+                        .style(LineStyle::dashed_loose()),
+                );
+                p.line(
+                    Line::new("‖∂L/∂h_{T−k}‖", log10_points(ks(), &norms))
+                        .color(BLUE)
+                        .width(2.0),
+                );
+                if let Some(clipped) = &clipped {
                     p.line(
-                        Line::new("ρ(W)^k reference", log10_points(ks(), &reference))
-                            .color(GREY)
-                            .style(LineStyle::dashed_loose()),
+                        Line::new(
+                            format!("clipped at {threshold:.3}"),
+                            log10_points(ks(), clipped),
+                        )
+                        .color(ORANGE)
+                        .width(2.0),
                     );
-                    p.line(
-                        Line::new("‖∂L/∂h_{T−k}‖", log10_points(ks(), &norms))
-                            .color(BLUE)
-                            .width(2.0),
-                    );
-                    if let Some(clipped) = &clipped {
-                        p.line(
-                            Line::new(
-                                format!("clipped at {threshold:.3}"),
-                                log10_points(ks(), clipped),
-                            )
-                            .color(ORANGE)
-                            .width(2.0),
-                        );
-                    }
-                });
+                }
+            });
         });
         if settings.clip {
             ui.label("Clipping rescales the back-propagated gradient to the threshold whenever its norm exceeds it: it stops the explosion (the orange line flattens) but keeps the direction — and it does nothing for a vanishing gradient.");

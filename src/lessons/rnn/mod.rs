@@ -16,6 +16,7 @@ use crate::math::rnn::{
     rnn_experiment, rnn_inputs, row_norms,
 };
 use crate::math::stats::mean;
+use crate::widgets::plots::{log_hover, log_y_axis};
 pub use settings::RnnSettings;
 
 /// The lesson, for the registry.
@@ -34,6 +35,19 @@ pub fn lesson() -> Box<dyn Lesson> {
         ],
         data,
     ))
+}
+
+/// A plot of gradient norms ‖∂L/∂h_{T−k}‖ against k on a log axis, as every section draws it.
+fn grad_norm_plot(id: &str, height: f32) -> egui_plot::Plot<'static> {
+    egui_plot::Plot::new(id)
+        .height(height)
+        .x_axis_label("k (steps back from the end)")
+        .custom_y_axes(vec![log_y_axis("gradient norm")])
+        // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
+        .include_y(-1.0)
+        .include_y(1.0)
+        .label_formatter(log_hover("k", "norm"))
+        .legend(egui_plot::Legend::default())
 }
 
 /// Every part at once (for `data` and `csv`; the GUI computes only the open section's part, each

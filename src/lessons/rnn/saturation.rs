@@ -2,8 +2,9 @@
 //! large inputs saturate the units.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, Plot};
+use egui_plot::{Line, Plot};
 
+use super::grad_norm_plot;
 use super::settings::RnnSettings;
 use crate::lessons::common::background::Cached;
 use crate::lessons::lesson::{LessonContext, Section};
@@ -11,7 +12,7 @@ use crate::math::rnn::{RnnExperiment, RnnSpec, rnn_experiment};
 use crate::math::stats::{histogram, mean};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, PINK};
-use crate::widgets::plots::{labelled, log_hover, log_y_axis, log10_points};
+use crate::widgets::plots::{labelled, log10_points};
 
 /// The section: the tanh RNN and its linear twin, cached by their inputs.
 #[derive(Default)]
@@ -78,28 +79,19 @@ impl Section<RnnSettings> for Saturation {
                     p.bar_chart(egui_plot::BarChart::new("tanh′", bars).color(BLUE));
                 });
             cols[1].strong("‖∂L/∂h_{T−k}‖ at ρ(W) = 1 (log scale)");
-            Plot::new("rnn_tanh_norms")
-                .height(320.0)
-                .x_axis_label("k (steps back from the end)")
-                .custom_y_axes(vec![log_y_axis("gradient norm")])
-                // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
-                .include_y(-1.0)
-                .include_y(1.0)
-                .label_formatter(log_hover("k", "norm"))
-                .legend(Legend::default())
-                .show(&mut cols[1], |p| {
-                    let ks = || (0..=steps).map(|k| k as f64);
-                    p.line(
-                        Line::new("identity φ", log10_points(ks(), &lin))
-                            .color(GREY)
-                            .width(2.0),
-                    );
-                    p.line(
-                        Line::new("tanh φ", log10_points(ks(), &sat))
-                            .color(PINK)
-                            .width(2.0),
-                    );
-                });
+            grad_norm_plot("rnn_tanh_norms", 320.0).show(&mut cols[1], |p| {
+                let ks = || (0..=steps).map(|k| k as f64);
+                p.line(
+                    Line::new("identity φ", log10_points(ks(), &lin))
+                        .color(GREY)
+                        .width(2.0),
+                );
+                p.line(
+                    Line::new("tanh φ", log10_points(ks(), &sat))
+                        .color(PINK)
+                        .width(2.0),
+                );
+            });
         });
     }
 

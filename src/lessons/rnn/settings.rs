@@ -2,15 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::lesson::{SectionSettings, Validate, check};
+use crate::lessons::lesson::{Validate, range};
 use crate::math::rnn::{Activation, RnnSpec, WInit};
 
 /// The lesson's persisted settings (also `attention-lab data rnn --set key=value`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RnnSettings {
-    /// The open section (0…3).
-    pub section: usize,
     /// The scalar filter's coefficient w (−1.5…1.5).
     pub w_scalar: f64,
     /// Spectral radius of W (0.5…1.5).
@@ -38,7 +36,6 @@ pub struct RnnSettings {
 impl Default for RnnSettings {
     fn default() -> Self {
         Self {
-            section: 1,
             w_scalar: -0.9,
             radius: 0.9,
             steps: 100,
@@ -56,14 +53,6 @@ impl Default for RnnSettings {
 
 impl Validate for RnnSettings {
     fn validate(&self) -> Result<(), String> {
-        let range = |name: &str, v: f64, lo: f64, hi: f64| {
-            check(
-                name,
-                v.is_finite() && (lo..=hi).contains(&v),
-                &format!("between {lo} and {hi}"),
-                v,
-            )
-        };
         range("w_scalar", self.w_scalar, -1.5, 1.5)?;
         range("radius", self.radius, 0.5, 1.5)?;
         range("steps", self.steps as f64, 1.0, 200.0)?;
@@ -71,14 +60,7 @@ impl Validate for RnnSettings {
         range("clip_threshold", self.clip_threshold, 0.01, 1e6)?;
         range("input_scale", self.input_scale, 0.01, 10.0)?;
         range("forget_bias", self.forget_bias, -4.0, 8.0)?;
-        range("section", self.section as f64, 0.0, 3.0)?;
         Ok(())
-    }
-}
-
-impl SectionSettings for RnnSettings {
-    fn section(&mut self) -> &mut usize {
-        &mut self.section
     }
 }
 

@@ -2,14 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::lesson::{SectionSettings, Validate, check};
+use crate::lessons::lesson::{Validate, range};
 
 /// The lesson's persisted settings (also `attention-lab data softmax --set key=value`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SoftmaxSettings {
-    /// The open section (0…3).
-    pub section: usize,
     /// Number of scores n (2…64).
     pub n: usize,
     /// Seed of the Gaussian scores and the random vectors. Seed 0 with n = 8: ×100 puts 0.9999
@@ -26,7 +24,6 @@ pub struct SoftmaxSettings {
 impl Default for SoftmaxSettings {
     fn default() -> Self {
         Self {
-            section: 0,
             n: 8,
             seed: 0,
             scale: 100.0,
@@ -38,32 +35,10 @@ impl Default for SoftmaxSettings {
 
 impl Validate for SoftmaxSettings {
     fn validate(&self) -> Result<(), String> {
-        check("n", (2..=64).contains(&self.n), "between 2 and 64", self.n)?;
-        check(
-            "scale",
-            self.scale.is_finite() && (1.0..=100.0).contains(&self.scale),
-            "between 1 and 100",
-            self.scale,
-        )?;
-        check(
-            "d",
-            (1..=1024).contains(&self.d),
-            "between 1 and 1024",
-            self.d,
-        )?;
-        check(
-            "keys",
-            (2..=256).contains(&self.keys),
-            "between 2 and 256",
-            self.keys,
-        )?;
-        check("section", self.section <= 3, "0, 1, 2 or 3", self.section)?;
+        range("n", self.n as f64, 2.0, 64.0)?;
+        range("scale", self.scale, 1.0, 100.0)?;
+        range("d", self.d as f64, 1.0, 1024.0)?;
+        range("keys", self.keys as f64, 2.0, 256.0)?;
         Ok(())
-    }
-}
-
-impl SectionSettings for SoftmaxSettings {
-    fn section(&mut self) -> &mut usize {
-        &mut self.section
     }
 }
