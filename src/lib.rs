@@ -3,7 +3,7 @@
 //! The layers, bottom to top (each uses only those above it in this list; `docs/ARCHITECTURE.md`
 //! is the map):
 //! - [`engine`]: matrix products, vector loops, the thread pool — the speed, behind a small
-//!   interface;
+//!   interface; [`files`]: reading and writing the user's files safely;
 //! - [`model`]: the transformer as a student reads it (forward/backward pairs, llm.c style);
 //! - [`inference`]: one sequence as fast as possible, bit-identical to the textbook forward;
 //! - [`data`]: tokenizers and the built-in tasks; [`train`]: trainer, worker thread, the
@@ -15,6 +15,7 @@ pub mod app;
 pub mod cli;
 pub mod data;
 pub mod engine;
+pub mod files;
 pub mod inference;
 pub mod lessons;
 pub mod math;

@@ -5,16 +5,14 @@
 use std::sync::OnceLock;
 
 use crate::data::Tokenizer;
-use crate::model::{Gpt, checkpoint};
+use crate::model::Gpt;
 
 /// The checkpoint's bytes.
 pub const BEARS: &[u8] = include_bytes!("../assets/bears.safetensors");
 
 /// Load the bundled bears model and its tokenizer.
 pub fn bears() -> Result<(Gpt, Tokenizer), String> {
-    let (gpt, tok) = checkpoint::from_bytes(BEARS)?;
-    let tokenizer: Tokenizer = serde_json::from_str(&tok).map_err(|e| e.to_string())?;
-    Ok((gpt, tokenizer))
+    crate::train::saved::from_bytes(BEARS)
 }
 
 /// The bundled bears model, loaded once per process and shared by every lesson that reads it.

@@ -1,7 +1,7 @@
 //! Training: deterministic from the seed, loss goes down, divergence rolls back.
 
 use attention_lab::model::GptConfig;
-use attention_lab::train::{TrainConfig, Trainer};
+use attention_lab::train::{Divergence, TrainConfig, Trainer};
 
 fn small() -> TrainConfig {
     TrainConfig {
@@ -41,16 +41,53 @@ fn loss_goes_down_on_bears() {
 #[test]
 fn divergence_rolls_back_to_the_last_good_weights() {
     let mut t = Trainer::new(small()).unwrap_or_else(|e| panic!("{e}"));
-    t.step();
+    // Step 10 runs a validation whose loss is sane: its weights become the rollback point.
+    for _ in 0..10 {
+        t.step();
+    }
+    assert_eq!(t.last_good_step(), 10);
     let good = t.gpt.params.clone();
+    t.step();
     // Poison the weights: the next forward is non-finite.
     t.gpt.params.wte.fill(f32::NAN);
     let s = t.step();
-    assert!(s.diverged);
-    // Back to the weights after the last good step, and training goes on from there.
+    assert_eq!(s.diverged, Some(Divergence::LossNotFinite));
+    // Back to the weights of the last good validation, and training goes on from there.
     assert_eq!(t.gpt.params, good);
     let s = t.step();
-    assert!(!s.diverged && s.loss.is_finite());
+    assert!(s.diverged.is_none() && s.loss.is_finite());
+}
+
+#[test]
+fn a_huge_learning_rate_is_caught_before_it_spreads_and_the_good_model_stays() {
+    // `train --lr 1e9` printed "diverged … rolled back" 599 times and saved weights near 1e9
+    // whose logits were NaN: the rollback point was the last finite state, not the last good.
+    let mut c = small();
+    c.lr = 1.0;
+    let mut t = Trainer::new(c).unwrap_or_else(|e| panic!("{e}"));
+    let start = t.gpt.params.clone();
+    // lr 1.0 is within the limits; force it far past them as a broken optimiser would.
+    t.set_lr(1.0).unwrap_or_else(|e| panic!("{e}"));
+    let mut diverged_at = None;
+    for _ in 0..50 {
+        let s = t.step();
+        if s.diverged.is_some() {
+            diverged_at = Some(s.step);
+            break;
+        }
+    }
+    let step = diverged_at.unwrap_or_else(|| panic!("lr 1.0 on this model should diverge"));
+    assert!(step <= 10, "caught at step {step}");
+    // Before any validation, the rollback point is the start: finite, sane weights.
+    assert_eq!(t.last_good_step(), 0);
+    assert_eq!(t.gpt.params, start);
+    assert!(t.gpt.params.max_abs() <= 1.0, "the norms' gains start at 1, the rest near 0");
+    let val = t.val_loss();
+    assert!(
+        val.is_finite() && val < 5.0,
+        "validation loss after the rollback {val}"
+    );
+    assert!(t.set_lr(1e9).is_err(), "1e9 is refused, with the range");
 }
 
 #[test]

@@ -17,8 +17,8 @@ use crate::train::data_parallel::{Shards, forward_backward, shard_count};
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Seconds to spend timing each measurement.
-    #[arg(long, default_value_t = 2.0)]
+    /// Seconds to spend timing each measurement (more than 0, at most 600).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub seconds: f32,
     /// Only the configs whose name contains this.
     #[arg(long)]
@@ -82,7 +82,13 @@ pub fn bench_config(
     let n = batch * ctx;
     let tokens: Vec<usize> = (0..n).map(|_| rng.random_range(0..65)).collect();
     let targets: Vec<usize> = (0..n).map(|_| rng.random_range(0..65)).collect();
-    let budget = Duration::from_secs_f32(seconds.max(0.1));
+    // `run` checked 0 < seconds ≤ 600; a direct caller with anything else gets 0.1 s.
+    let seconds = if seconds > 0.0 && seconds <= 600.0 {
+        seconds
+    } else {
+        0.1
+    };
+    let budget = Duration::from_secs_f32(seconds);
     let mut steps = Vec::new();
     let mut shards = Shards::default();
     let k = shard_count(&gpt, batch, ctx, pool::threads());
@@ -143,22 +149,41 @@ pub fn bench_config(
 
 /// Run `bench`.
 pub fn run(args: &BenchArgs) -> ExitCode {
-    println!(
-        "training step = forward + backward + AdamW; forward = one sequence (batch 1, T = ctx); vocab 65"
-    );
-    println!(
-        "{:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11} {:>11}",
+    if !(args.seconds > 0.0 && args.seconds <= 600.0) {
+        return super::usage_error(&format!(
+            "--seconds must be more than 0 and at most 600, got {}",
+            crate::model::config::number(f64::from(args.seconds))
+        ));
+    }
+    if let Some(o) = &args.only
+        && !CONFIGS.iter().any(|c| c.0.contains(o.as_str()))
+    {
+        let names: Vec<&str> = CONFIGS.iter().map(|c| c.0).collect();
+        return super::usage_error(&format!(
+            "--only \"{}\" matches no config; the configs are {}",
+            crate::lessons::overrides::echo(o),
+            names.join(", ")
+        ));
+    }
+    let status = super::print_stdout(&format!(
+        "training step = forward + backward + AdamW; forward = one sequence (batch 1, T = ctx); vocab 65\n{:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11} {:>11}",
         "config", "d", "L", "H", "ctx", "batch", "ms/step", "tokens/s", "fwd ms", "fwd 1 core"
-    );
+    ));
+    if status != ExitCode::SUCCESS {
+        return status;
+    }
     for (name, d, l, h, ctx, b) in CONFIGS {
         if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }
         let r = bench_config(d, l, h, ctx, b, args.seconds);
-        println!(
+        let status = super::print_stdout(&format!(
             "{name:<8} {d:>4} {l:>3} {h:>3} {ctx:>4} {b:>5} {:>10.3} {:>12.0} {:>11.4} {:>11.4}",
             r.step_ms, r.tokens_per_sec, r.forward_ms, r.forward_1core_ms
-        );
+        ));
+        if status != ExitCode::SUCCESS {
+            return status;
+        }
     }
     ExitCode::SUCCESS
 }

@@ -39,10 +39,7 @@ fn with_settings<R>(
 pub fn run(id: &str, sets: &[String]) -> ExitCode {
     match data_json(id, sets) {
         Ok(value) => match serde_json::to_string_pretty(&value) {
-            Ok(text) => {
-                println!("{text}");
-                ExitCode::SUCCESS
-            }
+            Ok(text) => super::print_stdout(&text),
             Err(e) => usage_error(&format!("could not write JSON: {e}")),
         },
         Err(e) => usage_error(&e),

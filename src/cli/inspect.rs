@@ -9,7 +9,6 @@ use serde_json::json;
 
 use super::usage_error;
 use crate::data::Tokenizer;
-use crate::model::checkpoint;
 use crate::model::gpt::{Activations, Gpt, Params, attention_maps, gpt_backward, gpt_forward};
 use crate::model::loss::IGNORE;
 
@@ -76,13 +75,21 @@ pub fn inspect(
 
 /// Run `inspect`.
 pub fn run(args: &InspectArgs) -> ExitCode {
-    let (gpt, tokenizer_json) = match checkpoint::load(&args.checkpoint) {
+    if let Some(out) = &args.grads_out {
+        // The gradients never replace the model they come from (also through a link).
+        if out == &args.checkpoint || crate::files::same_file(out, &args.checkpoint) {
+            return usage_error(&format!(
+                "--grads-out {} is the checkpoint itself: writing the gradients there would replace the model; choose another file",
+                out.display()
+            ));
+        }
+        if let Err(e) = crate::files::check_writable(out) {
+            return usage_error(&e);
+        }
+    }
+    let (gpt, tokenizer) = match crate::train::saved::load(&args.checkpoint) {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
-    };
-    let tokenizer: Tokenizer = match serde_json::from_str(&tokenizer_json) {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("the checkpoint's tokenizer is invalid: {e}")),
     };
     let (value, grads) = match inspect(&gpt, &tokenizer, &args.prompt, args.grads_out.is_some()) {
         Ok(x) => x,
@@ -95,10 +102,9 @@ pub fn run(args: &InspectArgs) -> ExitCode {
             bn: Vec::new(),
             ..gpt.clone()
         };
-        if let Err(e) = checkpoint::save(path, &as_model, &tokenizer_json) {
+        if let Err(e) = crate::train::saved::save(path, &as_model, &tokenizer) {
             return usage_error(&e);
         }
     }
-    println!("{value}");
-    ExitCode::SUCCESS
+    super::print_stdout(&value.to_string())
 }

@@ -6,9 +6,13 @@ use crate::lessons::all_lessons;
 
 /// Print `N. id — title` for every lesson.
 pub fn run() -> ExitCode {
-    for (i, lesson) in all_lessons().iter().enumerate() {
-        let info = lesson.info();
-        println!("{:>2}. {:<12} {}", i + 1, info.id, info.title);
-    }
-    ExitCode::SUCCESS
+    let lines: Vec<String> = all_lessons()
+        .iter()
+        .enumerate()
+        .map(|(i, lesson)| {
+            let info = lesson.info();
+            format!("{:>2}. {:<12} {}", i + 1, info.id, info.title)
+        })
+        .collect();
+    super::print_stdout(&lines.join("\n"))
 }

@@ -32,6 +32,22 @@ pub fn check_lesson_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// Print `text` and a newline on stdout. A reader that went away (`attention-lab data … | head`)
+/// is not an error of ours: we stop quietly with success, as Unix tools do; any other write
+/// error is reported.
+pub fn print_stdout(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("attention-lab: error: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Split `key=value`.
 pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {

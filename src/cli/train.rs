@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use super::usage_error;
 use crate::data::Task;
-use crate::model::checkpoint;
 use crate::model::{GptConfig, NormKind, PosEncoding};
 use crate::train::{TrainConfig, Trainer};
 
@@ -36,7 +35,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
     /// AdamW learning rate.
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
     pub lr: f32,
     /// Training steps.
     #[arg(long, default_value_t = 600)]
@@ -101,51 +100,103 @@ impl TrainArgs {
     }
 }
 
+/// A line of progress on stderr. If stderr is closed or broken (output piped into a program
+/// that stopped reading), only the progress is lost: the run goes on, and its result is the
+/// exit status.
+fn progress(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    if err.write_fmt(args).and_then(|()| err.flush()).is_err() {
+        // Nothing left to tell it on.
+    }
+}
+
+/// The most training steps one command runs.
+pub const MAX_STEPS: usize = 10_000_000;
+
 /// Run `train`.
 pub fn run(args: &TrainArgs) -> ExitCode {
-    let mut trainer = match args.config().and_then(Trainer::new) {
+    let config = match args.config().and_then(|c| c.validate().map(|()| c)) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    if args.steps > MAX_STEPS {
+        return usage_error(&format!(
+            "--steps must be at most {MAX_STEPS}, got {}",
+            args.steps
+        ));
+    }
+    // Before any long work: the checkpoint can be written where asked.
+    if let Err(e) = crate::files::check_writable(&args.out) {
+        return usage_error(&e);
+    }
+    let started = Instant::now();
+    let trainer = match &config.text_file {
+        Some(path) => crate::data::TextLoader::open(path, config.model.block_size)
+            .and_then(|mut loader| {
+                loop {
+                    if let Some(data) = loader.work(std::time::Duration::from_millis(200))? {
+                        progress(format_args!("\rreading {}: done   \n", loader.name()));
+                        break Ok(data);
+                    }
+                    progress(format_args!(
+                        "\rreading {}: {:.0} %",
+                        loader.name(),
+                        100.0 * loader.progress()
+                    ));
+                }
+            })
+            .and_then(|data| Trainer::from_dataset(config.clone(), data)),
+        None => Trainer::new(config.clone()),
+    };
+    let mut trainer = match trainer {
         Ok(t) => t,
         Err(e) => return usage_error(&e),
     };
-    let started = Instant::now();
-    let mut last_print = Instant::now();
-    let mut val = f32::NAN;
-    let mut stderr = std::io::stderr();
-    for _ in 0..args.steps {
-        let s = trainer.step();
-        if let Some(v) = s.val_loss {
-            val = v;
+    // The steps run on the thread pool, as the GUI's worker runs them.
+    let diverged = crate::engine::pool::install(|| {
+        let mut last_print = Instant::now();
+        let mut val: Option<f32> = None;
+        for _ in 0..args.steps {
+            let s = trainer.step();
+            if s.val_loss.is_some() {
+                val = s.val_loss;
+            }
+            if let Some(why) = s.diverged {
+                progress(format_args!(
+                    "\nstep {}: training diverged ({why}); the weights went back to step {}.\n",
+                    s.step,
+                    trainer.last_good_step()
+                ));
+                eprintln!(
+                    "attention-lab: error: the run diverged, so nothing was saved to {}; lower --lr (it is {}) and train again",
+                    args.out.display(),
+                    args.lr
+                );
+                return true;
+            }
+            if last_print.elapsed().as_millis() >= 100 || s.step == args.steps {
+                last_print = Instant::now();
+                let val = val.map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"));
+                progress(format_args!(
+                    "\rstep {:>6}/{}  loss {:.4}  val {val}  {:>8.0} tok/s  {:>6.1} s",
+                    s.step,
+                    args.steps,
+                    s.loss,
+                    s.tokens_per_sec,
+                    started.elapsed().as_secs_f32()
+                ));
+            }
         }
-        if s.diverged {
-            let _ = writeln!(
-                stderr,
-                "\nstep {}: diverged (non-finite loss or weights); rolled back to the last good weights",
-                s.step
-            );
-        }
-        if last_print.elapsed().as_millis() >= 100 || s.step == args.steps {
-            last_print = Instant::now();
-            let _ = write!(
-                stderr,
-                "\rstep {:>6}/{}  loss {:.4}  val {:.4}  {:>8.0} tok/s  {:>6.1} s",
-                s.step,
-                args.steps,
-                s.loss,
-                val,
-                s.tokens_per_sec,
-                started.elapsed().as_secs_f32()
-            );
-        }
+        false
+    });
+    if diverged {
+        return ExitCode::FAILURE;
     }
     let final_val = trainer.val_loss();
-    let _ = writeln!(stderr, "\nfinal validation loss {final_val:.4}");
-    let tokenizer = match serde_json::to_string(&trainer.data.tokenizer) {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("cannot encode the tokenizer: {e}")),
-    };
-    match checkpoint::save(&args.out, &trainer.gpt, &tokenizer) {
+    progress(format_args!("\nfinal validation loss {final_val:.4}\n"));
+    match crate::train::saved::save(&args.out, &trainer.gpt, &trainer.data.tokenizer) {
         Ok(()) => {
-            let _ = writeln!(stderr, "wrote {}", args.out.display());
+            progress(format_args!("wrote {}\n", args.out.display()));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::text::TextLoader;
 use super::tokenizer::{Tokenizer, TokenizerKind};
 
 /// Which data to train on.
@@ -136,7 +137,7 @@ impl Dataset {
         let mut rng = StdRng::seed_from_u64(seed ^ 0xDA7A);
         match task {
             Task::Bears => {
-                let tokenizer = Tokenizer::fit(TokenizerKind::Word, &bears_vocabulary_text());
+                let tokenizer = Tokenizer::fit(TokenizerKind::Word, &bears_vocabulary_text())?;
                 let (mut text, mut words) = (String::new(), 0);
                 while words < tokens {
                     let sentence = bears_sentence(&mut rng);
@@ -147,7 +148,7 @@ impl Dataset {
                 Self::from_text(tokenizer, &text)
             }
             Task::Reverse | Task::Sort => {
-                let tokenizer = Tokenizer::fit(TokenizerKind::Char, "abcdefgh|.");
+                let tokenizer = Tokenizer::fit(TokenizerKind::Char, "abcdefgh|.")?;
                 let max_len = ((context.saturating_sub(2)) / 2).clamp(2, 8);
                 let mut text = String::new();
                 while text.len() < tokens {
@@ -159,40 +160,33 @@ impl Dataset {
         }
     }
 
-    /// A character-level dataset from a user's file. A non-UTF-8, empty or too-short file (fewer
-    /// than 2 · (context + 1) characters) is an error that says so.
+    /// A character-level dataset from a user's file, built in one go ([`TextLoader`] builds
+    /// it a slice at a time). A file that is not a regular file, larger than
+    /// `MAX_TEXT_BYTES`, not UTF-8, empty or too short (fewer than 2 · (context + 1)
+    /// characters) is an error that says so.
     pub fn from_file(path: &std::path::Path, context: usize) -> Result<Self, String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{} is not UTF-8 text (invalid byte at offset {}); save it as UTF-8 and try again",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )
-        })?;
-        let n = text.chars().count();
-        if n == 0 {
-            return Err(format!("{} is empty", path.display()));
+        let mut loader = TextLoader::open(path, context)?;
+        loop {
+            if let Some(data) = loader.work(std::time::Duration::from_secs(3600))? {
+                return Ok(data);
+            }
         }
-        let need = 2 * (context + 1);
-        if n < need {
-            return Err(format!(
-                "{} has {n} characters; a context of {context} needs at least {need}",
-                path.display()
-            ));
-        }
-        Self::from_text(Tokenizer::fit(TokenizerKind::Char, &text), &text)
     }
 
     fn from_text(tokenizer: Tokenizer, text: &str) -> Result<Self, String> {
         let ids = tokenizer.encode(text).map_err(|e| e.to_string())?;
+        Ok(Self::from_ids(tokenizer, ids))
+    }
+
+    /// Token ids split 90 % / 10 % into train and validation.
+    pub fn from_ids(tokenizer: Tokenizer, mut ids: Vec<usize>) -> Self {
         let split = ids.len() * 9 / 10;
-        Ok(Self {
+        let val = ids.split_off(split);
+        Self {
             tokenizer,
-            train: ids[..split].to_vec(),
-            val: ids[split..].to_vec(),
-        })
+            train: ids,
+            val,
+        }
     }
 
     /// A batch of `b` random windows of length `t` (inputs) and the same shifted by one (targets),

@@ -204,7 +204,7 @@ pub fn permutation(
         maps.swap_remove(0).swap_remove(0)
     };
     Ok(Permutation {
-        tokens: ids.iter().map(|&i| tokenizer.vocab[i].clone()).collect(),
+        tokens: ids.iter().map(|&i| tokenizer.word(i)).collect(),
         max_diff_none: permutation_difference(&none, &ids, &perm),
         max_diff_with: permutation_difference(&with, &ids, &perm),
         maps: [

@@ -3,15 +3,20 @@
 //!
 //! `__metadata__` holds `"config"` (the [`GptConfig`] as JSON) and `"tokenizer"` (JSON, opaque
 //! here: the model never knows about text). BatchNorm adds `running_mean` / `running_var` beside
-//! each norm's weight and bias. Writes are atomic (temp file + rename). Loads validate every name,
-//! shape, dtype and the config, and fail with a message naming the problem; nothing in memory is
-//! touched by a failed load (the loaded model is a new value).
+//! each norm's weight and bias. Writes are atomic (`files::write_atomic`: through links, never
+//! over a device, no temporary file left behind). Loads read only a regular file of bounded size
+//! (`files::read_regular`), check the config against the app's limits and the file's size
+//! against the parameters it declares before allocating them, then every name, shape and dtype,
+//! and that every weight is finite and of sane size (|w| ≤ `MAX_WEIGHT`) and every BatchNorm
+//! variance positive. A failed load names the problem and changes nothing in memory (the loaded
+//! model is a new value).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::config::limits::{MAX_PARAMS, MAX_WEIGHT};
 use super::config::{GptConfig, NormKind};
 use super::gpt::{Gpt, Params};
 use super::norm::BnRunning;
@@ -62,20 +67,19 @@ pub fn to_bytes_checkpoint(gpt: &Gpt, tokenizer_json: &str) -> Result<Vec<u8>, S
     safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
-/// Save atomically: write `path.tmp`, then rename over `path`.
+/// Save atomically (`files::write_atomic`).
 pub fn save(path: &Path, gpt: &Gpt, tokenizer_json: &str) -> Result<(), String> {
     let bytes = to_bytes_checkpoint(gpt, tokenizer_json)?;
-    let tmp = path.with_extension("safetensors.tmp");
-    std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot move {} to {}: {e}", tmp.display(), path.display())
-    })
+    crate::files::write_atomic(path, &bytes)
 }
+
+/// The largest checkpoint file read: the largest model's weights and a tokenizer's worth of
+/// metadata.
+pub const MAX_FILE_BYTES: u64 = (MAX_PARAMS as u64) * 4 + (32 << 20);
 
 /// Load a checkpoint file: the model and the tokenizer JSON.
 pub fn load(path: &Path) -> Result<(Gpt, String), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = crate::files::read_regular(path, MAX_FILE_BYTES)?;
     from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -101,6 +105,16 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         .get("tokenizer")
         .ok_or("the file has no \"tokenizer\" in its metadata")?
         .clone();
+    // The file must hold the weights its config declares before they are allocated: a small
+    // file cannot make the app allocate a large model.
+    let declared = config.param_count().saturating_mul(4);
+    if declared > bytes.len() {
+        return Err(format!(
+            "the config declares {} parameters ({declared} bytes) but the file has only {} bytes",
+            config.param_count(),
+            bytes.len()
+        ));
+    }
 
     let mut params = Params::zeros(&config);
     let mut expected: BTreeSet<String> = BTreeSet::new();
@@ -140,8 +154,22 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
     if !bn.is_empty() {
         gpt.bn = bn;
     }
-    if !gpt.params.all_finite() {
-        return Err("the weights contain NaN or infinity".into());
+    for t in gpt.params.tensors() {
+        if let Some(v) = t.data.iter().find(|v| !v.is_finite() || v.abs() > MAX_WEIGHT) {
+            return Err(format!(
+                "tensor {} holds {v}: weights must be finite and within ±{MAX_WEIGHT:e} (a diverged run?)",
+                t.full_name()
+            ));
+        }
+    }
+    for (base, stats) in bn_names(&gpt.config).iter().zip(&gpt.bn) {
+        let bad_mean = stats.mean.iter().any(|m| !m.is_finite() || m.abs() > MAX_WEIGHT);
+        let bad_var = stats.var.iter().any(|v| !v.is_finite() || *v <= 0.0 || *v > MAX_WEIGHT);
+        if bad_mean || bad_var {
+            return Err(format!(
+                "{base}: the BatchNorm running statistics must be finite, with variances > 0"
+            ));
+        }
     }
     Ok((gpt, tokenizer))
 }

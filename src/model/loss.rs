@@ -1,13 +1,16 @@
 //! Cross-entropy of the next token: loss = mean_n −log softmax(logits_n)[target_n].
 //! Fused with the softmax, whose backward then is dlogits = (p − onehot(target)) / N.
+//! The loss is computed as log-sum-exp: −log p_t = (m + ln Σ_j e^(l_j − m)) − l_t with
+//! m = max_j l_j, which is exact where p_t itself would underflow to 0 (no clamp, no made-up
+//! floor: a hopeless prediction costs what it costs, and NaN logits give a NaN loss).
 //! Source: llm.c `crossentropy_forward` / `crossentropy_softmax_backward`.
 //! A target of [`IGNORE`] leaves its row out of the mean (and out of the gradient), e.g. the last
 //! position of a prompt, which has no next token.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::softmax::{softmax_forward, softmax_inline};
-use crate::engine::simd::multiversion;
+use super::softmax::softmax_forward;
+use crate::engine::simd::{self, multiversion};
 
 /// A target that is not scored (PyTorch's `ignore_index`).
 pub const IGNORE: usize = usize::MAX;
@@ -31,7 +34,9 @@ pub fn crossentropy_forward(
             for (i, (row, &t)) in logits.outer_iter().zip(targets).enumerate() {
                 softmax_forward(probs.row_mut(i), row);
                 if t != IGNORE {
-                    total -= f64::from(probs[[i, t]].max(f32::MIN_POSITIVE).ln());
+                    let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                    let sum: f64 = row.iter().map(|&x| f64::from((x - max).exp())).sum();
+                    total += f64::from(max) + sum.ln() - f64::from(row[t]);
                 }
             }
             total
@@ -46,9 +51,18 @@ multiversion! {
     fn softmax_nll_rows(probs: &mut [f32], logits: &[f32], targets: &[usize], v: usize) -> f64 {
         let mut total = 0.0_f64;
         for ((p, l), &t) in probs.chunks_exact_mut(v).zip(logits.chunks_exact(v)).zip(targets) {
-            softmax_inline(p, l);
+            // softmax_inline, keeping its maximum and sum for the log-sum-exp.
+            let max = simd::max(l);
+            for (o, &x) in p.iter_mut().zip(l) {
+                *o = simd::exp(x - max);
+            }
+            let sum = simd::sum(p);
+            let inv = 1.0 / sum;
+            for o in p.iter_mut() {
+                *o *= inv;
+            }
             if t != IGNORE {
-                total -= f64::from(p[t].max(f32::MIN_POSITIVE).ln());
+                total += f64::from(max) + f64::from(sum).ln() - f64::from(l[t]);
             }
         }
         total

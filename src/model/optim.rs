@@ -78,8 +78,14 @@ impl AdamW {
 
     /// One update. Clips the gradient norm first; returns the norm before clipping.
     pub fn step(&mut self, params: &mut Params, grads: &Grads) -> f32 {
-        let c = self.config;
         let norm = Self::grad_norm(grads);
+        self.step_with_norm(params, grads, norm);
+        norm
+    }
+
+    /// [`AdamW::step`] with the gradient's global norm already computed (`grad_norm`).
+    pub fn step_with_norm(&mut self, params: &mut Params, grads: &Grads, norm: f32) {
+        let c = self.config;
         let clip = if c.grad_clip > 0.0 && norm > c.grad_clip {
             c.grad_clip / norm
         } else {
@@ -106,7 +112,6 @@ impl AdamW {
             };
             update(p.data, m.data, v.data, g.data, k);
         }
-        norm
     }
 }
 

@@ -4,9 +4,10 @@
 
 pub mod data_parallel;
 pub mod runner;
+pub mod saved;
 pub mod trainer;
 pub mod worker;
 
 pub use runner::{Command, LossPoint, ProbeFrame, Update};
-pub use trainer::{StepStats, TrainConfig, Trainer};
+pub use trainer::{Divergence, StepStats, TrainConfig, Trainer};
 pub use worker::{Snapshot, Worker};

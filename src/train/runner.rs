@@ -12,8 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::trainer::{TrainConfig, Trainer};
-use crate::data::Tokenizer;
-use crate::model::checkpoint;
+use crate::data::{Task, TextLoader, Tokenizer};
 use crate::model::gpt::{Gpt, prompt_attention};
 
 /// The probe prompt's attention is recorded every this many steps.
@@ -71,8 +70,10 @@ pub struct Update {
     pub running: bool,
     /// Throughput over the last ≥ 0.5 s of training (wall clock).
     pub tokens_per_sec: f32,
-    /// The run diverged and paused.
-    pub diverged: bool,
+    /// The run diverged and paused: why, and the step whose weights it went back to.
+    pub diverged: Option<String>,
+    /// A text file is being read for a Reset: how far, 0 … 1.
+    pub loading: Option<f32>,
     /// The history was cleared (a reset or a load): drop what you kept before `points`.
     pub restarted: bool,
     /// New loss points, oldest first.
@@ -92,9 +93,11 @@ pub struct Update {
 /// A training run: its trainer, whether it is playing, and what has not been sent yet.
 pub struct Runner {
     trainer: Trainer,
+    /// A text dataset being built for a Reset (the current trainer stays until it is done).
+    loading: Option<(TextLoader, TrainConfig)>,
     running: bool,
     remaining: Option<usize>,
-    diverged: bool,
+    diverged: Option<String>,
     tokens_per_sec: f32,
     window: Option<(Instant, usize)>,
     probe: Vec<usize>,
@@ -110,9 +113,10 @@ impl Runner {
         let data = Some(data_of(&trainer));
         Self {
             trainer,
+            loading: None,
             running: false,
             remaining: None,
-            diverged: false,
+            diverged: None,
             tokens_per_sec: 0.0,
             window: None,
             probe: Vec::new(),
@@ -130,37 +134,52 @@ impl Runner {
         &self.trainer
     }
 
-    /// Is there work to do (playing, or steps left of `Step(n)`)?
+    /// Is there work to do (playing, steps left of `Step(n)`, a text file being read)?
     pub fn busy(&self) -> bool {
+        self.training() || self.loading.is_some()
+    }
+
+    /// Playing, or steps left of `Step(n)`?
+    fn training(&self) -> bool {
         self.running || self.remaining.is_some()
     }
 
     /// Apply a command. `Quit` is the driver's business and does nothing here.
     pub fn handle(&mut self, command: Command) {
+        if self.loading.is_some() && matches!(command, Command::Play | Command::Step(_)) {
+            self.pending.message = Some(Err(
+                "still reading the text file: press Play when it is done (Pause cancels it)".into(),
+            ));
+            return;
+        }
         match command {
             Command::Play => {
                 self.running = true;
-                self.diverged = false;
+                self.diverged = None;
             }
             Command::Pause => {
                 self.running = false;
                 self.remaining = None;
                 self.boundary = true;
+                if let Some((loader, _)) = self.loading.take() {
+                    self.pending.loading = None;
+                    self.pending.message = Some(Ok(format!(
+                        "stopped reading {}; the current model stays",
+                        loader.name()
+                    )));
+                }
             }
             Command::Step(n) => {
                 self.running = false;
-                self.diverged = false;
+                self.diverged = None;
                 self.remaining = (n > 0).then_some(n);
             }
-            Command::Reset(config) => match Trainer::new(*config) {
-                Ok(t) => {
-                    self.trainer = t;
-                    self.restart();
-                    self.pending.message = Some(Ok("reset".into()));
+            Command::Reset(config) => self.reset(*config),
+            Command::SetLr(lr) => {
+                if let Err(e) = self.trainer.set_lr(lr) {
+                    self.pending.message = Some(Err(e));
                 }
-                Err(e) => self.pending.message = Some(Err(e)),
-            },
-            Command::SetLr(lr) => self.trainer.set_lr(lr),
+            }
             Command::Load(path) => {
                 let result = load_into(&mut self.trainer, &path);
                 if result.is_ok() {
@@ -181,11 +200,74 @@ impl Runner {
         }
     }
 
+    /// Start over with `config`: at once for the built-in tasks; a text file is read a slice at
+    /// a time by [`Runner::work`], the current model staying until it is done.
+    fn reset(&mut self, config: TrainConfig) {
+        self.loading = None;
+        self.pending.loading = None;
+        if let Err(e) = config.validate() {
+            self.pending.message = Some(Err(e));
+            return;
+        }
+        if let (Task::Text, Some(path)) = (&config.task, &config.text_file) {
+            match TextLoader::open(path, config.model.block_size) {
+                Ok(loader) => {
+                    self.running = false;
+                    self.remaining = None;
+                    self.pending.loading = Some(0.0);
+                    self.loading = Some((loader, config));
+                }
+                Err(e) => self.pending.message = Some(Err(e)),
+            }
+            return;
+        }
+        match Trainer::new(config) {
+            Ok(t) => {
+                self.trainer = t;
+                self.restart();
+                self.pending.message = Some(Ok("reset".into()));
+            }
+            Err(e) => self.pending.message = Some(Err(e)),
+        }
+    }
+
+    /// Go on reading the text file for up to `budget`; when it is read, the new run starts.
+    fn load_some(&mut self, budget: Duration) {
+        let Some((loader, config)) = &mut self.loading else {
+            return;
+        };
+        match loader.work(budget) {
+            Ok(None) => self.pending.loading = Some(loader.progress()),
+            Ok(Some(data)) => {
+                let name = loader.name().to_owned();
+                let (tokens, vocab) = (data.train.len() + data.val.len(), data.tokenizer.len());
+                let result = Trainer::from_dataset(config.clone(), data);
+                self.loading = None;
+                self.pending.loading = None;
+                match result {
+                    Ok(t) => {
+                        self.trainer = t;
+                        self.restart();
+                        self.pending.message = Some(Ok(format!(
+                            "read {name}: {tokens} characters, {vocab} different"
+                        )));
+                    }
+                    Err(e) => self.pending.message = Some(Err(e)),
+                }
+            }
+            Err(e) => {
+                self.loading = None;
+                self.pending.loading = None;
+                self.pending.message = Some(Err(e));
+            }
+        }
+    }
+
     /// A new model or data: the history and probe start over, and the run pauses.
     fn restart(&mut self) {
         self.running = false;
         self.remaining = None;
-        self.diverged = false;
+        self.diverged = None;
         self.window = None;
         self.pending.restarted = true;
         self.pending.points.clear();
@@ -197,15 +279,13 @@ impl Runner {
     }
 
     fn save(&self, path: &std::path::Path) -> Result<String, String> {
-        let tokenizer = serde_json::to_string(&self.trainer.data.tokenizer)
-            .map_err(|e| format!("cannot write the tokenizer: {e}"))?;
-        checkpoint::save(path, &self.trainer.gpt, &tokenizer)
+        super::saved::save(path, &self.trainer.gpt, &self.trainer.data.tokenizer)
             .map(|()| format!("saved {}", path.display()))
     }
 
-    /// Take one step if there is work to do; false if there was none.
+    /// Take one step if there is training to do; false if there was none.
     pub fn step(&mut self) -> bool {
-        if !self.busy() {
+        if !self.training() || self.loading.is_some() {
             self.window = None; // a pause starts a new throughput window
             return false;
         }
@@ -232,8 +312,12 @@ impl Runner {
         if s.step.is_multiple_of(PROBE_EVERY) {
             self.record_probe();
         }
-        if s.diverged {
-            self.diverged = true;
+        if let Some(why) = s.diverged {
+            self.diverged = Some(format!(
+                "training diverged at step {}: {why}. It paused and went back to the weights of step {}; lower the learning rate and press Play",
+                s.step,
+                self.trainer.last_good_step()
+            ));
             self.running = false;
             self.remaining = None;
             self.boundary = true;
@@ -248,8 +332,13 @@ impl Runner {
         true
     }
 
-    /// Take steps until `budget` has passed or there is no more work; true if any was taken.
+    /// Take steps until `budget` has passed or there is no more work (reading a text file
+    /// first, if one is being read); true if any was taken.
     pub fn work(&mut self, budget: Duration) -> bool {
+        if self.loading.is_some() {
+            self.load_some(budget);
+            return true;
+        }
         let start = Instant::now();
         let mut any = false;
         while start.elapsed() < budget && self.step() {
@@ -267,6 +356,7 @@ impl Runner {
             || p.message.is_some()
             || p.probe_restarted.is_some()
             || !p.frames.is_empty()
+            || p.loading.is_some()
     }
 
     /// What changed since the last call; the weights are copied only if `want_model` or at a
@@ -274,9 +364,9 @@ impl Runner {
     pub fn take_update(&mut self, want_model: bool) -> Update {
         let mut u = std::mem::take(&mut self.pending);
         u.step = self.trainer.steps();
-        u.running = self.busy();
+        u.running = self.training();
         u.tokens_per_sec = self.tokens_per_sec;
-        u.diverged = self.diverged;
+        u.diverged = self.diverged.clone();
         if want_model || self.boundary {
             u.model = Some(Arc::new(self.trainer.gpt.clone()));
         }
@@ -307,9 +397,7 @@ fn data_of(trainer: &Trainer) -> (Arc<Tokenizer>, Arc<TrainConfig>) {
 
 /// Load a checkpoint into the trainer: the vocabulary must match the data's.
 fn load_into(trainer: &mut Trainer, path: &std::path::Path) -> Result<String, String> {
-    let (gpt, tokenizer_json) = checkpoint::load(path)?;
-    let tokenizer: Tokenizer = serde_json::from_str(&tokenizer_json)
-        .map_err(|e| format!("the checkpoint's tokenizer is invalid: {e}"))?;
+    let (gpt, tokenizer) = super::saved::load(path)?;
     if tokenizer != trainer.data.tokenizer {
         return Err(format!(
             "{} was trained on a different vocabulary ({} tokens) than the current task ({} tokens)",

@@ -1,8 +1,11 @@
 //! `Trainer`: model, optimizer, data and RNG; `step()` is plain, synchronous and deterministic
 //! from the seed (tests drive it without threads; the worker calls it in a loop).
 //!
-//! A non-finite loss or non-finite weights after an update is a divergence: the step reports it
-//! and the weights and optimizer state roll back to the last good ones.
+//! A divergence — a loss or gradient that is not finite, a loss far above anything a working
+//! model gives, or a weight that blew up after the update — is caught before it can spread: the
+//! step reports it and the weights, optimizer state and BatchNorm statistics go back to the last
+//! good ones (the last validation whose loss was finite and sane). The caller stops: the runner
+//! pauses, `attention-lab train` exits with an error instead of saving.
 
 use std::time::Instant;
 
@@ -54,6 +57,88 @@ impl Default for TrainConfig {
     }
 }
 
+/// Training's own limits (the model's are `model::config::limits`).
+pub mod limits {
+    /// Most sequences per batch.
+    pub const MAX_BATCH: usize = 512;
+    /// The learning rate's range.
+    pub const LR: (f32, f32) = (1e-6, 1.0);
+    /// Most memory a run may need (weights, gradients, AdamW moments, the last good copy,
+    /// activations): 2 GiB.
+    pub const MAX_MEMORY: usize = 2 << 30;
+    /// A longer validation is not worth waiting for between steps.
+    pub const MAX_EVAL_BATCHES: usize = 64;
+}
+
+impl TrainConfig {
+    /// Bytes a run of this configuration needs, roughly: seven copies of the weights (weights,
+    /// gradients, the two AdamW moments, and the last good weights and moments) and the
+    /// activations of one batch (per layer 17 T·C floats and the 2·H·T² attention maps per
+    /// sequence, the logits, probabilities and their gradient 3·T·V, and the backward's
+    /// buffers ≈ 20 T·C), in f32.
+    pub fn memory_bytes(&self) -> usize {
+        let m = &self.model;
+        let (t, c, v, h, l) = (m.block_size, m.n_embd, m.vocab_size, m.n_head, m.n_layer);
+        let per_layer = (17 * t * c).saturating_add(2 * h * t.saturating_mul(t));
+        let per_seq = l
+            .saturating_mul(per_layer)
+            .saturating_add(3 * t.saturating_mul(v))
+            .saturating_add(20 * t * c);
+        let floats = m
+            .param_count()
+            .saturating_mul(7)
+            .saturating_add(self.batch.saturating_mul(per_seq));
+        floats.saturating_mul(4)
+    }
+
+    /// Check the run can be built on this machine: the model's limits, the batch, the learning
+    /// rate, the validation schedule, the text file only for the text task, and the memory it
+    /// needs. The error names the field, its value and the range.
+    pub fn validate(&self) -> Result<(), String> {
+        use limits::*;
+        self.model.validate()?;
+        if !(1..=MAX_BATCH).contains(&self.batch) {
+            return Err(format!(
+                "batch must be between 1 and {MAX_BATCH}, got {}",
+                self.batch
+            ));
+        }
+        if !(self.lr.is_finite() && (LR.0..=LR.1).contains(&self.lr)) {
+            return Err(format!(
+                "the learning rate must be between {:e} and {}, got {}",
+                LR.0,
+                LR.1,
+                crate::model::config::number(f64::from(self.lr))
+            ));
+        }
+        if !(1..=MAX_EVAL_BATCHES).contains(&self.eval_batches) {
+            return Err(format!(
+                "eval_batches must be between 1 and {MAX_EVAL_BATCHES}, got {}",
+                self.eval_batches
+            ));
+        }
+        match (&self.task, &self.text_file) {
+            (Task::Text, None) => return Err("the text task needs a file (--text-file)".into()),
+            (Task::Text, Some(_)) | (_, None) => {}
+            (task, Some(_)) => {
+                return Err(format!(
+                    "a text file is only read by the text task (the task is {task:?}): use --task text"
+                ));
+            }
+        }
+        let bytes = self.memory_bytes();
+        if bytes > MAX_MEMORY {
+            return Err(format!(
+                "this run would need about {} MB of memory (at most {} MB): make the model, the \
+                 context or the batch smaller",
+                bytes / 1_000_000,
+                MAX_MEMORY / 1_000_000
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What one step reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepStats {
@@ -67,8 +152,55 @@ pub struct StepStats {
     pub tokens_per_sec: f32,
     /// Validation loss, when this step ran an evaluation.
     pub val_loss: Option<f32>,
-    /// The loss or the weights went non-finite; the weights were rolled back.
-    pub diverged: bool,
+    /// The step was refused as a divergence: the weights were put back to the last good ones
+    /// and training should stop (the runner pauses, `train` exits).
+    pub diverged: Option<Divergence>,
+}
+
+/// Why a step was refused.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Divergence {
+    /// The loss was NaN or infinite.
+    LossNotFinite,
+    /// The loss was far above anything a working model gives: above `bound`.
+    LossExploded {
+        /// The step's loss.
+        loss: f32,
+        /// The largest loss taken as sane at that point.
+        bound: f32,
+    },
+    /// The gradient was NaN or infinite.
+    GradientNotFinite,
+    /// After the update a weight's magnitude exceeded [`MAX_WEIGHT`] (or was not finite).
+    WeightsExploded,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Divergence::LossNotFinite => write!(f, "the loss became NaN or infinite"),
+            Divergence::LossExploded { loss, bound } => {
+                write!(f, "the loss jumped to {loss:.2} (above {bound:.2})")
+            }
+            Divergence::GradientNotFinite => write!(f, "the gradient became NaN or infinite"),
+            Divergence::WeightsExploded => {
+                write!(f, "a weight grew past ±{MAX_WEIGHT:e}")
+            }
+        }
+    }
+}
+
+pub use crate::model::config::limits::MAX_WEIGHT;
+/// Losses kept for the explosion check.
+const LOSS_WINDOW: usize = 50;
+
+/// The rollback point: the weights, optimizer state and BatchNorm statistics at the last
+/// validation whose loss was finite and sane (or at the start).
+struct LastGood {
+    params: Params,
+    optim: AdamW,
+    bn: Vec<crate::model::norm::BnRunning>,
+    step: usize,
 }
 
 /// A training run.
@@ -88,30 +220,29 @@ pub struct Trainer {
     step: usize,
     shards: Shards,
     cores: usize,
-    /// Weights and optimizer state after the last step that ended finite (the rollback point).
-    last_good: (Params, AdamW),
+    last_good: LastGood,
+    /// The last [`LOSS_WINDOW`] training losses, oldest first.
+    recent: std::collections::VecDeque<f32>,
 }
 
 impl Trainer {
     /// Build the data and a freshly initialised model from `config`.
-    pub fn new(mut config: TrainConfig) -> Result<Self, String> {
+    pub fn new(config: TrainConfig) -> Result<Self, String> {
+        config.validate()?;
         let ctx = config.model.block_size;
         let data = match (&config.task, &config.text_file) {
             (Task::Text, Some(path)) => Dataset::from_file(path, ctx)?,
             (Task::Text, None) => return Err("the text task needs a file (--text-file)".into()),
             (task, _) => Dataset::builtin(task, config.seed, 60_000, ctx)?,
         };
+        Self::from_dataset(config, data)
+    }
+
+    /// A freshly initialised model for `config` on data already built (the vocabulary comes
+    /// from the data's tokenizer).
+    pub fn from_dataset(mut config: TrainConfig, data: Dataset) -> Result<Self, String> {
         config.model.vocab_size = data.tokenizer.len();
-        config.model.validate()?;
-        if config.batch == 0 {
-            return Err("batch must be at least 1".into());
-        }
-        if !(config.lr.is_finite() && config.lr > 0.0) {
-            return Err(format!(
-                "the learning rate must be a positive number, got {}",
-                config.lr
-            ));
-        }
+        config.validate()?;
         let mut rng = StdRng::seed_from_u64(config.seed);
         let gpt = Gpt::new(config.model.clone(), &mut rng);
         let optim = AdamW::new(
@@ -122,7 +253,12 @@ impl Trainer {
             &gpt.params,
         );
         let grads = Params::zeros(&config.model);
-        let last_good = (gpt.params.clone(), optim.clone());
+        let last_good = LastGood {
+            params: gpt.params.clone(),
+            optim: optim.clone(),
+            bn: gpt.bn.clone(),
+            step: 0,
+        };
         Ok(Self {
             config,
             gpt,
@@ -137,6 +273,7 @@ impl Trainer {
             shards: Shards::default(),
             cores: pool::threads(),
             last_good,
+            recent: std::collections::VecDeque::with_capacity(LOSS_WINDOW),
         })
     }
 
@@ -150,12 +287,21 @@ impl Trainer {
         self.step
     }
 
-    /// Change the learning rate (takes effect at the next step).
-    pub fn set_lr(&mut self, lr: f32) {
-        if lr.is_finite() && lr > 0.0 {
-            self.config.lr = lr;
-            self.optim.config.lr = lr;
+    /// The step whose weights a divergence rolls back to.
+    pub fn last_good_step(&self) -> usize {
+        self.last_good.step
+    }
+
+    /// Change the learning rate (takes effect at the next step); refused outside the range of
+    /// [`limits::LR`], with the reason.
+    pub fn set_lr(&mut self, lr: f32) -> Result<(), String> {
+        let (lo, hi) = limits::LR;
+        if !(lr.is_finite() && (lo..=hi).contains(&lr)) {
+            return Err(format!("the learning rate must be between {lo:e} and {hi}"));
         }
+        self.config.lr = lr;
+        self.optim.config.lr = lr;
+        Ok(())
     }
 
     /// Replace the model (e.g. a loaded checkpoint) and restart the optimizer.
@@ -163,11 +309,39 @@ impl Trainer {
         self.config.model = gpt.config.clone();
         self.optim = AdamW::new(self.optim.config, &gpt.params);
         self.grads = Params::zeros(&gpt.config);
-        self.last_good = (gpt.params.clone(), self.optim.clone());
+        self.last_good = LastGood {
+            params: gpt.params.clone(),
+            optim: self.optim.clone(),
+            bn: gpt.bn.clone(),
+            step: self.step,
+        };
+        self.recent.clear();
         self.gpt = gpt;
     }
 
-    /// One training step: a batch, forward, backward, AdamW.
+    /// ln V: the loss of a model that predicts every token with equal probability.
+    fn uniform_loss(&self) -> f32 {
+        (self.config.model.vocab_size.max(2) as f32).ln()
+    }
+
+    /// The largest training loss taken as sane now: nothing that trains does worse than three
+    /// times the uniform loss plus 3 nats, nor jumps past 4 × the median of the last
+    /// [`LOSS_WINDOW`] losses plus 1.
+    fn loss_bound(&self) -> f32 {
+        let absolute = 3.0 * self.uniform_loss() + 3.0;
+        if self.recent.len() < 10 {
+            return absolute;
+        }
+        let mut sorted: Vec<f32> = self.recent.iter().copied().collect();
+        sorted.sort_by(f32::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        absolute.min(4.0 * median + 1.0)
+    }
+
+    /// One training step: a batch, forward, backward, and — unless the loss, the gradient or
+    /// the updated weights say the run has diverged — the AdamW update. A divergence puts the
+    /// weights back to the last good ones ([`Trainer::last_good_step`]) and is reported; it is
+    /// for the caller to stop.
     pub fn step(&mut self) -> StepStats {
         let started = Instant::now();
         let (b, t) = (self.config.batch, self.config.model.block_size);
@@ -192,25 +366,39 @@ impl Trainer {
             true,
             &mut self.grads,
         );
-        let mut diverged = !loss.is_finite();
         let mut grad_norm = f32::NAN;
-        if !diverged {
-            grad_norm = self.optim.step(&mut self.gpt.params, &self.grads);
-            diverged = !grad_norm.is_finite() || !self.gpt.params.all_finite();
-        }
-        if diverged {
-            self.gpt.params.copy_from(&self.last_good.0);
-            self.optim.copy_from(&self.last_good.1);
+        // Checked before the update: a bad batch never touches the weights.
+        let bound = self.loss_bound();
+        let mut diverged = if !loss.is_finite() {
+            Some(Divergence::LossNotFinite)
+        } else if loss > bound {
+            Some(Divergence::LossExploded { loss, bound })
         } else {
-            self.last_good.0.copy_from(&self.gpt.params);
-            self.last_good.1.copy_from(&self.optim);
-            if self.gpt.config.norm == NormKind::BatchNorm {
+            grad_norm = AdamW::grad_norm(&self.grads);
+            (!grad_norm.is_finite()).then_some(Divergence::GradientNotFinite)
+        };
+        if diverged.is_none() {
+            self.optim
+                .step_with_norm(&mut self.gpt.params, &self.grads, grad_norm);
+            let biggest = self.gpt.params.max_abs();
+            if !biggest.is_finite() || biggest > MAX_WEIGHT {
+                diverged = Some(Divergence::WeightsExploded);
+            } else if self.gpt.config.norm == NormKind::BatchNorm {
                 self.gpt.bn.clone_from(&self.acts.bn_updated);
             }
         }
         self.step += 1;
+        if diverged.is_some() {
+            self.roll_back();
+        } else {
+            if self.recent.len() == LOSS_WINDOW {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(loss);
+        }
         let every = self.config.eval_every;
-        let val_loss = (every > 0 && self.step.is_multiple_of(every)).then(|| self.val_loss());
+        let val_loss = (diverged.is_none() && every > 0 && self.step.is_multiple_of(every))
+            .then(|| self.evaluate());
         let secs = started.elapsed().as_secs_f32().max(1e-9);
         StepStats {
             step: self.step,
@@ -220,6 +408,27 @@ impl Trainer {
             val_loss,
             diverged,
         }
+    }
+
+    /// Put the weights, optimizer and BatchNorm statistics back to the last good ones.
+    fn roll_back(&mut self) {
+        self.gpt.params.copy_from(&self.last_good.params);
+        self.optim.copy_from(&self.last_good.optim);
+        self.gpt.bn.clone_from(&self.last_good.bn);
+        self.recent.clear();
+    }
+
+    /// The validation loss; when it is finite and sane (at most 1.5 · ln V + 1, i.e. not far
+    /// worse than guessing), the current weights become the rollback point.
+    fn evaluate(&mut self) -> f32 {
+        let val = self.val_loss();
+        if val.is_finite() && val <= 1.5 * self.uniform_loss() + 1.0 {
+            self.last_good.params.copy_from(&self.gpt.params);
+            self.last_good.optim.copy_from(&self.optim);
+            self.last_good.bn.clone_from(&self.gpt.bn);
+            self.last_good.step = self.step;
+        }
+        val
     }
 
     /// Mean loss over `eval_batches` validation batches (eval mode; a fixed sampling seed so that

@@ -44,8 +44,11 @@ pub struct Snapshot {
     pub history: Arc<Vec<LossPoint>>,
     /// Throughput of the last steps.
     pub tokens_per_sec: f32,
-    /// The last step diverged: training paused, weights rolled back.
-    pub diverged: bool,
+    /// The run diverged: training paused, the weights went back to the last good ones; the
+    /// message says why and what to do.
+    pub diverged: Option<String>,
+    /// A text file is being read for a Reset: how far, 0 … 1.
+    pub loading: Option<f32>,
     /// The latest copy of the weights received.
     pub gpt: Arc<Gpt>,
     /// The tokenizer of the data.
@@ -69,7 +72,8 @@ impl Snapshot {
             running: false,
             history: Arc::default(),
             tokens_per_sec: 0.0,
-            diverged: false,
+            diverged: None,
+            loading: None,
             gpt,
             tokenizer,
             config,
@@ -87,6 +91,7 @@ impl Snapshot {
         self.running = u.running;
         self.tokens_per_sec = u.tokens_per_sec;
         self.diverged = u.diverged;
+        self.loading = u.loading;
         if u.restarted {
             self.history = Arc::default();
         }

@@ -3,6 +3,7 @@
 
 use egui::{RichText, Ui};
 
+use super::settings::ranges;
 use super::{DialogPurpose, Live};
 use crate::data::Task;
 use crate::model::{NormKind, PosEncoding};
@@ -11,6 +12,26 @@ use crate::widgets::file_dialog::{DialogMode, FileDialog};
 
 impl Live {
     pub(super) fn controls(&mut self, ui: &mut Ui, snap: &Snapshot) {
+        let mut reset = false;
+        if let Some(why) = &snap.failed {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!(
+                    "{why}. Save… still saves the last weights shown; Reset starts training again."
+                ),
+            );
+        }
+        if let Some(done) = snap.loading {
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::ProgressBar::new(done)
+                        .desired_width(240.0)
+                        .show_percentage()
+                        .text(format!("reading the text file: {:.0} %", 100.0 * done)),
+                );
+                ui.label("Pause cancels it.");
+            });
+        }
         ui.horizontal_wrapped(|ui| {
             let w = self.worker.as_ref();
             let send = |c: Command| {
@@ -37,7 +58,7 @@ impl Live {
                 .on_hover_text("Retrain from scratch with the same seed")
                 .clicked()
             {
-                send(Command::Reset(Box::new(self.settings.train_config())));
+                reset = true;
             }
             if ui
                 .button("Reset (new seed)")
@@ -45,7 +66,7 @@ impl Live {
                 .clicked()
             {
                 self.settings.seed = self.settings.seed.wrapping_add(1);
-                send(Command::Reset(Box::new(self.settings.train_config())));
+                reset = true;
             }
             ui.separator();
             let here = working_dir();
@@ -69,7 +90,10 @@ impl Live {
             ui.separator();
             let lr_label = ui.label("learning rate");
             let lr = ui
-                .add(egui::Slider::new(&mut self.settings.lr, 1e-4..=3e-2).logarithmic(true))
+                .add(
+                    egui::Slider::new(&mut self.settings.lr, ranges::LR.0..=ranges::LR.1)
+                        .logarithmic(true),
+                )
                 .labelled_by(lr_label.id);
             if lr.changed() {
                 send(Command::SetLr(self.settings.lr));
@@ -104,12 +128,11 @@ impl Live {
                 snap.gpt.config.norm
             ));
         });
-        if snap.diverged {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                "Training diverged (the loss or the weights became NaN/∞): paused, and the last good weights are kept. \
-                 Lower the learning rate and press Play.",
-            );
+        if let Some(why) = &snap.diverged {
+            ui.colored_label(ui.visuals().error_fg_color, why);
+        }
+        if reset {
+            self.reset(ui.ctx());
         }
         match &self.status {
             Some(Err(e)) => {
@@ -130,6 +153,14 @@ impl Live {
         if let Some(choice) = dialog.show(ui.ctx()) {
             if let Some(path) = choice {
                 match (purpose, &self.worker) {
+                    // A stopped worker cannot save: the UI saves the last weights it received.
+                    (DialogPurpose::SaveCheckpoint, Some(w)) if w.latest().failed.is_some() => {
+                        let snap = w.latest();
+                        self.status = Some(
+                            crate::train::saved::save(&path, &snap.gpt, &snap.tokenizer)
+                                .map(|()| format!("saved {}", path.display())),
+                        );
+                    }
                     (DialogPurpose::SaveCheckpoint, Some(w)) => w.send(Command::Save(path)),
                     (DialogPurpose::LoadCheckpoint, Some(w)) => w.send(Command::Load(path)),
                     (DialogPurpose::ChooseText, _) => {
@@ -145,6 +176,7 @@ impl Live {
 
     pub(super) fn model_settings(&mut self, ui: &mut Ui) {
         let mut choose_text = false;
+        let mut reset = false;
         egui::CollapsingHeader::new("Model and task (Apply retrains from scratch)").show(
             ui,
             |ui| {
@@ -197,24 +229,23 @@ impl Live {
                     ui.checkbox(&mut s.causal, "causal mask");
                 });
                 ui.horizontal_wrapped(|ui| {
-                    for (label, v, lo, hi) in [
-                        ("width d", &mut s.d, 8, 256),
-                        ("layers", &mut s.layers, 1, 6),
-                        ("heads", &mut s.heads, 1, 16),
-                        ("context", &mut s.ctx, 4, 64),
-                        ("batch", &mut s.batch, 1, 64),
+                    for (label, v, (lo, hi)) in [
+                        ("width d", &mut s.d, ranges::D),
+                        ("layers", &mut s.layers, ranges::LAYERS),
+                        ("heads", &mut s.heads, ranges::HEADS),
+                        ("context", &mut s.ctx, ranges::CTX),
+                        ("batch", &mut s.batch, ranges::BATCH),
                     ] {
                         let l = ui.label(label);
                         ui.add(egui::DragValue::new(v).range(lo..=hi))
                             .labelled_by(l.id);
                     }
                 });
-                let valid = s.d.is_multiple_of(s.heads);
-                if !valid {
-                    ui.colored_label(
-                        ui.visuals().warn_fg_color,
-                        "width d must be a multiple of heads",
-                    );
+                // The whole validation (also the memory a run needs), as `--set` gets it.
+                let check = crate::lessons::lesson::Validate::validate(&*s);
+                let valid = check.is_ok();
+                if let Err(e) = check {
+                    ui.colored_label(ui.visuals().warn_fg_color, e);
                 }
                 if ui.add_enabled(valid, egui::Button::new("Apply")).clicked() {
                     // The current model is always a trained one (the pretrained model or a run).
@@ -236,9 +267,7 @@ impl Live {
                 ui.label("Applying the new model settings retrains from scratch; the current weights are lost (save them first if you want them).");
                 ui.horizontal(|ui| {
                     if ui.button("Discard and retrain").clicked() {
-                        if let Some(w) = &self.worker {
-                            w.send(Command::Reset(Box::new(self.settings.train_config())));
-                        }
+                        reset = true;
                         self.confirm_reset = false;
                     }
                     if ui.button("Cancel").clicked() {
@@ -248,6 +277,31 @@ impl Live {
             });
             if modal.should_close() {
                 self.confirm_reset = false;
+            }
+        }
+        if reset {
+            self.reset(ui.ctx());
+        }
+    }
+
+    /// Retrain from scratch with the settings: a Reset for a working worker; a new worker when
+    /// the old one stopped.
+    pub(super) fn reset(&mut self, ctx: &egui::Context) {
+        let config = self.settings.train_config();
+        match &self.worker {
+            Some(w) if w.latest().failed.is_none() => w.send(Command::Reset(Box::new(config))),
+            _ => {
+                let waker = ctx.clone();
+                let wake =
+                    move || waker.request_repaint_after(std::time::Duration::from_millis(30));
+                match crate::train::Worker::spawn("live", config, None, wake) {
+                    Ok(w) => {
+                        self.worker = Some(w);
+                        self.probe_sent.clear();
+                        self.status = Some(Ok("training restarted from scratch".into()));
+                    }
+                    Err(e) => self.status = Some(Err(format!("could not start training: {e}"))),
+                }
             }
         }
     }

@@ -90,6 +90,8 @@ impl Live {
     /// The newest snapshot (polls the worker).
     fn snapshot(&mut self) -> Option<Snapshot> {
         let w = self.worker.as_mut()?;
+        // This lesson draws the model every frame: a fresh copy with the next update.
+        w.request_model();
         let snap = w.poll().clone();
         if let Some(m) = snap.message.clone() {
             self.status = Some(m);

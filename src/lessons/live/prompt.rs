@@ -11,8 +11,12 @@ impl Live {
     pub(super) fn prompt(&mut self, ui: &mut Ui, snap: &Snapshot) {
         ui.horizontal(|ui| {
             let l = ui.strong("Prompt");
-            ui.add(egui::TextEdit::singleline(&mut self.settings.prompt).desired_width(260.0))
-                .labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.settings.prompt)
+                    .char_limit(super::settings::ranges::PROMPT_CHARS)
+                    .desired_width(260.0),
+            )
+            .labelled_by(l.id);
         });
         ui.horizontal_wrapped(|ui| {
             for (piece, unknown) in self.view.pieces.iter().zip(&self.view.unknown) {
@@ -50,7 +54,7 @@ impl Live {
                     snap.tokenizer.len()
                 ),
             )
-            .on_hover_text(snap.tokenizer.vocab.join(" "));
+            .on_hover_text(snap.tokenizer.vocab().join(" "));
         }
         if self.view.cut > 0 {
             ui.colored_label(
@@ -67,7 +71,8 @@ impl Live {
         ui.horizontal(|ui| {
             ui.strong("Next token");
             let l = ui.label("temperature");
-            ui.add(egui::Slider::new(&mut self.settings.temperature, 0.1..=3.0))
+            let (lo, hi) = super::settings::ranges::TEMPERATURE;
+            ui.add(egui::Slider::new(&mut self.settings.temperature, lo..=hi))
                 .labelled_by(l.id);
         });
         if self.analysis.last_logits.is_empty() {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Task;
-use crate::lessons::lesson::{Validate, check};
+use crate::lessons::lesson::{Validate, check, range};
 use crate::model::{GptConfig, NormKind, PosEncoding};
 use crate::train::TrainConfig;
 
@@ -123,7 +123,11 @@ impl LiveSettings {
                 norm: self.norm,
             },
             task: self.task.clone(),
-            text_file: self.text_file.clone(),
+            // The file is read by the text task only (it stays chosen for when the task is
+            // switched back).
+            text_file: (self.task == Task::Text)
+                .then(|| self.text_file.clone())
+                .flatten(),
             batch: self.batch,
             lr: self.lr,
             seed: self.seed,
@@ -132,16 +136,63 @@ impl LiveSettings {
     }
 }
 
+/// The ranges of the live lesson's controls. Validation takes exactly what the controls can
+/// show, so that a value set with `--set` or read from saved settings is never displayed as
+/// something else than what trains.
+pub mod ranges {
+    /// Width d.
+    pub const D: (usize, usize) = (8, 256);
+    /// Layers.
+    pub const LAYERS: (usize, usize) = (1, 6);
+    /// Heads.
+    pub const HEADS: (usize, usize) = (1, 16);
+    /// Context.
+    pub const CTX: (usize, usize) = (4, 64);
+    /// Sequences per batch.
+    pub const BATCH: (usize, usize) = (1, 64);
+    /// Learning rate (a logarithmic slider).
+    pub const LR: (f32, f32) = (1e-5, 1.0);
+    /// Softmax temperature of the next-token chart.
+    pub const TEMPERATURE: (f32, f32) = (0.1, 3.0);
+    /// Next tokens listed.
+    pub const TOP_K: (usize, usize) = (1, 50);
+    /// The longest prompt, in characters.
+    pub const PROMPT_CHARS: usize = 2000;
+}
+
 impl Validate for LiveSettings {
     fn validate(&self) -> Result<(), String> {
-        let t = self.temperature;
-        check(
+        use ranges::*;
+        let size = |name: &str, v: usize, (lo, hi): (usize, usize)| {
+            range(name, v as f64, lo as f64, hi as f64)
+        };
+        size("d", self.d, D)?;
+        size("layers", self.layers, LAYERS)?;
+        size("heads", self.heads, HEADS)?;
+        size("ctx", self.ctx, CTX)?;
+        size("batch", self.batch, BATCH)?;
+        size("top_k", self.top_k, TOP_K)?;
+        range("lr", f64::from(self.lr), f64::from(LR.0), f64::from(LR.1))?;
+        let (t0, t1) = TEMPERATURE;
+        range(
             "temperature",
-            t.is_finite() && t > 0.0,
-            "a positive number",
-            t,
+            f64::from(self.temperature),
+            f64::from(t0),
+            f64::from(t1),
         )?;
-        check("top_k", self.top_k >= 1, "at least 1", self.top_k)?;
-        Ok(())
+        let chars = self.prompt.chars().count();
+        check(
+            "prompt",
+            chars <= PROMPT_CHARS,
+            &format!("at most {PROMPT_CHARS} characters"),
+            chars,
+        )?;
+        if !self.d.is_multiple_of(self.heads) {
+            return Err(format!(
+                "d ({}) must be a multiple of heads ({}): each head gets d / heads dimensions",
+                self.d, self.heads
+            ));
+        }
+        self.train_config().validate()
     }
 }
