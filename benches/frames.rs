@@ -93,6 +93,7 @@ fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
         theme: None,
         play,
         sets: Vec::new(),
+        notes: Vec::new(),
     };
     let mut app = LabApp::from_storage(None, options);
     // While training runs, leave the worker the rest of a 60 Hz frame, as a display would.

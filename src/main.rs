@@ -87,12 +87,16 @@ fn main() -> ExitCode {
                 theme,
                 play: args.play,
                 sets,
+                notes: Vec::new(),
             })
         }
     }
 }
 
-fn run_gui(start: StartOptions) -> ExitCode {
+/// The name eframe files the app's saved state under.
+const APP_ID: &str = "attention-lab";
+
+fn run_gui(mut start: StartOptions) -> ExitCode {
     if let Some(id) = &start.lesson
         && let Err(e) = cli::check_lesson_id(id)
     {
@@ -105,16 +109,21 @@ fn run_gui(start: StartOptions) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
+    // Before eframe reads its saved state: a saved zoom or window geometry that would panic or
+    // open off screen is removed (and said so in the status bar).
+    if let Some(dir) = eframe::storage_dir(APP_ID) {
+        start.notes = attention_lab::app::sanitize_saved_state(&dir.join("app.ron"));
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("attention-lab")
-            .with_app_id("attention-lab")
+            .with_app_id(APP_ID)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 520.0]),
         ..Default::default()
     };
     match eframe::run_native(
-        "attention-lab",
+        APP_ID,
         options,
         Box::new(move |cc| Ok(Box::new(LabApp::new(cc, start)))),
     ) {

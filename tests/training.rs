@@ -81,7 +81,10 @@ fn a_huge_learning_rate_is_caught_before_it_spreads_and_the_good_model_stays() {
     // Before any validation, the rollback point is the start: finite, sane weights.
     assert_eq!(t.last_good_step(), 0);
     assert_eq!(t.gpt.params, start);
-    assert!(t.gpt.params.max_abs() <= 1.0, "the norms' gains start at 1, the rest near 0");
+    assert!(
+        t.gpt.params.max_abs() <= 1.0,
+        "the norms' gains start at 1, the rest near 0"
+    );
     let val = t.val_loss();
     assert!(
         val.is_finite() && val < 5.0,

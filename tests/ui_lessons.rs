@@ -19,6 +19,7 @@ fn open(id: &str, sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        notes: Vec::new(),
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1500.0, 1800.0))

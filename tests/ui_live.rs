@@ -20,6 +20,7 @@ fn live() -> Harness<'static, LabApp> {
                     theme: None,
                     play: false,
                     sets: Vec::new(),
+                    notes: Vec::new(),
                 },
             )
         });

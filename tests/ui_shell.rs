@@ -78,6 +78,7 @@ fn presentation_mode_zooms_in_and_back() {
         theme: None,
         play: false,
         sets: Vec::new(),
+        notes: Vec::new(),
     });
     harness.run();
     let zoom = harness.ctx.zoom_factor();
@@ -158,6 +159,7 @@ fn selected_lesson_theme_and_settings_persist() {
         theme: None,
         play: false,
         sets: Vec::new(),
+        notes: Vec::new(),
     });
     harness.run();
     harness.get_by_label("☀ Light").click();

@@ -90,7 +90,8 @@ impl<S: Serialize + DeserializeOwned + Validate> LessonSettings for S {
     }
 
     fn set_json(&mut self, value: Value) -> Result<(), String> {
-        let s: S = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        // serde's message quotes the bad value: a huge one is cut.
+        let s: S = serde_json::from_value(value).map_err(|e| shorten(&e.to_string()))?;
         s.validate()?;
         *self = s;
         Ok(())
@@ -203,11 +204,34 @@ impl<S: LessonSettings + Default> Lesson for Sectioned<S> {
     }
 }
 
+/// A message with every run of more than 60 characters without a space cut to 60 (a value
+/// quoted back from a 100 k-character input stays readable).
+pub fn shorten(message: &str) -> String {
+    message
+        .split(' ')
+        .map(|w| {
+            if w.chars().count() > 60 {
+                let head: String = w.chars().take(60).collect();
+                format!("{head}…")
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `Err("{name} must be between {lo} and {hi}, got {value}")` unless lo ≤ value ≤ hi (and
 /// finite).
 pub fn range(name: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
+    use crate::model::config::number;
     let ok = value.is_finite() && (lo..=hi).contains(&value);
-    check(name, ok, &format!("between {lo} and {hi}"), value)
+    check(
+        name,
+        ok,
+        &format!("between {} and {}", number(lo), number(hi)),
+        number(value),
+    )
 }
 
 /// `Err("{name} must be {what}, got {value}")` unless `ok`: the one-line message every

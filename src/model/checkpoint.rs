@@ -155,7 +155,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         gpt.bn = bn;
     }
     for t in gpt.params.tensors() {
-        if let Some(v) = t.data.iter().find(|v| !v.is_finite() || v.abs() > MAX_WEIGHT) {
+        if let Some(v) = t
+            .data
+            .iter()
+            .find(|v| !v.is_finite() || v.abs() > MAX_WEIGHT)
+        {
             return Err(format!(
                 "tensor {} holds {v}: weights must be finite and within ±{MAX_WEIGHT:e} (a diverged run?)",
                 t.full_name()
@@ -163,8 +167,14 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Gpt, String), String> {
         }
     }
     for (base, stats) in bn_names(&gpt.config).iter().zip(&gpt.bn) {
-        let bad_mean = stats.mean.iter().any(|m| !m.is_finite() || m.abs() > MAX_WEIGHT);
-        let bad_var = stats.var.iter().any(|v| !v.is_finite() || *v <= 0.0 || *v > MAX_WEIGHT);
+        let bad_mean = stats
+            .mean
+            .iter()
+            .any(|m| !m.is_finite() || m.abs() > MAX_WEIGHT);
+        let bad_var = stats
+            .var
+            .iter()
+            .any(|v| !v.is_finite() || *v <= 0.0 || *v > MAX_WEIGHT);
         if bad_mean || bad_var {
             return Err(format!(
                 "{base}: the BatchNorm running statistics must be finite, with variances > 0"

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lessons::lesson::{Validate, check};
+use crate::lessons::lesson::{Validate, check, range};
 use crate::model::PosEncoding;
 
 /// The lesson's persisted settings (also `attention-lab data positions --set key=value`).
@@ -49,8 +49,7 @@ impl Validate for PositionSettings {
         )?;
         let even = (2..=128).contains(&self.d) && self.d.is_multiple_of(2);
         check("d", even, "an even number between 2 and 128", self.d)?;
-        let base_ok = self.base.is_finite() && (10.0..=100_000.0).contains(&self.base);
-        check("base", base_ok, "between 10 and 100000", self.base)?;
+        range("base", self.base, 10.0, 100_000.0)?;
         if self.with == PosEncoding::None {
             return Err(
                 "with must be learned, sinusoidal or binary (it is compared against none)".into(),

@@ -5,6 +5,10 @@
 //! Keys: F5 presentation mode (bigger zoom, no side panel, PageDown/PageUp and →/← step through
 //! lessons), F11 fullscreen, Ctrl +/−/0 zoom (egui's own), F12 frame-time overlay.
 
+mod persist;
+
+pub use persist::{sanitize as sanitize_saved_state, sanitize_map};
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -67,6 +71,8 @@ pub struct StartOptions {
     pub play: bool,
     /// `key=value` settings applied to the start lesson (`--lesson ID --set key=value`).
     pub sets: Vec<(String, String)>,
+    /// What was repaired in the saved state before the window opened (shown in the status bar).
+    pub notes: Vec<String>,
 }
 
 /// A screenshot requested by "Save PNG", waiting for the renderer.
@@ -90,6 +96,9 @@ pub struct LabApp {
     lesson_rect: Rect,
     pending_shot: Option<PendingShot>,
     autoplay: bool,
+    /// What was last written to storage (the app state and the open lesson's settings), and
+    /// when: settings are saved when they change, not only at eframe's next auto-save.
+    saved: Option<(String, Instant)>,
 }
 
 impl LabApp {
@@ -103,7 +112,7 @@ impl LabApp {
     /// [`crate::widgets::fonts::install`] on the context first.
     pub fn from_storage(storage: Option<&dyn eframe::Storage>, options: StartOptions) -> Self {
         // Nothing saved yet (a first start) is the defaults; what cannot be read is reported.
-        let mut notes: Vec<String> = Vec::new();
+        let mut notes: Vec<String> = options.notes.clone();
         let mut state: AppState = match storage.and_then(|s| s.get_string(APP_KEY)) {
             None => AppState::default(),
             Some(text) => ron::from_str(&text).unwrap_or_else(|e| {
@@ -165,6 +174,7 @@ impl LabApp {
             lesson_rect: Rect::NOTHING,
             pending_shot: None,
             autoplay: options.play,
+            saved: None,
         }
     }
 
@@ -534,9 +544,49 @@ fn lesson_key(id: &str) -> String {
     format!("attention-lab/lesson/{id}")
 }
 
+/// Changed settings are written at most this often while they keep changing (dragging a
+/// slider), and once more after they stop.
+pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_millis(750);
+
+impl LabApp {
+    /// What persists, as text: the app state and the open lesson's settings (the other lessons'
+    /// settings cannot change while they are not shown).
+    fn signature(&mut self) -> String {
+        let mut s = ron::to_string(&self.state).unwrap_or_else(|e| e.to_string());
+        let idx = self.current_index();
+        if let Some(lesson) = self.lessons.get_mut(idx) {
+            s.push_str(&lesson.settings().to_json().to_string());
+        }
+        s
+    }
+
+    /// Save to `storage` if what persists changed since the last save (at most every
+    /// [`SAVE_EVERY`]; a change that comes sooner is saved at a repaint asked for then).
+    pub fn persist_now(&mut self, storage: &mut dyn eframe::Storage, ctx: &egui::Context) {
+        let now = self.signature();
+        let due = match &self.saved {
+            None => true,
+            Some((sig, _)) if *sig == now => false,
+            Some((_, at)) => at.elapsed() >= SAVE_EVERY,
+        };
+        if due {
+            self.save_to(storage);
+            storage.flush();
+            self.saved = Some((now, Instant::now()));
+        } else if self.saved.as_ref().is_some_and(|(sig, _)| *sig != now) {
+            // Changed too soon after the last save: come back for it.
+            ctx.request_repaint_after(SAVE_EVERY);
+        }
+    }
+}
+
 impl eframe::App for LabApp {
-    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         self.show(ui);
+        if let Some(storage) = frame.storage_mut() {
+            let ctx = ui.ctx().clone();
+            self.persist_now(storage, &ctx);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
