@@ -19,6 +19,12 @@ struct Args {
     /// Start in presentation mode (F5 toggles it).
     #[arg(long)]
     present: bool,
+    /// Open the window full screen (F11 toggles it).
+    #[arg(long)]
+    fullscreen: bool,
+    /// The window's size in points, e.g. 1920x1080 (default 1280x800).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    window_size: Option<[f32; 2]>,
     /// Start training at once (the live lesson retrains from scratch and plays).
     #[arg(long)]
     play: bool,
@@ -81,14 +87,23 @@ fn main() -> ExitCode {
                 .iter()
                 .filter_map(|s| cli::parse_key_value(s).ok())
                 .collect();
-            run_gui(StartOptions {
-                lesson: args.lesson,
-                present: args.present,
-                theme,
-                play: args.play,
-                sets,
-                notes: Vec::new(),
-            })
+            let window = Window {
+                fullscreen: args.fullscreen,
+                // A size asked for wins over the one saved from the last session.
+                remember: args.window_size.is_none(),
+                size: args.window_size.unwrap_or([1280.0, 800.0]),
+            };
+            run_gui(
+                window,
+                StartOptions {
+                    lesson: args.lesson,
+                    present: args.present,
+                    theme,
+                    play: args.play,
+                    sets,
+                    notes: Vec::new(),
+                },
+            )
         }
     }
 }
@@ -96,7 +111,29 @@ fn main() -> ExitCode {
 /// The name eframe files the app's saved state under.
 const APP_ID: &str = "attention-lab";
 
-fn run_gui(mut start: StartOptions) -> ExitCode {
+/// How the window opens.
+struct Window {
+    fullscreen: bool,
+    remember: bool,
+    size: [f32; 2],
+}
+
+/// "1920x1080" → [1920, 1080], each between 320 and 16384.
+fn parse_size(s: &str) -> Result<[f32; 2], String> {
+    let bad = || format!("expected WIDTHxHEIGHT such as 1920x1080, got \"{s}\"");
+    let (w, h) = s.split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let parse = |v: &str| -> Result<f32, String> {
+        let n: u32 = v.trim().parse().map_err(|_| bad())?;
+        if (320..=16384).contains(&n) {
+            Ok(n as f32)
+        } else {
+            Err(format!("each side must be between 320 and 16384, got {n}"))
+        }
+    };
+    Ok([parse(w)?, parse(h)?])
+}
+
+fn run_gui(window: Window, mut start: StartOptions) -> ExitCode {
     if let Some(id) = &start.lesson
         && let Err(e) = cli::check_lesson_id(id)
     {
@@ -118,8 +155,10 @@ fn run_gui(mut start: StartOptions) -> ExitCode {
         viewport: egui::ViewportBuilder::default()
             .with_title("attention-lab")
             .with_app_id(APP_ID)
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 520.0]),
+            .with_inner_size(window.size)
+            .with_min_inner_size([800.0, 520.0])
+            .with_fullscreen(window.fullscreen),
+        persist_window: window.remember,
         ..Default::default()
     };
     match eframe::run_native(

@@ -20,3 +20,8 @@ pub fn bears_shared() -> Result<&'static (Gpt, Tokenizer), String> {
     static BEARS: OnceLock<Result<(Gpt, Tokenizer), String>> = OnceLock::new();
     BEARS.get_or_init(bears).as_ref().map_err(Clone::clone)
 }
+
+/// The loss curve of the run that trained the bundled model (empty if the file has none).
+pub fn bears_history() -> Result<Vec<crate::train::LossPoint>, String> {
+    crate::train::saved::history_from_bytes(BEARS)
+}

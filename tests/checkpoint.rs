@@ -110,3 +110,69 @@ fn bad_files_give_clear_errors() {
         .unwrap_or_default();
     assert!(e.contains("cannot read"), "{e}");
 }
+
+#[test]
+fn a_checkpoint_keeps_the_loss_curve_of_its_run() {
+    use attention_lab::data::Tokenizer;
+    use attention_lab::train::LossPoint;
+    use attention_lab::train::saved::{HISTORY_POINTS, history_from_bytes, save_with_history};
+    let gpt = model(NormKind::LayerNorm, PosEncoding::Learned);
+    let tokenizer: Tokenizer = serde_json::from_str(TOKENIZER).unwrap_or_else(|e| panic!("{e}"));
+    // 5000 steps, a validation every 100: thinned to at most HISTORY_POINTS plus every
+    // validation point, steps increasing.
+    let history: Vec<LossPoint> = (1..=5000)
+        .map(|step| LossPoint {
+            step,
+            train: 3.0 / step as f32,
+            val: step.is_multiple_of(100).then_some(2.0 / step as f32),
+        })
+        .collect();
+    let path = tmp("history");
+    save_with_history(&path, &gpt, &tokenizer, &history).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    let back = history_from_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        back.len() <= HISTORY_POINTS + 50 && back.len() >= 1000,
+        "{}",
+        back.len()
+    );
+    assert_eq!(back.iter().filter(|p| p.val.is_some()).count(), 50);
+    assert_eq!(back.first().map(|p| p.step), Some(1));
+    assert_eq!(back.last().map(|p| p.step), Some(5000));
+    for p in &back {
+        assert_eq!(p.train, 3.0 / p.step as f32);
+    }
+    // The model loads as ever; a checkpoint without a history has an empty one.
+    load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let plain = to_bytes_checkpoint(&gpt, TOKENIZER).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(history_from_bytes(&plain).map(|h| h.len()), Ok(0));
+    // A history with steps out of order or a non-finite loss is refused.
+    for bad in [
+        "[[2,1.0,null],[1,1.0,null]]",
+        "[[1,1e999,null]]",
+        "{\"a\":1}",
+    ] {
+        let bytes = attention_lab::model::checkpoint::to_bytes_with(
+            &gpt,
+            TOKENIZER,
+            &[("history", bad.to_owned())],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let err = history_from_bytes(&bytes).err().unwrap_or_default();
+        assert!(err.contains("history"), "{bad}: {err}");
+    }
+    std::fs::remove_file(&path).unwrap_or(());
+}
+
+#[test]
+fn the_bundled_model_carries_its_training_run() {
+    let history = attention_lab::pretrained::bears_history().unwrap_or_else(|e| panic!("{e}"));
+    // `attention-lab train --task bears --steps 600` (README): 600 steps, falling loss.
+    assert_eq!(history.last().map(|p| p.step), Some(600));
+    let first = history.first().map_or(0.0, |p| p.train);
+    let val = history.iter().rev().find_map(|p| p.val).unwrap_or(f32::NAN);
+    assert!(
+        first > 2.0 && val < 0.7,
+        "first {first}, last validation {val}"
+    );
+}

@@ -30,7 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "files",
         ],
     ),
-    ("app.rs", &["lessons", "widgets", "files"]),
+    ("app", &["lessons", "widgets", "model", "files"]),
     (
         "cli",
         &[

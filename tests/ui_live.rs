@@ -68,10 +68,16 @@ fn step_count(h: &Harness<'static, LabApp>) -> usize {
 #[test]
 fn opens_on_the_pretrained_model_with_every_head_drawn() {
     let h = live();
-    // 2 layers × 4 heads of the pretrained model, plus the enlarged map.
+    // 2 layers × 4 heads of the pretrained model, no map enlarged yet.
     assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
-    h.get_by_label("attention enlarged");
-    h.get_by_label("step 0");
+    assert!(h.query_by_label("attention enlarged").is_none());
+    // The bundled model's training run (600 steps) is drawn and counted.
+    h.get_by_label("step 600");
+    let figures = attention_lab::widgets::figure::logged(&h.ctx);
+    assert!(
+        figures.0.iter().any(|(id, _)| id == "live_loss"),
+        "{figures:?}"
+    );
 }
 
 #[test]
@@ -126,6 +132,9 @@ fn head_average_shows_one_map_per_layer() {
 #[test]
 fn the_three_bears_preset_shows_three_sentences() {
     let mut h = live();
+    assert_eq!(h.query_all_by_label_contains("bears in:").count(), 0);
+    h.get_by_label("The three bears").click();
+    h.run_steps(3);
     for sentence in [
         "i love bears",
         "she bears the pain",
@@ -133,9 +142,6 @@ fn the_three_bears_preset_shows_three_sentences() {
     ] {
         h.get_by_label(&format!("bears in: {sentence}"));
     }
-    h.get_by_label("The three bears").click();
-    h.run_steps(3);
-    assert_eq!(h.query_all_by_label_contains("bears in:").count(), 0);
 }
 
 #[test]
@@ -159,12 +165,17 @@ fn generate_appends_a_token_and_mixing_shows_every_head() {
         .query_all_by_label_contains("attention layer 1 head")
         .count();
     assert_eq!(before, 4);
+    let default = "she bears the pain . the bears won the game";
     h.get_by_label("Generate").click();
     h.run_steps(3);
-    // "i love bears" → "i love bears ." (greedy): the prompt box now holds four tokens.
-    let prompt = h.get_by_role_and_label(Role::TextInput, "Prompt");
-    assert_eq!(prompt.value().as_deref(), Some("i love bears ."));
-    h.get_by_label("Multi-head and mixing").click();
+    // Greedy decoding appends the most likely token: the prompt box holds one more token.
+    let prompt = h
+        .get_by_role_and_label(Role::TextInput, "Prompt")
+        .value()
+        .unwrap_or_default();
+    assert!(prompt.starts_with(default), "{prompt}");
+    assert_eq!(prompt.split_whitespace().count(), 11, "{prompt}");
+    h.get_by_label("Multi-head mixing").click();
     h.run_steps(3);
     assert_eq!(h.query_all_by_label_contains("head output").count(), 4);
     h.get_by_label("mixing matrix W_O");
@@ -211,8 +222,7 @@ fn save_and_load_through_the_file_dialog() {
 #[test]
 fn changing_heads_asks_first_then_retrains_with_that_many_maps() {
     let mut h = live();
-    h.get_by_label("Model and task (Apply retrains from scratch)")
-        .click();
+    h.get_by_label("Model and task").click();
     h.run_steps(2);
     let heads = h.get_by_role_and_label(Role::SpinButton, "heads");
     heads.focus();
@@ -228,7 +238,11 @@ fn changing_heads_asks_first_then_retrains_with_that_many_maps() {
     h.get_by_label("Discard the trained model?");
     h.get_by_label("Cancel").click();
     h.run_steps(2);
+    h.get_by_label("Training").click();
+    h.run_steps(2);
     assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
+    h.get_by_label("Model and task").click();
+    h.run_steps(2);
     h.get_by_label("Apply").click();
     h.run_steps(2);
     h.get_by_label("Discard and retrain").click();
@@ -242,8 +256,8 @@ fn compare_mode_trains_one_run_per_configuration() {
     let mut h = live();
     h.get_by_label("Compare runs").click();
     h.run_steps(2);
-    h.get_by_label("Start runs").click();
-    // The default preset compares scaled and unscaled attention: two runs, two maps.
+    // The runs start when the tab first opens. The default preset compares scaled and
+    // unscaled attention: two runs, two maps.
     step_until(&mut h, "two runs", |h| {
         h.query_all_by_label_contains("run: ").count() == 2
     });
@@ -257,8 +271,7 @@ fn a_bad_text_file_is_refused_with_the_reason_and_the_model_is_kept() {
     let mut h = live();
     let bad = std::env::temp_dir().join(format!("al-ui-latin1-{}.txt", std::process::id()));
     std::fs::write(&bad, [b'c', b'a', b'f', 0xe9, b'\n']).unwrap_or(());
-    h.get_by_label("Model and task (Apply retrains from scratch)")
-        .click();
+    h.get_by_label("Model and task").click();
     h.run_steps(2);
     h.get_by_label("task").click();
     h.run_steps(2);
@@ -286,10 +299,15 @@ fn a_bad_text_file_is_refused_with_the_reason_and_the_model_is_kept() {
 #[test]
 fn every_remaining_control_responds() {
     let mut h = live();
-    // Clicking a thumbnail enlarges it.
+    // Clicking a thumbnail enlarges it; "All heads" goes back to the grid.
     h.get_by_label("attention layer 2 head 3").click();
     h.run_steps(2);
-    h.get_by_label_contains("layer 2 head 3 (click a thumbnail to enlarge it)");
+    h.get_by_label("attention enlarged");
+    h.get_by_label("layer 2 head 3");
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 0);
+    h.get_by_label("◀ All heads").click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label_contains("attention layer").count(), 8);
     // Log scale off and on again.
     h.get_by_label("log scale").click();
     h.run_steps(2);
@@ -305,7 +323,7 @@ fn every_remaining_control_responds() {
         .get_by_role_and_label(Role::TextInput, "Prompt")
         .value()
         .unwrap_or_default();
-    assert_eq!(prompt.split_whitespace().count(), 4, "{prompt}");
+    assert_eq!(prompt.split_whitespace().count(), 11, "{prompt}");
     h.get_by_label("greedy").click();
     h.run_steps(2);
     // Temperature and learning rate sliders take keyboard input.
@@ -324,8 +342,7 @@ fn every_remaining_control_responds() {
         assert_ne!(after, before, "{name}");
     }
     // The model switches: positions, norm, scaling, mask.
-    h.get_by_label("Model and task (Apply retrains from scratch)")
-        .click();
+    h.get_by_label("Model and task").click();
     h.run_steps(2);
     h.get_by_label("positions").click();
     h.run_steps(2);
@@ -356,7 +373,7 @@ fn every_remaining_control_responds() {
     h.run_steps(3);
     h.get_by_label_contains("Sinusoidal positions · RmsNorm");
     // The mixing layer slider and the replay slider.
-    h.get_by_label("Multi-head and mixing").click();
+    h.get_by_label("Multi-head mixing").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Slider, "layer");
     // Compare: another preset, start, pause, resume.

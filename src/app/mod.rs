@@ -19,8 +19,14 @@ use serde::{Deserialize, Serialize};
 use crate::lessons::{AppRequest, Lesson, LessonContext, all_lessons};
 use crate::widgets::export::{default_png_path, save_png_crop};
 
-/// Extra zoom in presentation mode, on top of the user's zoom.
-pub const PRESENT_ZOOM: f32 = 1.25;
+/// Presentation mode's zoom, on top of the user's: the window becomes
+/// `widgets::layout::PRESENT_WIDTH` points wide (1.875 at 1920 pixels: body text of 26 px),
+/// at least 1.25.
+pub fn presentation_zoom(ctx: &egui::Context) -> f32 {
+    // The window's width in points at zoom 1, whatever the zoom now.
+    let native = ctx.content_rect().width() * ctx.zoom_factor();
+    (native / crate::widgets::layout::PRESENT_WIDTH).clamp(1.25, 3.0)
+}
 /// How many frame times the F12 overlay keeps.
 const FRAME_HISTORY: usize = 240;
 /// Storage key of the app's own state.
@@ -44,7 +50,7 @@ pub struct AppState {
     pub lesson: String,
     /// Colour theme.
     pub theme: ThemeChoice,
-    /// The user's zoom factor (presentation mode multiplies it by [`PRESENT_ZOOM`]).
+    /// The user's zoom factor (presentation mode multiplies it by [`presentation_zoom`]).
     pub zoom: f32,
 }
 
@@ -289,7 +295,11 @@ impl LabApp {
 
     /// Keep egui's zoom, the user's zoom and presentation mode in step.
     fn sync_zoom(&mut self, ctx: &egui::Context) {
-        let factor = if self.present { PRESENT_ZOOM } else { 1.0 };
+        let factor = if self.present {
+            presentation_zoom(ctx)
+        } else {
+            1.0
+        };
         let current = ctx.zoom_factor();
         if let Some(applied) = self.applied_zoom
             && (current - applied).abs() > 1e-4
@@ -486,12 +496,15 @@ impl LabApp {
                 ui.label("No lessons are registered.");
                 return;
             };
-            egui::ScrollArea::both()
+            crate::widgets::figure::clear_log(ui.ctx());
+            // Down, never sideways: every lesson lays itself out in the panel's width.
+            egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
+                    ui.set_max_width(ui.available_width());
                     let info = lesson.info();
-                    ui.heading(egui::RichText::new(info.title).size(26.0).strong());
-                    ui.label(egui::RichText::new(info.summary).size(15.0));
+                    ui.heading(egui::RichText::new(info.title).strong());
+                    ui.label(info.summary);
                     ui.separator();
                     ui.push_id(info.id, |ui| lesson.ui(ui, &mut lesson_ctx));
                 });

@@ -37,6 +37,9 @@ pub struct TrainArgs {
     /// AdamW learning rate.
     #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
     pub lr: f32,
+    /// Steps over which the learning rate decays to a tenth (half cosine); 0 keeps it constant.
+    #[arg(long, default_value_t = 600)]
+    pub lr_decay_steps: usize,
     /// Training steps.
     #[arg(long, default_value_t = 600)]
     pub steps: usize,
@@ -94,6 +97,7 @@ impl TrainArgs {
             text_file: self.text_file.clone(),
             batch: self.batch,
             lr: self.lr,
+            lr_decay_steps: self.lr_decay_steps,
             seed: self.seed,
             ..TrainConfig::default()
         })
@@ -153,11 +157,17 @@ pub fn run(args: &TrainArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     // The steps run on the thread pool, as the GUI's worker runs them.
+    let mut history = Vec::with_capacity(args.steps);
     let diverged = crate::engine::pool::install(|| {
         let mut last_print = Instant::now();
         let mut val: Option<f32> = None;
         for _ in 0..args.steps {
             let s = trainer.step();
+            history.push(crate::train::LossPoint {
+                step: s.step,
+                train: s.loss,
+                val: s.val_loss,
+            });
             if s.val_loss.is_some() {
                 val = s.val_loss;
             }
@@ -194,7 +204,14 @@ pub fn run(args: &TrainArgs) -> ExitCode {
     }
     let final_val = trainer.val_loss();
     progress(format_args!("\nfinal validation loss {final_val:.4}\n"));
-    match crate::train::saved::save(&args.out, &trainer.gpt, &trainer.data.tokenizer) {
+    // The loss curve goes with the weights: the GUI draws it for a pretrained model.
+    let saved = crate::train::saved::save_with_history(
+        &args.out,
+        &trainer.gpt,
+        &trainer.data.tokenizer,
+        &history,
+    );
+    match saved {
         Ok(()) => {
             progress(format_args!("wrote {}\n", args.out.display()));
             ExitCode::SUCCESS

@@ -41,6 +41,16 @@ fn to_bytes(data: &[f32]) -> Vec<u8> {
 
 /// Serialize a model and its tokenizer (JSON) to safetensors bytes.
 pub fn to_bytes_checkpoint(gpt: &Gpt, tokenizer_json: &str) -> Result<Vec<u8>, String> {
+    to_bytes_with(gpt, tokenizer_json, &[])
+}
+
+/// [`to_bytes_checkpoint`] with more metadata entries (opaque strings, e.g. `"history"`: the
+/// training run's loss curve); `"config"` and `"tokenizer"` cannot be replaced.
+pub fn to_bytes_with(
+    gpt: &Gpt,
+    tokenizer_json: &str,
+    extra: &[(&str, String)],
+) -> Result<Vec<u8>, String> {
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = gpt
         .params
         .tensors()
@@ -60,17 +70,36 @@ pub fn to_bytes_checkpoint(gpt: &Gpt, tokenizer_json: &str) -> Result<Vec<u8>, S
         })
         .collect::<Result<Vec<_>, _>>()?;
     let config = serde_json::to_string(&gpt.config).map_err(|e| e.to_string())?;
-    let metadata = HashMap::from([
-        ("config".to_owned(), config),
-        ("tokenizer".to_owned(), tokenizer_json.to_owned()),
-    ]);
+    let mut metadata: HashMap<String, String> = extra
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    metadata.insert("config".to_owned(), config);
+    metadata.insert("tokenizer".to_owned(), tokenizer_json.to_owned());
     safetensors::tensor::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
 /// Save atomically (`files::write_atomic`).
 pub fn save(path: &Path, gpt: &Gpt, tokenizer_json: &str) -> Result<(), String> {
-    let bytes = to_bytes_checkpoint(gpt, tokenizer_json)?;
+    save_with(path, gpt, tokenizer_json, &[])
+}
+
+/// [`save`] with more metadata entries (see [`to_bytes_with`]).
+pub fn save_with(
+    path: &Path,
+    gpt: &Gpt,
+    tokenizer_json: &str,
+    extra: &[(&str, String)],
+) -> Result<(), String> {
+    let bytes = to_bytes_with(gpt, tokenizer_json, extra)?;
     crate::files::write_atomic(path, &bytes)
+}
+
+/// One metadata entry of a checkpoint's bytes (the header only is read), if it is there.
+pub fn metadata_entry(bytes: &[u8], key: &str) -> Result<Option<String>, String> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| format!("not a safetensors checkpoint ({e})"))?;
+    Ok(header.metadata().as_ref().and_then(|m| m.get(key).cloned()))
 }
 
 /// The largest checkpoint file read: the largest model's weights and a tokenizer's worth of

@@ -129,6 +129,16 @@ impl Runner {
         }
     }
 
+    /// Take over the loss curve of the run that trained the current model (a pretrained
+    /// model): the step count goes on from its last step, and the curve is drawn as this run's
+    /// start.
+    pub fn resume(&mut self, history: Vec<LossPoint>) {
+        if let Some(last) = history.last() {
+            self.trainer.resume_at(last.step);
+        }
+        self.pending.points = history;
+    }
+
     /// The trainer (for tests and the CLI).
     pub fn trainer(&self) -> &Trainer {
         &self.trainer

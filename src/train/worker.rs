@@ -30,8 +30,10 @@ use crate::model::gpt::Gpt;
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(30);
 /// At most this many probe frames are kept (older ones are thinned out).
 const PROBE_MAX: usize = 400;
-/// At most this many loss points are kept (older ones are thinned out, keeping every other).
-const HISTORY_MAX: usize = 100_000;
+/// At most this many loss points are kept (then every other one is dropped, so that what is
+/// kept stays evenly spaced over the whole run): a plot is at most a few thousand pixels wide,
+/// and memory stays flat however long a class trains.
+const HISTORY_MAX: usize = 20_000;
 
 /// What the UI sees of a training run.
 #[derive(Debug, Clone)]
@@ -161,6 +163,18 @@ impl Worker {
         Self::spawn_group(name, vec![(config, initial)], wake)
     }
 
+    /// [`Worker::spawn`] from a pretrained model and the loss curve of the run that trained it
+    /// (see `Runner::resume`): the snapshot shows that curve and step from the start.
+    pub fn spawn_resumed(
+        name: &str,
+        config: TrainConfig,
+        gpt: Gpt,
+        history: Vec<LossPoint>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<Self, String> {
+        Self::start(name, vec![(config, Some(gpt), history)], wake)
+    }
+
     /// Start a worker for several runs (paused) that step in lock-step: one step of each in
     /// turn. Commands apply to every run.
     pub fn spawn_group(
@@ -168,9 +182,18 @@ impl Worker {
         runs: Vec<(TrainConfig, Option<Gpt>)>,
         wake: impl Fn() + Send + 'static,
     ) -> Result<Self, String> {
+        let runs = runs.into_iter().map(|(c, g)| (c, g, Vec::new())).collect();
+        Self::start(name, runs, wake)
+    }
+
+    fn start(
+        name: &str,
+        runs: Vec<(TrainConfig, Option<Gpt>, Vec<LossPoint>)>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<Self, String> {
         let mut runners = Vec::with_capacity(runs.len());
         let mut latest = Vec::with_capacity(runs.len());
-        for (config, initial) in runs {
+        for (config, initial, history) in runs {
             let mut trainer = Trainer::new(config)?;
             if let Some(gpt) = initial {
                 if gpt.config.vocab_size != trainer.data.tokenizer.len() {
@@ -183,6 +206,7 @@ impl Worker {
                 trainer.set_model(gpt);
             }
             let mut runner = Runner::new(trainer);
+            runner.resume(history);
             let first = Snapshot::new(runner.take_update(true))
                 .ok_or("internal error: a new run sent no model")?;
             latest.push(first);

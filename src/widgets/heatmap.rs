@@ -52,11 +52,14 @@ pub struct Heatmap<'a> {
     neg_inf_is_mask: bool,
     causal: bool,
     max_cell: f32,
+    /// Columns may be wider than rows are tall (a table of many positions and few dimensions).
+    stretch: bool,
     max_size: Option<Vec2>,
     colorbar: bool,
     decimals: usize,
     highlight_row: Option<usize>,
     version: Option<u64>,
+    axis_labels: bool,
 }
 
 /// What [`Heatmap::show`] hands back.
@@ -82,12 +85,21 @@ impl<'a> Heatmap<'a> {
             neg_inf_is_mask: true,
             causal: false,
             max_cell: 44.0,
+            stretch: false,
             max_size: None,
             colorbar: true,
             decimals: 3,
             highlight_row: None,
             version: None,
+            axis_labels: true,
         }
+    }
+
+    /// Draw no row and column labels (a thumbnail in a grid whose labels are said once); the
+    /// tooltip still names the cell.
+    pub fn hide_axis_labels(mut self) -> Self {
+        self.axis_labels = false;
+        self
     }
 
     /// Names of the rows and columns (e.g. the prompt's tokens).
@@ -129,13 +141,21 @@ impl<'a> Heatmap<'a> {
         self
     }
 
+    /// Let the columns widen to fill the width given (up to 6 × a cell's height): a tall, narrow
+    /// table — many positions, a few dimensions — stays readable instead of becoming a strip.
+    pub fn stretch_columns(mut self) -> Self {
+        self.stretch = true;
+        self
+    }
+
     /// The largest side of a cell in points (default 44).
     pub fn max_cell(mut self, size: f32) -> Self {
         self.max_cell = size;
         self
     }
 
-    /// Size the grid (without labels) to fit this box in points, whatever the width available.
+    /// Fit the whole heatmap — its labels, grid and colour bar — in this box (points), whatever
+    /// the width available.
     pub fn max_size(mut self, size: Vec2) -> Self {
         self.max_size = Some(size);
         self
@@ -232,20 +252,24 @@ impl<'a> Heatmap<'a> {
     /// Draw the heatmap.
     pub fn show(self, ui: &mut Ui) -> HeatmapResponse {
         let (rows, cols) = self.values.dim();
-        let font = FontId::proportional(12.0);
+        let font = FontId::proportional(13.0);
         let label_color = ui.visuals().text_color();
 
         // Margins for labels: measure the longest row label, and whether column labels fit flat.
-        let row_label_width = self
-            .row_labels
-            .map(|l| {
-                l.iter()
-                    .map(|s| text_width(ui, s, &font))
-                    .fold(0.0_f32, f32::max)
-            })
-            .unwrap_or_else(|| text_width(ui, &rows.saturating_sub(1).to_string(), &font))
-            .min(140.0)
-            + 6.0;
+        let labels = self.axis_labels;
+        let row_label_width = if !labels {
+            0.0
+        } else {
+            self.row_labels
+                .map(|l| {
+                    l.iter()
+                        .map(|s| text_width(ui, s, &font))
+                        .fold(0.0_f32, f32::max)
+                })
+                .unwrap_or_else(|| text_width(ui, &rows.saturating_sub(1).to_string(), &font))
+                .min(140.0)
+                + 6.0
+        };
         let col_label_len = self
             .col_labels
             .map(|l| {
@@ -255,28 +279,58 @@ impl<'a> Heatmap<'a> {
             })
             .unwrap_or_else(|| text_width(ui, &cols.saturating_sub(1).to_string(), &font))
             .min(140.0);
-        let colorbar_width = if self.colorbar { 70.0 } else { 0.0 };
+        let colorbar_width = if self.colorbar {
+            let (lo, hi) = self.value_range();
+            colorbar_width(ui, lo, hi, self.decimals)
+        } else {
+            0.0
+        };
 
-        // A given size is a request (thumbnails in a grid); otherwise fill the available width.
-        let cell = match self.max_size {
-            Some(max) => (max.x / cols.max(1) as f32).min(max.y / rows.max(1) as f32),
-            None => {
-                (ui.available_width() - row_label_width - colorbar_width - 4.0) / cols.max(1) as f32
+        // The colour bar's end labels stand half a line above and below the grid.
+        let bar_pad = if self.colorbar { 8.0 } else { 0.0 };
+        // Column labels lie flat above the grid when a cell is wide enough, else they stand up.
+        let col_label_height = |cell: f32| match (labels, col_label_len + 4.0 <= cell) {
+            (false, _) => 0.0,
+            (true, true) => 18.0,
+            (true, false) => col_label_len + 6.0,
+        };
+        // The largest cell that fits `max` (the whole widget: labels, grid and colour bar) or,
+        // without one, the available width.
+        let fit = |cell_w: f32, height: Option<f32>| -> f32 {
+            let mut cell = cell_w;
+            if let Some(h) = height {
+                for _ in 0..2 {
+                    let top = col_label_height(cell).max(bar_pad);
+                    cell = cell.min((h - top - bar_pad) / rows.max(1) as f32);
+                }
             }
-        }
-        .min(self.max_cell)
-        .max(1.0);
-        let flat_cols = col_label_len + 4.0 <= cell;
-        let col_label_height = if flat_cols { 16.0 } else { col_label_len + 6.0 };
+            cell.min(self.max_cell).max(1.0)
+        };
+        let width_for_grid =
+            |w: f32| (w - row_label_width - colorbar_width - 4.0) / cols.max(1) as f32;
+        let by_width = match self.max_size {
+            Some(max) => width_for_grid(max.x),
+            None => width_for_grid(ui.available_width()),
+        };
+        let ch = fit(by_width, self.max_size.map(|m| m.y));
+        // A cell: as wide as tall, or (stretched) as wide as the width allows.
+        let cw = if self.stretch {
+            by_width.min(ch * 6.0).max(ch)
+        } else {
+            ch
+        };
+        let cell = vec2(cw, ch);
+        let col_label_height = col_label_height(cw);
+        let flat_cols = col_label_len + 4.0 <= cw;
 
-        let grid_size = vec2(cell * cols as f32, cell * rows as f32);
+        let grid_size = vec2(cw * cols as f32, ch * rows as f32);
         let total = vec2(
             row_label_width + grid_size.x + colorbar_width,
-            col_label_height + grid_size.y,
+            col_label_height.max(bar_pad) + grid_size.y + bar_pad,
         );
         let (outer, response) = ui.allocate_exact_size(total, Sense::click());
         let grid = Rect::from_min_size(
-            outer.min + vec2(row_label_width, col_label_height),
+            outer.min + vec2(row_label_width, col_label_height.max(bar_pad)),
             grid_size,
         );
         let label = self.label.clone();
@@ -286,8 +340,8 @@ impl<'a> Heatmap<'a> {
             .hover_pos()
             .filter(|p| grid.contains(*p))
             .map(|p| {
-                let r = (((p.y - grid.top()) / cell) as usize).min(rows.saturating_sub(1));
-                let c = (((p.x - grid.left()) / cell) as usize).min(cols.saturating_sub(1));
+                let r = (((p.y - grid.top()) / ch) as usize).min(rows.saturating_sub(1));
+                let c = (((p.x - grid.left()) / cw) as usize).min(cols.saturating_sub(1));
                 (r, c)
             })
             .filter(|_| rows > 0 && cols > 0);
@@ -303,7 +357,17 @@ impl<'a> Heatmap<'a> {
                 Color32::WHITE,
             );
             self.paint_cell_details(&painter, grid, cell, lo, hi);
-            self.paint_labels(&painter, grid, cell, flat_cols, &font, label_color);
+            // A thin frame: a map of near-zero values (white in a diverging colormap) is still
+            // seen as a map.
+            painter.rect_stroke(
+                grid,
+                0.0,
+                Stroke::new(1.0, ui.visuals().weak_text_color().gamma_multiply(0.6)),
+                egui::StrokeKind::Outside,
+            );
+            if labels {
+                self.paint_labels(&painter, grid, cell, flat_cols, &font, label_color);
+            }
             if self.colorbar {
                 let bar = Rect::from_min_size(
                     pos2(grid.right() + 8.0, grid.top()),
@@ -321,8 +385,8 @@ impl<'a> Heatmap<'a> {
             }
             if let Some(r) = self.highlight_row.filter(|&r| r < rows) {
                 let rect = Rect::from_min_size(
-                    grid.min + vec2(0.0, r as f32 * cell),
-                    vec2(grid.width(), cell),
+                    grid.min + vec2(0.0, r as f32 * ch),
+                    vec2(grid.width(), ch),
                 )
                 .expand(1.5);
                 painter.rect_stroke(
@@ -333,10 +397,7 @@ impl<'a> Heatmap<'a> {
                 );
             }
             if let Some((r, c)) = hovered {
-                let rect = Rect::from_min_size(
-                    grid.min + vec2(c as f32 * cell, r as f32 * cell),
-                    Vec2::splat(cell),
-                );
+                let rect = Rect::from_min_size(grid.min + vec2(c as f32 * cw, r as f32 * ch), cell);
                 painter.rect_stroke(
                     rect,
                     0.0,
@@ -402,19 +463,26 @@ impl<'a> Heatmap<'a> {
     }
 
     /// Hatching of masked cells and values written in cells, when cells are big enough.
-    fn paint_cell_details(&self, painter: &egui::Painter, grid: Rect, cell: f32, lo: f32, hi: f32) {
+    fn paint_cell_details(
+        &self,
+        painter: &egui::Painter,
+        grid: Rect,
+        cell: Vec2,
+        lo: f32,
+        hi: f32,
+    ) {
         let (rows, cols) = self.values.dim();
-        let hatch = cell >= 10.0;
-        let text = cell >= 34.0;
+        let hatch = cell.min_elem() >= 10.0;
+        let text = cell.x >= 34.0 && cell.y >= 20.0;
         if !hatch && !text {
             return;
         }
-        let font = FontId::proportional((cell * 0.3).clamp(9.0, 13.0));
+        let font = FontId::proportional((cell.min_elem() * 0.3).clamp(9.0, 13.0));
         let hatch_stroke = Stroke::new(1.0, Color32::from_gray(110));
         for r in 0..rows {
             for c in 0..cols {
-                let min = grid.min + vec2(c as f32 * cell, r as f32 * cell);
-                let rect = Rect::from_min_size(min, Vec2::splat(cell));
+                let min = grid.min + vec2(c as f32 * cell.x, r as f32 * cell.y);
+                let rect = Rect::from_min_size(min, cell);
                 match self.cell(r, c) {
                     Cell::Masked if hatch => {
                         painter.line_segment([rect.left_bottom(), rect.right_top()], hatch_stroke);
@@ -456,14 +524,14 @@ impl<'a> Heatmap<'a> {
         &self,
         painter: &egui::Painter,
         grid: Rect,
-        cell: f32,
+        cell: Vec2,
         flat_cols: bool,
         font: &FontId,
         color: Color32,
     ) {
         let (rows, cols) = self.values.dim();
         // With many tiny cells, label every k-th index only.
-        let every = |n: usize| {
+        let every = |n: usize, cell: f32| {
             if cell >= 13.0 {
                 1
             } else {
@@ -471,10 +539,10 @@ impl<'a> Heatmap<'a> {
             }
             .min(n.max(1))
         };
-        let row_step = every(rows);
+        let row_step = every(rows, cell.y);
         for r in (0..rows).step_by(row_step) {
             let text = label_or_index(self.row_labels, r);
-            let y = grid.top() + (r as f32 + 0.5) * cell;
+            let y = grid.top() + (r as f32 + 0.5) * cell.y;
             painter.text(
                 pos2(grid.left() - 4.0, y),
                 Align2::RIGHT_CENTER,
@@ -483,10 +551,10 @@ impl<'a> Heatmap<'a> {
                 color,
             );
         }
-        let col_step = every(cols);
+        let col_step = every(cols, cell.x);
         for c in (0..cols).step_by(col_step) {
             let text = label_or_index(self.col_labels, c);
-            let x = grid.left() + (c as f32 + 0.5) * cell;
+            let x = grid.left() + (c as f32 + 0.5) * cell.x;
             if flat_cols {
                 painter.text(
                     pos2(x, grid.top() - 3.0),
@@ -579,17 +647,56 @@ pub fn paint_colorbar(
         Stroke::new(1.0, text_color.gamma_multiply(0.5)),
         egui::StrokeKind::Outside,
     );
-    let font = FontId::proportional(11.0);
     for (t, v) in [(1.0, hi), (0.5, 0.5 * (lo + hi)), (0.0, lo)] {
         let y = bar.bottom() - t * bar.height();
         painter.text(
             Pos2::new(bar.right() + 4.0, y),
             Align2::LEFT_CENTER,
             format_value(v, decimals.min(3)),
-            font.clone(),
+            colorbar_font(),
             text_color,
         );
     }
+}
+
+fn colorbar_font() -> FontId {
+    FontId::proportional(12.5)
+}
+
+/// The width a colour bar and its labels take.
+fn colorbar_width(ui: &Ui, lo: f32, hi: f32, decimals: usize) -> f32 {
+    let widest = [hi, 0.5 * (lo + hi), lo]
+        .iter()
+        .map(|v| text_width(ui, &format_value(*v, decimals.min(3)), &colorbar_font()))
+        .fold(0.0_f32, f32::max);
+    8.0 + 14.0 + 4.0 + widest + 4.0
+}
+
+/// A colour bar on its own, for a group of maps that share one range (thumbnails in a grid):
+/// `height` points tall, with the range's top, middle and bottom values.
+pub fn colorbar(
+    ui: &mut Ui,
+    label: &str,
+    colormap: Colormap,
+    lo: f32,
+    hi: f32,
+    height: f32,
+) -> Response {
+    let width = colorbar_width(ui, lo, hi, 3);
+    let (outer, response) = ui.allocate_exact_size(vec2(width, height + 16.0), Sense::hover());
+    let bar = Rect::from_min_size(outer.min + vec2(8.0, 8.0), vec2(14.0, height));
+    let painter = ui.painter_at(outer);
+    paint_colorbar(
+        &painter,
+        bar,
+        colormap,
+        lo,
+        hi,
+        3,
+        ui.visuals().text_color(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, label));
+    response
 }
 
 #[cfg(test)]

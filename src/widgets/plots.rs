@@ -43,13 +43,32 @@ pub fn section_tabs(ui: &mut Ui, current: &mut usize, names: &[&str]) -> bool {
     before != *current
 }
 
-/// A label followed by a widget that is named by it (for screen readers and the UI tests).
+/// A label followed by a widget that is named by it (for screen readers and the UI tests). In a
+/// wrapping row the two stay together: a new row starts first when they would not both fit (a
+/// nested horizontal group would not wrap and could run past the window's edge).
 pub fn labelled(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> Response) -> Response {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        add(ui).labelled_by(l.id)
-    })
-    .inner
+    if !ui.layout().main_wrap() {
+        return ui
+            .horizontal(|ui| {
+                let l = ui.label(label);
+                add(ui).labelled_by(l.id)
+            })
+            .inner;
+    }
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let text = ui
+        .painter()
+        .layout_no_wrap(label.to_owned(), font, egui::Color32::WHITE)
+        .size()
+        .x;
+    // A slider with its value box, or a text field: about this wide.
+    let need = text + ui.spacing().slider_width + 90.0;
+    let at_start = ui.cursor().left() <= ui.max_rect().left() + 1.0;
+    if !at_start && ui.available_size_before_wrap().x < need {
+        ui.end_row();
+    }
+    let l = ui.label(label);
+    add(ui).labelled_by(l.id)
 }
 
 /// How an axis of a plot holds its values.
@@ -59,6 +78,9 @@ pub enum Scale {
     Linear,
     /// log10 of the value (a log axis; ticks from [`log_tick`]).
     Log10,
+    /// Whole numbers: an index (score i, position p, step t). Ticks are whole and hover
+    /// shows the nearest index, never "i = −0.6132".
+    Index,
 }
 
 /// A number for hover text: up to 4 decimals without trailing zeros, or scientific notation
@@ -75,11 +97,14 @@ fn hover_number(v: f64) -> String {
 /// Hover text for any plot: the series name (near a point), then each axis's name and its real
 /// value (log axes are turned back into values).
 pub fn hover_on(
-    x: (&'static str, Scale),
-    y: (&'static str, Scale),
+    x: (impl Into<String>, Scale),
+    y: (impl Into<String>, Scale),
 ) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
+    let x = (x.0.into(), x.1);
+    let y = (y.0.into(), y.1);
     let value = |v: f64, scale: Scale| match scale {
         Scale::Linear => hover_number(v),
+        Scale::Index => format!("{}", v.round()),
         Scale::Log10 => hover_number(10f64.powf(v)),
     };
     move |pos| {

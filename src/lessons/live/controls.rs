@@ -101,32 +101,51 @@ impl Live {
         });
         let last = snap.history.last();
         let val = snap.history.iter().rev().find_map(|p| p.val);
+        // The rate the next step uses: the schedule of the run, at the slider's peak.
+        let lr_now = crate::train::TrainConfig {
+            lr: self.settings.lr,
+            ..(*snap.config).clone()
+        }
+        .lr_at(snap.step + 1);
         ui.horizontal_wrapped(|ui| {
-            let big = |s: String| RichText::new(s).size(16.0).monospace();
+            let big = |s: String| RichText::new(s).text_style(egui::TextStyle::Name(crate::widgets::fonts::BIG.into()));
             ui.label(big(format!("step {}", snap.step)));
             ui.separator();
             ui.label(big(format!(
                 "train loss {}",
                 last.map(|p| format!("{:.3}", p.train))
                     .unwrap_or("—".into())
-            )));
+            )))
+            .on_hover_text("mean cross-entropy of the last step's batch, in nats");
             ui.separator();
             ui.label(big(format!(
                 "val loss {}",
                 val.map(|v| format!("{v:.3}")).unwrap_or("—".into())
-            )));
+            )))
+            .on_hover_text("mean cross-entropy on held-out sentences, in nats; measured every few steps");
+            ui.separator();
+            ui.label(big(format!("lr now {lr_now:.1e}")))
+                .on_hover_text(format!(
+                    "The learning rate falls from the slider's value to {:.0} % of it along a half cosine over the first {} steps, so the heads settle into a state you can point at; with a constant rate they keep swinging while the loss stays flat.",
+                    100.0 * snap.config.lr_min_ratio,
+                    snap.config.lr_decay_steps
+                ));
             ui.separator();
             ui.label(big(format!("{:.0} tokens/s", snap.tokens_per_sec)));
             ui.separator();
-            ui.label(format!(
-                "model: d {} · {} layers · {} heads · context {} · {:?} positions · {:?}",
-                snap.gpt.config.n_embd,
-                snap.gpt.config.n_layer,
-                snap.gpt.config.n_head,
-                snap.gpt.config.block_size,
-                snap.gpt.config.pos_encoding,
-                snap.gpt.config.norm
-            ));
+            // Whole on this row or the next, never broken.
+            ui.add(
+                egui::Label::new(format!(
+                    "model: d {} · {} layers · {} heads · context {} · {:?} positions · {:?}",
+                    snap.gpt.config.n_embd,
+                    snap.gpt.config.n_layer,
+                    snap.gpt.config.n_head,
+                    snap.gpt.config.block_size,
+                    snap.gpt.config.pos_encoding,
+                    snap.gpt.config.norm
+                ))
+                .extend(),
+            );
         });
         if let Some(why) = &snap.diverged {
             ui.colored_label(ui.visuals().error_fg_color, why);
@@ -177,9 +196,9 @@ impl Live {
     pub(super) fn model_settings(&mut self, ui: &mut Ui) {
         let mut choose_text = false;
         let mut reset = false;
-        egui::CollapsingHeader::new("Model and task (Apply retrains from scratch)").show(
-            ui,
-            |ui| {
+        ui.label("Choose a task and a model; Apply retrains from scratch (the current weights are lost unless saved).");
+        {
+            {
                 let s = &mut self.settings;
                 ui.horizontal_wrapped(|ui| {
                     egui::ComboBox::from_label("task")
@@ -251,8 +270,8 @@ impl Live {
                     // The current model is always a trained one (the pretrained model or a run).
                     self.confirm_reset = true;
                 }
-            },
-        );
+            }
+        }
         if choose_text {
             let here = working_dir();
             self.dialog = Some((
@@ -269,6 +288,8 @@ impl Live {
                     if ui.button("Discard and retrain").clicked() {
                         reset = true;
                         self.confirm_reset = false;
+                        // Show the new run train.
+                        self.settings.tab = super::LiveTab::Training;
                     }
                     if ui.button("Cancel").clicked() {
                         self.confirm_reset = false;

@@ -12,7 +12,16 @@ impl Live {
     pub(super) fn attention_grid(&mut self, ui: &mut Ui, snap: &Snapshot) {
         let frames = &snap.probe.1;
         let probe_matches = snap.probe.0 == self.view.ids && !frames.is_empty();
+        ui.add(
+            egui::Label::new(RichText::new(
+                "Attention of every layer × head: rows = queries, columns = keys, in the prompt's order. Click a map to enlarge it.",
+            ).strong())
+            .wrap(),
+        );
         ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.settings.show_scores, "pre-softmax scores")
+                .on_hover_text("QKᵀ/√d before the softmax; masked (future) keys are −∞");
+            ui.checkbox(&mut self.settings.head_average, "average over heads");
             ui.add_enabled(
                 probe_matches,
                 egui::Checkbox::new(&mut self.settings.replay, "replay training"),
@@ -39,12 +48,6 @@ impl Live {
                     .map(|f| f.attention.clone())
             })
             .flatten();
-        ui.horizontal_wrapped(|ui| {
-            ui.strong("Attention: rows = queries, columns = keys");
-            ui.checkbox(&mut self.settings.show_scores, "pre-softmax scores")
-                .on_hover_text("QKᵀ/√d before the softmax; masked (future) keys are −∞");
-            ui.checkbox(&mut self.settings.head_average, "average over heads");
-        });
         let maps = match &replayed {
             Some(r) => r,
             None if self.settings.show_scores => &self.analysis.scores,
@@ -60,85 +63,125 @@ impl Live {
             Colormap::Viridis
         };
         let causal = !self.settings.show_scores && snap.gpt.config.causal;
-        let mut clicked = None;
-        egui::Grid::new("live_attention_grid")
-            .spacing([12.0, 8.0])
-            .show(ui, |ui| {
-                for (l, layer) in maps.iter().enumerate() {
-                    if self.settings.head_average {
-                        let avg = average(layer);
-                        ui.vertical(|ui| {
-                            ui.label(format!("layer {} · mean of {} heads", l + 1, layer.len()));
-                            let mut h = Heatmap::new(
-                                format!("attention layer {} average", l + 1),
-                                avg.view(),
-                            )
-                            .labels(Some(&labels), Some(&labels))
-                            .axis_names("query", "key")
-                            .colormap(cmap)
-                            .causal(causal)
-                            .max_size(egui::vec2(180.0, 180.0))
-                            .colorbar(false);
-                            if !self.settings.show_scores {
-                                h = h.range(0.0, 1.0);
-                            }
-                            h.show(ui);
-                        });
-                    } else {
-                        for (hh, map) in layer.iter().enumerate() {
-                            ui.vertical(|ui| {
-                                let sel = l == self.settings.selected_layer
-                                    && hh == self.settings.selected_head;
-                                let title = format!("layer {} head {}", l + 1, hh + 1);
-                                ui.label(if sel {
-                                    RichText::new(&title).strong()
-                                } else {
-                                    RichText::new(&title)
-                                });
-                                let mut h = Heatmap::new(format!("attention {title}"), map.view())
-                                    .labels(Some(&labels), Some(&labels))
-                                    .axis_names("query", "key")
-                                    .colormap(cmap)
-                                    .causal(causal)
-                                    .max_size(egui::vec2(130.0, 130.0))
-                                    .colorbar(false);
-                                if !self.settings.show_scores {
-                                    h = h.range(0.0, 1.0);
-                                }
-                                if h.show(ui).response.clicked() {
-                                    clicked = Some((l, hh));
-                                }
-                            });
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
-        if let Some((l, h)) = clicked {
-            self.settings.selected_layer = l;
-            self.settings.selected_head = h;
-        }
-        if !self.settings.head_average
-            && let Some(map) = maps
-                .get(self.settings.selected_layer)
-                .and_then(|m| m.get(self.settings.selected_head))
-        {
-            ui.add_space(6.0);
-            ui.strong(format!(
-                "layer {} head {} (click a thumbnail to enlarge it)",
-                self.settings.selected_layer + 1,
-                self.settings.selected_head + 1
-            ));
-            let mut h = Heatmap::new("attention enlarged", map.view())
+        let weights = !self.settings.show_scores;
+        // The colour range every map shares (weights 0–1; scores: the finite range of all).
+        let (lo, hi) = if weights {
+            (0.0, 1.0)
+        } else {
+            let m = maps
+                .iter()
+                .flatten()
+                .flat_map(|m| m.iter())
+                .filter(|v| v.is_finite())
+                .fold(0.0_f32, |a, v| a.max(v.abs()));
+            (-m.max(1e-6), m.max(1e-6))
+        };
+        let layers = maps.len();
+        let heads = if self.settings.head_average {
+            1
+        } else {
+            maps[0].len()
+        };
+        // The maps take what is left of the screen below this point.
+        let height = crate::widgets::layout::remaining_height(ui).max(160.0);
+        if self.settings.enlarged && !self.settings.head_average {
+            if ui.button("◀ All heads").clicked() {
+                self.settings.enlarged = false;
+            }
+            let (l, h) = (self.settings.selected_layer, self.settings.selected_head);
+            let Some(map) = maps.get(l).and_then(|m| m.get(h)) else {
+                self.settings.enlarged = false;
+                return;
+            };
+            ui.strong(format!("layer {} head {}", l + 1, h + 1));
+            let side = ui.available_width().min(height - 40.0).max(200.0);
+            let mut hm = Heatmap::new("attention enlarged", map.view())
                 .labels(Some(&labels), Some(&labels))
                 .axis_names("query", "key")
                 .colormap(cmap)
                 .causal(causal)
-                .max_size(egui::vec2(420.0, 420.0));
-            if !self.settings.show_scores {
-                h = h.range(0.0, 1.0);
-            }
-            h.show(ui);
+                .max_cell(120.0)
+                .max_size(egui::vec2(side, side));
+            hm = hm.range(lo, hi);
+            hm.show(ui);
+            return;
+        }
+        // Thumbnails: as large as the space allows, one row per layer, one shared colour bar.
+        let bar = 70.0;
+        let gap = 10.0;
+        let title = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let by_width = (ui.available_width() - bar - gap * heads as f32) / heads as f32;
+        let by_height = (height - 8.0) / layers as f32 - title - gap;
+        let side = by_width.min(by_height).clamp(48.0, 360.0);
+        let mut clicked = None;
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                for (l, layer) in maps.iter().enumerate() {
+                    ui.horizontal_top(|ui| {
+                        if self.settings.head_average {
+                            let avg = average(layer);
+                            ui.vertical(|ui| {
+                                ui.label(format!(
+                                    "layer {} · mean of {} heads",
+                                    l + 1,
+                                    layer.len()
+                                ));
+                                Heatmap::new(
+                                    format!("attention layer {} average", l + 1),
+                                    avg.view(),
+                                )
+                                .labels(Some(&labels), Some(&labels))
+                                .axis_names("query", "key")
+                                .colormap(cmap)
+                                .causal(causal)
+                                .range(lo, hi)
+                                .hide_axis_labels()
+                                .colorbar(false)
+                                .max_size(egui::vec2(side, side))
+                                .show(ui);
+                            });
+                        } else {
+                            for (hh, map) in layer.iter().enumerate() {
+                                ui.vertical(|ui| {
+                                    let title = format!("layer {} head {}", l + 1, hh + 1);
+                                    ui.label(RichText::new(&title));
+                                    let r = Heatmap::new(format!("attention {title}"), map.view())
+                                        .labels(Some(&labels), Some(&labels))
+                                        .axis_names("query", "key")
+                                        .colormap(cmap)
+                                        .causal(causal)
+                                        .range(lo, hi)
+                                        .hide_axis_labels()
+                                        .colorbar(false)
+                                        .max_size(egui::vec2(side, side))
+                                        .show(ui);
+                                    if r.response.clicked() {
+                                        clicked = Some((l, hh));
+                                    }
+                                });
+                            }
+                        }
+                    });
+                }
+            });
+            let name = if weights {
+                "attention weight"
+            } else {
+                "score QKᵀ/√d"
+            };
+            crate::widgets::heatmap::colorbar(
+                ui,
+                name,
+                cmap,
+                lo,
+                hi,
+                (side * layers as f32).min(height - 60.0),
+            );
+        });
+        if let Some((l, h)) = clicked {
+            self.settings.selected_layer = l;
+            self.settings.selected_head = h;
+            self.settings.enlarged = true;
         }
     }
 }

@@ -15,6 +15,7 @@ mod loss;
 mod mixing;
 mod prompt;
 pub mod settings;
+mod training;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +34,7 @@ use crate::pretrained::bears_shared;
 use crate::train::{Command, Snapshot, Worker};
 use crate::widgets::export::matrix_csv;
 use crate::widgets::file_dialog::FileDialog;
-pub use settings::LiveSettings;
+pub use settings::{LiveSettings, LiveTab};
 
 /// The lesson, for the registry.
 pub fn lesson() -> Box<dyn Lesson> {
@@ -64,6 +65,8 @@ pub struct Live {
     bears: Vec<BearsRows>,
     dialog: Option<(DialogPurpose, FileDialog)>,
     compare: CompareRuns,
+    /// How many of the prompt's last tokens Generate added (outlined in the chips).
+    generated: usize,
 }
 
 impl Live {
@@ -75,11 +78,13 @@ impl Live {
         let waker = ctx.clone();
         let wake = move || waker.request_repaint_after(Duration::from_millis(30));
         // The pretrained bears model; its vocabulary is the grammar's, the same as the data's.
+        // Its training run's loss curve comes with it: the first picture is a trained run.
         let started = bears_shared().and_then(|(gpt, _)| {
             let mut config = self.settings.train_config();
             config.task = Task::Bears;
             config.model = gpt.config.clone();
-            Worker::spawn("live", config, Some(gpt.clone()), wake)
+            let history = crate::pretrained::bears_history()?;
+            Worker::spawn_resumed("live", config, gpt.clone(), history, wake)
         });
         match started {
             Ok(w) => self.worker = Some(w),
@@ -157,29 +162,25 @@ impl Lesson for Live {
         }
         let Some(snap) = self.snapshot() else { return };
         self.refresh_analysis(&snap);
-        self.controls(ui, &snap);
-        self.model_settings(ui);
-        self.file_dialog(ui);
-        ui.separator();
-        ui.columns(2, |cols| {
-            self.loss_plot(&mut cols[0], &snap);
-            self.prompt(&mut cols[1], &snap);
-            cols[1].add_space(4.0);
-            self.next_token(&mut cols[1], &snap);
+        ui.horizontal_wrapped(|ui| {
+            for (tab, label) in LiveTab::ALL {
+                ui.selectable_value(&mut self.settings.tab, tab, label);
+            }
         });
         ui.separator();
-        self.mixing_panel(ui, &snap);
-        ui.separator();
-        self.three_bears_panel(ui);
-        ui.separator();
-        self.attention_grid(ui, &snap);
-        ui.separator();
-        ui.checkbox(&mut self.settings.compare, "Compare runs")
-            .on_hover_text("Train up to 4 configurations from the same seed side by side");
-        if self.settings.compare {
-            let base = self.settings.train_config();
-            self.compare.ui(ui, &base, &self.settings.prompt);
+        match self.settings.tab {
+            LiveTab::Training => self.training(ui, &snap),
+            LiveTab::Mixing => self.mixing_panel(ui, &snap),
+            LiveTab::Bears => self.three_bears_panel(ui, &snap),
+            LiveTab::Compare => {
+                ui.label("Up to four configurations trained from the same seed, one step of each in turn, so they are always compared at the same step. They train for 600 steps when this tab first opens; Resume runs trains on.");
+                let base = self.settings.train_config();
+                self.compare.start_once(&base, ui.ctx());
+                self.compare.ui(ui, &base, &self.settings.prompt);
+            }
+            LiveTab::Model => self.model_settings(ui),
         }
+        self.file_dialog(ui);
     }
 
     fn data(&mut self) -> Value {

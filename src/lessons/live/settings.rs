@@ -7,6 +7,34 @@ use crate::lessons::lesson::{Validate, check, range};
 use crate::model::{GptConfig, NormKind, PosEncoding};
 use crate::train::TrainConfig;
 
+/// The lesson's tabs: the main scene first, the secondary panels after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveTab {
+    /// The loss, the prompt and its next token, and the attention of every layer × head.
+    #[default]
+    Training,
+    /// Each head's output, their concatenation and the mixing matrix W_O.
+    Mixing,
+    /// The query "bears" in the lecture's three sentences.
+    Bears,
+    /// Configurations trained side by side.
+    Compare,
+    /// The model and the task a Reset trains.
+    Model,
+}
+
+impl LiveTab {
+    /// Every tab, in order, with its label.
+    pub const ALL: [(LiveTab, &'static str); 5] = [
+        (LiveTab::Training, "Training"),
+        (LiveTab::Mixing, "Multi-head mixing"),
+        (LiveTab::Bears, "The three bears"),
+        (LiveTab::Compare, "Compare runs"),
+        (LiveTab::Model, "Model and task"),
+    ];
+}
+
 /// The lesson's persisted settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -17,6 +45,10 @@ pub struct LiveSettings {
     pub show_scores: bool,
     /// Show the average over heads of each layer.
     pub head_average: bool,
+    /// The open tab.
+    pub tab: LiveTab,
+    /// Show one map large instead of the grid of every layer × head.
+    pub enlarged: bool,
     /// The enlarged map: layer, head.
     pub selected_layer: usize,
     /// The enlarged map's head.
@@ -53,12 +85,6 @@ pub struct LiveSettings {
     pub seed: u64,
     /// The file of the text task.
     pub text_file: Option<std::path::PathBuf>,
-    /// Show "the three bears" panel.
-    pub three_bears: bool,
-    /// Show the multi-head mixing panel.
-    pub mixing: bool,
-    /// Show the compare-runs panel.
-    pub compare: bool,
     /// The layer the mixing panel shows.
     pub mixing_layer: usize,
     /// Generate greedily (argmax) instead of sampling.
@@ -74,7 +100,10 @@ pub struct LiveSettings {
 impl Default for LiveSettings {
     fn default() -> Self {
         Self {
-            prompt: "i love bears".into(),
+            // Both senses of "bears" the causal model can read: a verb, then a team.
+            prompt: "she bears the pain . the bears won the game".into(),
+            tab: LiveTab::Training,
+            enlarged: false,
             show_scores: false,
             head_average: false,
             selected_layer: 0,
@@ -95,9 +124,6 @@ impl Default for LiveSettings {
             norm: NormKind::LayerNorm,
             seed: 0,
             text_file: None,
-            three_bears: true,
-            mixing: false,
-            compare: false,
             mixing_layer: 0,
             greedy: true,
             sample_seed: 0,

@@ -1,8 +1,8 @@
 //! §3 "Batch size": BatchNorm's batch estimates scatter like σ/√B; B = 1 gives zeros; running
 //! averages for inference.
 
-use egui::{RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+use egui::Ui;
+use egui_plot::{Bar, BarChart, Line, LineStyle, PlotPoints, Points, VLine};
 
 use super::MatrixCache;
 use super::settings::{NormSettings, Source};
@@ -15,7 +15,8 @@ use crate::math::norms::{
 use crate::math::stats::histogram;
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{GREY, SERIES as COLORS};
-use crate::widgets::plots::{Scale, hover, hover_on, labelled};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the matrix, and the sampled batches (in the background).
 #[derive(Default)]
@@ -85,24 +86,26 @@ impl Section<NormSettings> for Batch {
             .iter()
             .zip(c.norm.ln.row(0).iter())
             .fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
-        ui.label(RichText::new(format!(
+        ui.label(format!(
             "Feature {j}: population mean {:.3}, σ {:.3}. With B = {}: the batch mean scatters with sd {:.3} (theory σ/√B = {:.3}).",
             pop.mean[j], pop.std[j], now.b, now.mean_sd, pop.std[j] / (now.b as f64).sqrt()
-        )).size(15.0));
+        ));
         if s.batch == 1 {
-            ui.colored_label(ui.visuals().warn_fg_color, RichText::new(format!("B = 1: BatchNorm's output is {} — the batch mean of each feature is the sample itself, so every x − mean is 0. The batch variance is 0 too; only ε = 1e-5 keeps the division finite.", if zeros { "all zeros" } else { "not all zeros (model source)" })).size(15.0));
+            ui.colored_label(ui.visuals().warn_fg_color, format!("B = 1: BatchNorm's output is {} — the batch mean of each feature is the sample itself, so every x − mean is 0. The batch variance is 0 too; only ε = 1e-5 keeps the division finite.", if zeros { "all zeros" } else { "not all zeros (model source)" }));
         }
         ui.label(format!("LayerNorm of sample 0 computed alone vs inside this batch: max difference {ln_diff:.1e} — the batch size does not enter."));
         ui.columns(2, |cols| {
             cols[0].strong("Spread of BN's batch estimates vs B (log–log)");
-            Plot::new("norms_spread")
-                .height(260.0)
-                .x_axis_label("batch size B")
-                .y_axis_label("sd over batches")
-                .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .y_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(hover_on(("B", Scale::Log10), ("sd", Scale::Log10)))
-                .legend(Legend::default())
+            Figure::new("norms_spread")
+                .x("batch size B", Scale::Log10)
+                .y("sd over batches", Scale::Log10)
+                .rows(&cols[0], 2.0)
+                .legend(vec![
+                    entry("sd of the batch mean", COLORS[0], Mark::Points),
+                    entry("sd of the batch variance", COLORS[1], Mark::Points),
+                    entry("theory σ/√B", GREY, Mark::Dashed),
+                    entry("chosen B", GREY, Mark::Line),
+                ])
                 .show(&mut cols[0], |p| {
                     let lx = |b: usize| (b as f64).log10();
                     let theory: PlotPoints = SPREAD_SIZES
@@ -142,12 +145,14 @@ impl Section<NormSettings> for Batch {
             let sd = pop.std[j];
             let (lo, hi) = (pop.mean[j] - 3.5 * sd, pop.mean[j] + 3.5 * sd);
             let bins = histogram(&now.means, lo, hi, 40);
-            Plot::new("norms_batch_means")
-                .height(260.0)
-                .x_axis_label("batch mean")
-                .y_axis_label("density")
-                .label_formatter(hover("batch mean", "density"))
-                .legend(Legend::default())
+            Figure::new("norms_batch_means")
+                .x("batch mean", Scale::Linear)
+                .y("density", Scale::Linear)
+                .rows(&cols[1], 2.0)
+                .legend(vec![
+                    entry("batch means", COLORS[0], Mark::Bar),
+                    entry("population mean", COLORS[1], Mark::Line),
+                ])
                 .show(&mut cols[1], |p| {
                     let w = (hi - lo) / 40.0;
                     p.bar_chart(
@@ -167,12 +172,15 @@ impl Section<NormSettings> for Batch {
                 });
         });
         ui.strong("Train mode uses each batch's mean (dots); eval mode uses the running mean (line), updated with momentum 0.1");
-        Plot::new("norms_running")
-            .height(200.0)
-            .x_axis_label("training batches seen")
-            .y_axis_label(format!("mean of feature {j}"))
-            .label_formatter(hover("batch", "mean"))
-            .legend(Legend::default())
+        Figure::new("norms_running")
+            .x("training batches seen", Scale::Index)
+            .y(format!("mean of feature {j}"), Scale::Linear)
+            .rows(ui, 2.0)
+            .legend(vec![
+                entry("batch mean (train mode)", COLORS[0], Mark::Points),
+                entry("running mean (eval mode)", COLORS[1], Mark::Line),
+                entry("population mean", GREY, Mark::Line),
+            ])
             .show(ui, |p| {
                 p.points(
                     Points::new(

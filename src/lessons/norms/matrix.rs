@@ -1,7 +1,7 @@
 //! §1 "The matrix": X through BatchNorm, LayerNorm and RMSNorm, with the axis of the statistics
 //! marked.
 
-use egui::{RichText, Ui};
+use egui::Ui;
 
 use super::settings::NormSettings;
 use super::{MatrixCache, matrix_controls, norm_map, sym_range};
@@ -27,10 +27,11 @@ impl Section<NormSettings> for Matrix {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if settings.batch == 1 {
-            ui.colored_label(ui.visuals().warn_fg_color, RichText::new("B = 1: each column's batch mean is the one sample itself, so x − mean = 0 and BatchNorm outputs all zeros (only β would remain). LayerNorm does not care about the batch.").size(15.0));
+            ui.colored_label(ui.visuals().warn_fg_color, "B = 1: each column's batch mean is the one sample itself, so x − mean = 0 and BatchNorm outputs all zeros (only β would remain). LayerNorm does not care about the batch.");
         }
-        let w = (ui.available_width() / 2.0 - 110.0).clamp(120.0, 560.0);
-        let size = egui::vec2(w, 300.0);
+        // Two maps to a row, each with its labels and colour bar; two rows to a screen.
+        let w = (ui.available_width() / 2.0 - 12.0).clamp(200.0, 680.0);
+        let size = egui::vec2(w, crate::widgets::layout::plot_height(ui, 2.0));
         let lim = sym_range(&c.x);
         ui.columns(2, |cols| {
             norm_map(

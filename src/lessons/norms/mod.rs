@@ -13,7 +13,7 @@ mod relu;
 pub mod settings;
 mod stats;
 
-use egui::{RichText, Ui};
+use egui::Ui;
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -170,7 +170,7 @@ fn norm_map(
 ) {
     ui.vertical(|ui| {
         ui.strong(title);
-        ui.label(RichText::new(axis).size(13.0));
+        ui.label(axis);
         Heatmap::new(title, m.view())
             .axis_names("sample", "feature")
             .colormap(Colormap::Diverging)

@@ -1,8 +1,8 @@
 //! §4 "γ, β and ReLU": after standardising, γ and β move the Gaussian; followed by a ReLU they
 //! decide how much is clipped, Φ(−β/γ).
 
-use egui::{RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, VLine};
+use egui::Ui;
+use egui_plot::{Bar, BarChart, Line, PlotPoints, VLine};
 
 use super::settings::NormSettings;
 use super::settings::ReluOrder;
@@ -12,7 +12,8 @@ use crate::math::norms::{CLIP_SAMPLES, ReluClip, relu_clip};
 use crate::math::stats::{histogram, normal_pdf};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{GREY, SERIES as COLORS, VERMILLION};
-use crate::widgets::plots::{hover, labelled};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: its samples, by (γ, β, order, seed).
 #[derive(Default)]
@@ -56,17 +57,28 @@ impl Section<NormSettings> for Relu {
                 r.values.iter().copied().fold(f64::INFINITY, f64::min)
             ),
         };
-        ui.label(RichText::new(text).size(15.0));
+        ui.label(text);
         let (gamma, beta) = (s.gamma, s.beta);
         let order = s.relu;
         ui.columns(2, |cols| {
             cols[0].strong("Density of γz + β before the ReLU, clipped region shaded");
-            Plot::new("norms_relu_density")
-                .height(300.0)
-                .x_axis_label("pre-activation y")
-                .y_axis_label("density")
-                .label_formatter(hover("y", "density"))
-                .legend(Legend::default())
+            Figure::new("norms_relu_density")
+                .x("pre-activation y", Scale::Linear)
+                .y("density", Scale::Linear)
+                .rows(&cols[0], 1.3)
+                .legend(vec![
+                    entry(
+                        if order == ReluOrder::Before {
+                            "N(β, γ²)"
+                        } else {
+                            "raw N(0, 1)"
+                        },
+                        COLORS[0],
+                        Mark::Line,
+                    ),
+                    entry("clipped to 0 by the ReLU", VERMILLION, Mark::Bar),
+                    entry("ReLU threshold 0", GREY, Mark::Line),
+                ])
                 .include_x(-4.0)
                 .include_x(4.0)
                 .show(&mut cols[0], |p| {
@@ -118,11 +130,11 @@ impl Section<NormSettings> for Relu {
                 .max(1.0);
             let bins = histogram(&r.values, lo, hi + 1e-9, 60);
             let w = (hi - lo) / 60.0;
-            Plot::new("norms_relu_output")
-                .height(300.0)
-                .x_axis_label("output")
-                .y_axis_label("density")
-                .label_formatter(hover("output", "density"))
+            Figure::new("norms_relu_output")
+                .x("output", Scale::Linear)
+                .y("density", Scale::Linear)
+                .rows(&cols[1], 1.3)
+                .legend(vec![entry("output of the ReLU", COLORS[2], Mark::Bar)])
                 .show(&mut cols[1], |p| {
                     p.bar_chart(
                         BarChart::new(

@@ -1,7 +1,7 @@
 //! §2 "The statistics": per-feature and per-sample mean and variance of each normalisation.
 
 use egui::Ui;
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, Line, PlotPoints, Points};
 use ndarray::Axis;
 
 use super::settings::NormSettings;
@@ -10,8 +10,10 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::norms::axis_stats;
 use crate::math::stats::histogram;
 use crate::widgets::export::columns_csv;
+use crate::widgets::figure::legend_row;
 use crate::widgets::palette::SERIES as COLORS;
-use crate::widgets::plots::{hover, labelled};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the matrix and its normalisations, cached by their inputs.
 #[derive(Default)]
@@ -43,6 +45,13 @@ impl Section<NormSettings> for Stats {
             mats.iter().map(|(_, m)| axis_stats(m, Axis(0))).collect();
         let per_sample: Vec<(Vec<f64>, Vec<f64>)> =
             mats.iter().map(|(_, m)| axis_stats(m, Axis(1))).collect();
+        let legend: Vec<_> = mats
+            .iter()
+            .enumerate()
+            .map(|(k, (name, _))| entry(*name, COLORS[k], Mark::Line))
+            .collect();
+        // One legend for the four plots below, above them all.
+        legend_row(ui, &legend);
         let plot = |ui: &mut Ui,
                     id: &str,
                     title: &str,
@@ -50,11 +59,10 @@ impl Section<NormSettings> for Stats {
                     data: &[(Vec<f64>, Vec<f64>)],
                     which: usize| {
             ui.strong(title);
-            Plot::new(id)
-                .height(150.0)
-                .x_axis_label(x_name)
-                .label_formatter(hover(x_name, "value"))
-                .legend(Legend::default())
+            Figure::new(id)
+                .x(x_name, Scale::Index)
+                .y(if which == 0 { "mean" } else { "variance" }, Scale::Linear)
+                .rows(ui, 3.4)
                 .show(ui, |p| {
                     for (k, (name, _)) in mats.iter().enumerate() {
                         let v = if which == 0 { &data[k].0 } else { &data[k].1 };
@@ -105,13 +113,20 @@ impl Section<NormSettings> for Stats {
             );
         });
         let j = settings.feature;
-        ui.strong(format!("Feature {j} across the batch, before and after"));
-        Plot::new("norms_feature_hist")
-            .height(180.0)
-            .x_axis_label("value")
-            .y_axis_label("density")
-            .label_formatter(hover("value", "density"))
-            .legend(Legend::default())
+        ui.strong(format!(
+            "Feature {j} across the batch, before and after (dots below the axis: every sample)"
+        ));
+        Figure::new("norms_feature_hist")
+            .x(format!("value of feature {j}"), Scale::Linear)
+            .y("density", Scale::Linear)
+            .rows(ui, 2.5)
+            .legend(
+                mats.iter()
+                    .take(3)
+                    .enumerate()
+                    .map(|(k, (name, _))| entry(*name, COLORS[k], Mark::Bar))
+                    .collect(),
+            )
             .show(ui, |p| {
                 // Bars: the histogram (density); dots below the axis: every sample (a rug), one
                 // row per matrix, so small batches stay readable.

@@ -75,7 +75,8 @@ pub fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut Less
         .map(|(_, r)| *r)
         .collect();
     if let (Some(first), Some(last)) = (stack.first(), stack.last()) {
-        let frame = Rect::from_min_max(first.min - vec2(14.0, 28.0), last.max + vec2(14.0, 10.0));
+        // Room above the first box for the frame's title, then the skip line's branch below it.
+        let frame = Rect::from_min_max(first.min - vec2(14.0, 38.0), last.max + vec2(14.0, 10.0));
         painter.rect_stroke(
             frame,
             CornerRadius::same(10),
@@ -83,7 +84,7 @@ pub fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut Less
             StrokeKind::Inside,
         );
         painter.text(
-            frame.left_top() + vec2(10.0, 6.0),
+            frame.left_top() + vec2(10.0, 4.0),
             Align2::LEFT_TOP,
             format!("transformer block × L = {layers}"),
             FontId::proportional(14.0),
@@ -117,8 +118,8 @@ pub fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut Less
             let (from, to) = (rects[i], rects[j]);
             let x = from.right() + 8.0;
             let pts = vec![
-                pos2(from.center().x + 20.0, from.top() - 10.0),
-                pos2(x, from.top() - 10.0),
+                pos2(from.center().x + 20.0, from.top() - 7.0),
+                pos2(x, from.top() - 7.0),
                 pos2(x, to.center().y),
             ];
             painter.line(pts, Stroke::new(1.5, PINK));
@@ -150,7 +151,15 @@ pub fn draw_diagram(ui: &mut Ui, blocks: &[Block], layers: usize, ctx: &mut Less
             stroke,
             StrokeKind::Inside,
         );
-        let name_size = (box_h * 0.36).clamp(14.0, 19.0);
+        // The name in one line inside its box: smaller type when the box is narrow.
+        let mut name_size = (box_h * 0.36).clamp(14.0, 19.0);
+        let width = painter
+            .layout_no_wrap(b.name.to_owned(), FontId::proportional(name_size), strong)
+            .size()
+            .x;
+        if width > rect.width() - 12.0 {
+            name_size = (name_size * (rect.width() - 12.0) / width).max(9.0);
+        }
         painter.text(
             rect.center() - vec2(0.0, box_h * 0.14),
             Align2::CENTER_CENTER,

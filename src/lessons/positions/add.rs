@@ -2,7 +2,7 @@
 //! of concatenating instead, and the tokens before and after in 2-D.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points, Text};
+use egui_plot::{Line, PlotPoints, Points, Text};
 
 use super::norm;
 use super::settings::PositionSettings;
@@ -11,8 +11,9 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::positions::{Projected, block_params, project_prompt};
 use crate::pretrained::bears_shared;
 use crate::widgets::export::columns_csv;
-use crate::widgets::palette::SERIES as COLORS;
-use crate::widgets::plots::hover;
+use crate::widgets::palette::{CATEGORICAL, GREY, SERIES as COLORS};
+use crate::widgets::plots::Scale;
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the prompt's projection, cached by prompt.
 #[derive(Default)]
@@ -51,7 +52,7 @@ impl Section<PositionSettings> for Add {
             (c as f32 / 2.0).sqrt(),
             2 * c,
             concat as f64 / added as f64
-        )).size(15.0));
+        )));
         ui.horizontal(|ui| {
             let l = ui.strong("Prompt");
             ui.add(egui::TextEdit::singleline(&mut settings.prompt).desired_width(300.0))
@@ -66,12 +67,14 @@ impl Section<PositionSettings> for Add {
         };
         ui.columns(2, |cols| {
             cols[0].strong("Norms: learned positions vs token embeddings");
-            Plot::new("positions_norms")
-                .height(300.0)
-                .x_axis_label("position p (tokens: sorted by norm)")
-                .y_axis_label("Euclidean norm")
-                .label_formatter(hover("index", "norm"))
-                .legend(Legend::default())
+            Figure::new("positions_norms")
+                .x("position p (tokens: sorted by norm)", Scale::Linear)
+                .y("Euclidean norm ‖·‖", Scale::Linear)
+                .rows(&cols[0], 1.3)
+                .legend(vec![
+                    entry("‖r_p‖ learned", COLORS[1], Mark::Line),
+                    entry("‖e(token)‖, all tokens", COLORS[0], Mark::Points),
+                ])
                 .include_y(0.0)
                 .show(&mut cols[0], |plot| {
                     let pts: PlotPoints = pos_norms.iter().enumerate().map(|(p, &n)| [p as f64, f64::from(n)]).collect();
@@ -91,22 +94,40 @@ impl Section<PositionSettings> for Add {
                     );
                 }
                 Ok(_) => {
-                    Plot::new("positions_projection")
-                        .height(300.0)
+                    let labels: Vec<_> = projected
+                        .iter()
+                        .map(|(word, p, _, _)| {
+                            let c = CATEGORICAL[p % CATEGORICAL.len()];
+                            (format!("{word} @{p}"), crate::widgets::palette::text(&cols[1], c))
+                        })
+                        .collect();
+                    Figure::new("positions_projection")
+                        .x("principal axis 1", Scale::Linear)
+                        .y("principal axis 2", Scale::Linear)
+                        .rows(&cols[1], 1.3)
                         .data_aspect(1.0)
-                        .x_axis_label("principal axis 1")
-                        .y_axis_label("principal axis 2")
-                        .label_formatter(hover("axis 1", "axis 2"))
+                        .legend(vec![
+                            entry("e(token) (open circle)", GREY, Mark::Points),
+                            entry("e(token) + r_p (filled)", GREY, Mark::Points),
+                        ])
                         .show(&mut cols[1], |plot| {
-                            for (word, p, a, b) in projected {
-                                let color = COLORS[p % COLORS.len()];
+                            let xs: Vec<f64> = projected.iter().flat_map(|(_, _, a, b)| [a[0], b[0]]).collect();
+                            let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+                            let mid_x = (lo + hi) / 2.0;
+                            for ((word, p, a, b), (label, text)) in projected.iter().zip(&labels) {
+                                let color = CATEGORICAL[p % CATEGORICAL.len()];
                                 plot.line(Line::new(format!("{word} @ {p}"), vec![*a, *b]).color(color));
                                 plot.points(Points::new(format!("e({word})"), vec![*a]).radius(5.0).filled(false).color(color));
                                 plot.points(Points::new(format!("e({word}) + r_{p}"), vec![*b]).radius(5.0).color(color));
+                                // The label beside the filled point, padded off the marker and
+                                // towards the middle of the plot, so it is never cut at an edge.
+                                let right = b[0] <= mid_x;
+                                let anchor = if right { egui::Align2::LEFT_CENTER } else { egui::Align2::RIGHT_CENTER };
+                                let padded = if right { format!("   {label}") } else { format!("{label}   ") };
                                 plot.text(
-                                    Text::new(format!("{word}{p}"), (*b).into(), format!(" {word} @{p}"))
-                                        .color(color)
-                                        .anchor(egui::Align2::LEFT_BOTTOM),
+                                    Text::new(format!("{word}{p}"), (*b).into(), padded)
+                                        .color(*text)
+                                        .anchor(anchor),
                                 );
                             }
                         });

@@ -128,16 +128,22 @@ fn maps(t: &Tables) -> [TableMap<'_>; 4] {
     ]
 }
 
+/// The width a table map takes: about 12 points a column, plus its labels and colour bar.
+fn table_width(map: &TableMap<'_>) -> f32 {
+    (map.values.ncols() as f32 * 12.0 + 110.0).clamp(200.0, 380.0)
+}
+
 fn table_map(ui: &mut Ui, map: &TableMap<'_>, height: f32, version: u64, row: Option<usize>) {
     ui.vertical(|ui| {
         ui.strong(map.title);
-        let width = (map.values.ncols() as f32 * 12.0).clamp(90.0, 260.0);
+        // At most its own width, less where the caller gives it less.
+        let width = table_width(map).min(ui.max_rect().width());
         Heatmap::new(map.title, map.values.view())
             .axis_names("position", map.col_name)
             .colormap(map.colormap)
             .range(map.range.0, map.range.1)
             .max_size(egui::vec2(width, height))
-            .colorbar(false)
+            .stretch_columns()
             .highlight_row(row)
             .version(version)
             .show(ui);
@@ -152,7 +158,6 @@ fn sim_map(ui: &mut Ui, title: &str, m: &Array2<f32>, lim: f32, version: u64, si
             .colormap(Colormap::Diverging)
             .range(-lim, lim)
             .max_size(size)
-            .colorbar(false)
             .version(version)
             .show(ui);
     });

@@ -64,48 +64,59 @@ impl Section<PositionSettings> for Order {
             }
         };
         let shuffled: Vec<String> = r.perm.iter().map(|&p| r.tokens[p].clone()).collect();
-        ui.label(
-            RichText::new(format!(
-                "original: {}    shuffled: {}",
-                r.tokens.join(" "),
-                shuffled.join(" ")
-            ))
-            .size(16.0),
+        ui.label(RichText::new(format!(
+            "original: {}    shuffled: {}",
+            r.tokens.join(" "),
+            shuffled.join(" ")
+        )));
+        let (good, bad) = (
+            crate::widgets::palette::text(ui, COLORS[2]),
+            crate::widgets::palette::text(ui, COLORS[1]),
         );
-        let ok = |v: f32| if v < 1e-4 { COLORS[2] } else { COLORS[1] };
-        ui.label(RichText::new(format!("no positions: max |f(shuffled) − shuffled f(original)| = {:.2e} — the same rows, shuffled (only float rounding).", r.max_diff_none)).size(16.0).color(ok(r.max_diff_none)));
+        let ok = |v: f32| if v < 1e-4 { good } else { bad };
+        ui.label(RichText::new(format!("no positions: max |f(shuffled) − shuffled f(original)| = {:.2e} — the same rows, shuffled (only float rounding).", r.max_diff_none)).color(ok(r.max_diff_none)));
         ui.label(
             RichText::new(format!(
                 "with {} positions: {:.3} — the outputs change, order is visible.",
                 pos_name(settings.with),
                 r.max_diff_with
             ))
-            .size(16.0)
             .color(ok(r.max_diff_with)),
         );
         ui.label("Layer 1, head 1 attention. Without positions the shuffled map is the original with its rows and columns shuffled the same way.");
-        let side = ((ui.available_width() - 40.0) / 4.0 - 70.0).clamp(120.0, 260.0);
-        let size = egui::vec2(side, side);
+        // Four maps in a row (two on a narrow window), one colour bar for all, at the end.
+        let titles = [
+            "no positions, original",
+            "no positions, shuffled",
+            "with positions, original",
+            "with positions, shuffled",
+        ];
+        let height = crate::widgets::layout::plot_height(ui, 1.4).min(300.0);
+        let bar = 80.0;
+        let maps_width = (ui.available_width() - bar).max(200.0);
         ui.horizontal_top(|ui| {
-            let titles = [
-                "no positions, original",
-                "no positions, shuffled",
-                "with positions, original",
-                "with positions, shuffled",
-            ];
-            for (k, m) in r.maps.iter().enumerate() {
-                let labels = if k % 2 == 0 { &r.tokens } else { &shuffled };
-                ui.vertical(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(maps_width);
+                crate::widgets::layout::grid(ui, r.maps.len(), 220.0, |ui, k| {
+                    let labels = if k % 2 == 0 { &r.tokens } else { &shuffled };
                     ui.strong(titles[k]);
-                    Heatmap::new(format!("attention: {}", titles[k]), m.view())
+                    Heatmap::new(format!("attention: {}", titles[k]), r.maps[k].view())
                         .labels(Some(labels), Some(labels))
                         .axis_names("query", "key")
                         .range(0.0, 1.0)
-                        .max_size(size)
+                        .max_size(egui::vec2(ui.available_width(), height))
                         .colorbar(false)
                         .show(ui);
                 });
-            }
+            });
+            crate::widgets::heatmap::colorbar(
+                ui,
+                "attention weight",
+                crate::widgets::Colormap::Viridis,
+                0.0,
+                1.0,
+                height - 30.0,
+            );
         });
     }
 

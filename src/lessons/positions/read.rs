@@ -1,16 +1,18 @@
 //! §2 "Read a position": the row r_p added to the token at position p, and each column read as
 //! one "digit" over the positions.
 
-use egui::{Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+use egui::{RichText, Ui};
+use egui_plot::{Bar, BarChart, Line, LineStyle, PlotPoints, Points, VLine};
 
 use super::settings::PositionSettings;
-use super::{TablesCache, maps, norm, size_controls, table_map};
+use super::{TablesCache, maps, norm, size_controls, table_map, table_width};
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::positions::tables;
 use crate::widgets::export::matrix_csv;
-use crate::widgets::palette::SERIES as COLORS;
-use crate::widgets::plots::{hover, labelled};
+use crate::widgets::layout::{FlowItem, flow};
+use crate::widgets::palette::{GREY, SERIES as COLORS};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the tables, cached by (T, d, base).
 #[derive(Default)]
@@ -43,21 +45,37 @@ impl Section<PositionSettings> for Read {
             .rev()
             .map(|j| if (p >> j) & 1 == 1 { '1' } else { '0' })
             .collect();
-        ui.label(RichText::new(format!("p = {p} = {bits}₂ (most significant bit on the left; the tables store bit 0 first). ‖r_p‖ of the sinusoidal row = √(d/2) = {:.3} for every p.", norm(t.sinusoidal.row(p)))).size(15.0));
-        ui.horizontal_top(|ui| {
-            // (a)–(c), with the chosen row outlined ((d) is (a) again).
-            for map in maps(t).iter().take(3) {
-                table_map(ui, map, 250.0, t.version, Some(p));
-            }
-            ui.vertical(|ui| {
+        ui.label(RichText::new(format!("p = {p} = {bits}₂ (most significant bit on the left; the tables store bit 0 first). ‖r_p‖ of the sinusoidal row = √(d/2) = {:.3} for every p.", norm(t.sinusoidal.row(p)))));
+        let height = crate::widgets::layout::plot_height(ui, 2.0);
+        // (a)–(c), with the chosen row outlined ((d) is (a) again), then the row itself; on a
+        // narrow window the row's figure goes below them.
+        let table_maps = maps(t);
+        let mut items: Vec<FlowItem<'_>> = table_maps
+            .iter()
+            .take(3)
+            .map(|map| {
+                let draw: Box<dyn FnOnce(&mut Ui)> =
+                    Box::new(move |ui: &mut Ui| table_map(ui, map, height, t.version, Some(p)));
+                // Narrower than on the tables' own page: here they only locate the row.
+                (
+                    table_width(map).min(if map.values.ncols() > 8 { 220.0 } else { 180.0 }),
+                    draw,
+                )
+            })
+            .collect();
+        items.push((
+            380.0,
+            Box::new(move |ui: &mut Ui| {
                 ui.strong(format!("r_{p}: the row added to x_{p}"));
-                Plot::new("positions_row")
-                    .width(420.0)
-                    .height(250.0)
-                    .x_axis_label("dimension / bit index")
-                    .y_axis_label("value")
-                    .label_formatter(hover("index", "value"))
-                    .legend(Legend::default())
+                Figure::new("positions_row")
+                    .x("dimension / bit index", Scale::Index)
+                    .y("value", Scale::Linear)
+                    .height(height)
+                    .legend(vec![
+                        entry("sinusoidal r_p", COLORS[0], Mark::Line),
+                        entry("octave r_p", COLORS[1], Mark::Points),
+                        entry("binary digits of p", COLORS[2], Mark::Bar),
+                    ])
                     .include_y(-1.1)
                     .include_y(1.1)
                     .show(ui, |plot| {
@@ -86,16 +104,23 @@ impl Section<PositionSettings> for Read {
                             .collect();
                         plot.bar_chart(BarChart::new("binary digits of p", bars).color(COLORS[2]));
                     });
-            });
-        });
+            }),
+        ));
+        flow(ui, items);
         ui.columns(2, |cols| {
             cols[0].strong("Sinusoidal columns 0, 2, 4, 6 vs position (sin, falling frequency)");
-            Plot::new("positions_columns_sin")
-                .height(220.0)
-                .x_axis_label("position p")
-                .y_axis_label("value")
-                .label_formatter(hover("p", "value"))
-                .legend(Legend::default())
+            let legend = [0usize, 2, 4, 6]
+                .iter()
+                .enumerate()
+                .filter(|(_, j)| **j < t.sinusoidal.ncols())
+                .map(|(k, j)| entry(format!("column {j}"), COLORS[k], Mark::Line))
+                .chain(std::iter::once(entry(format!("p = {p}"), GREY, Mark::Line)))
+                .collect();
+            Figure::new("positions_columns_sin")
+                .x("position p", Scale::Index)
+                .y("value", Scale::Linear)
+                .rows(&cols[0], 2.0)
+                .legend(legend)
                 .show(&mut cols[0], |plot| {
                     for (k, j) in [0usize, 2, 4, 6].iter().enumerate() {
                         if *j < t.sinusoidal.ncols() {
@@ -109,17 +134,23 @@ impl Section<PositionSettings> for Read {
                             plot.line(Line::new(format!("column {j}"), pts).color(COLORS[k]));
                         }
                     }
-                    plot.vline(VLine::new("p", p as f64).color(Color32::GRAY));
+                    plot.vline(VLine::new(format!("p = {p}"), p as f64).color(GREY));
                 });
             cols[1].strong(
-                "Octave sinusoids (lines) and binary digits as ±1 square waves (dashed), bits 0–3",
+                "Octave sinusoids (lines) and binary digits as ±1 square waves (dashed), bits 0–3, each 3 below the last",
             );
-            Plot::new("positions_columns_oct")
-                .height(220.0)
-                .x_axis_label("position p")
-                .y_axis_label("value")
-                .label_formatter(hover("p", "value"))
-                .legend(Legend::default())
+            let mut legend: Vec<_> = COLORS
+                .iter()
+                .enumerate()
+                .take(t.bits.min(4))
+                .map(|(j, &c)| entry(format!("bit {j} (offset −{})", 3 * j), c, Mark::Line))
+                .collect();
+            legend.push(entry("binary digit as ±1", GREY, Mark::Dashed));
+            Figure::new("positions_columns_oct")
+                .x("position p", Scale::Index)
+                .y("value (shifted)", Scale::Linear)
+                .rows(&cols[1], 2.0)
+                .legend(legend)
                 .show(&mut cols[1], |plot| {
                     for (j, &color) in COLORS.iter().enumerate().take(t.bits.min(4)) {
                         let offset = -3.0 * j as f64;
@@ -153,7 +184,7 @@ impl Section<PositionSettings> for Read {
                                 .style(LineStyle::dashed_loose()),
                         );
                     }
-                    plot.vline(VLine::new("p", p as f64).color(Color32::GRAY));
+                    plot.vline(VLine::new(format!("p = {p}"), p as f64).color(GREY));
                 });
         });
     }

@@ -1,7 +1,7 @@
 //! §3 "Similarity": r_i · r_j for every pair of positions, for each encoding.
 
-use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui::Ui;
+use egui_plot::{Line, PlotPoints, VLine};
 use ndarray::Array2;
 
 use super::settings::PositionSettings;
@@ -10,8 +10,9 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::positions::{similarity, tables};
 use crate::pretrained::bears_shared;
 use crate::widgets::export::matrix_csv;
-use crate::widgets::palette::SERIES as COLORS;
-use crate::widgets::plots::{hover, labelled};
+use crate::widgets::palette::{GREY, SERIES as COLORS};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the tables, cached by (T, d, base), and the learned table's similarity.
 #[derive(Default)]
@@ -42,38 +43,22 @@ impl Section<PositionSettings> for Similarity {
         // Every row's self-similarity ‖r_p‖² is the largest value: d/2 (sinusoidal), bits (binary).
         let d = settings.d as f32 / 2.0;
         let b = t.bits as f32;
-        let side = ((ui.available_width() - 60.0) / 4.0 - 50.0).clamp(150.0, 330.0);
-        let size = egui::vec2(side, side);
-        ui.horizontal_top(|ui| {
-            sim_map(
-                ui,
-                "similarity: sinusoidal",
-                &t.sim_sinusoidal,
-                d,
-                t.version,
-                size,
-            );
-            sim_map(
-                ui,
-                "similarity: binary ±1",
-                &t.sim_binary,
-                b,
-                t.version,
-                size,
-            );
-            let lim = t.sim_octave.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
-            sim_map(
-                ui,
-                "similarity: octave",
-                &t.sim_octave,
-                lim,
-                t.version,
-                size,
-            );
-            if let Some(l) = learned {
-                let lim = l.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
-                sim_map(ui, "similarity: learned (bears)", l, lim, 1, size);
-            }
+        // Four maps, each with its colour bar (their scales differ), as many to a row as fit.
+        let lim_oct = t.sim_octave.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+        let mut maps: Vec<(&str, &Array2<f32>, f32, u64)> = vec![
+            ("similarity: sinusoidal", &t.sim_sinusoidal, d, t.version),
+            ("similarity: binary ±1", &t.sim_binary, b, t.version),
+            ("similarity: octave", &t.sim_octave, lim_oct, t.version),
+        ];
+        if let Some(l) = learned.as_ref() {
+            let lim = l.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            maps.push(("similarity: learned (bears)", l, lim, 1));
+        }
+        let height = crate::widgets::layout::plot_height(ui, 1.5).min(360.0);
+        crate::widgets::layout::grid(ui, maps.len(), 260.0, |ui, i| {
+            let (title, m, lim, version) = maps[i];
+            let size = egui::vec2(ui.available_width(), height);
+            sim_map(ui, title, m, lim, version, size);
         });
         let p = settings.position.min(settings.ctx - 1);
         ui.horizontal(|ui| {
@@ -85,12 +70,15 @@ impl Section<PositionSettings> for Similarity {
         ui.strong(format!(
             "Row p = {p}: r_p · r_j against j, normalised by the largest value"
         ));
-        Plot::new("positions_similarity_row")
-            .height(200.0)
-            .x_axis_label("position j")
-            .y_axis_label("r_p·r_j / max")
-            .label_formatter(hover("j", "similarity"))
-            .legend(Legend::default())
+        Figure::new("positions_similarity_row")
+            .x("position j", Scale::Index)
+            .y("r_p·r_j / max", Scale::Linear)
+            .rows(ui, 2.0)
+            .legend(vec![
+                entry("sinusoidal", COLORS[0], Mark::Line),
+                entry("binary ±1", COLORS[1], Mark::Line),
+                entry(format!("p = {p}"), GREY, Mark::Line),
+            ])
             .show(ui, |plot| {
                 for (k, (name, m, scale)) in [
                     ("sinusoidal", &t.sim_sinusoidal, d),
@@ -107,7 +95,7 @@ impl Section<PositionSettings> for Similarity {
                         .collect();
                     plot.line(Line::new(name, pts).color(COLORS[k]).width(2.0));
                 }
-                plot.vline(VLine::new("p", p as f64).color(Color32::GRAY));
+                plot.vline(VLine::new("p", p as f64).color(GREY));
             });
     }
 

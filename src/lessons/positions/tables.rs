@@ -4,11 +4,12 @@
 use egui::{RichText, Ui};
 
 use super::settings::PositionSettings;
-use super::{TablesCache, maps, size_controls, table_map};
+use super::{TablesCache, maps, size_controls, table_map, table_width};
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::positions::tables;
 use crate::pretrained::bears_shared;
 use crate::widgets::export::matrix_csv;
+use crate::widgets::layout::{FlowItem, flow};
 use crate::widgets::palette::GREEN;
 use crate::widgets::plots::labelled;
 use crate::widgets::{Colormap, Heatmap};
@@ -48,15 +49,22 @@ impl Section<PositionSettings> for TablesSection {
             } else {
                 "(d) differs from (a) — this should never happen.".to_owned()
             })
-            .size(15.0)
-            .color(if same { GREEN } else { ui.visuals().error_fg_color }),
+            .color(if same { crate::widgets::palette::text(ui, GREEN) } else { ui.visuals().error_fg_color }),
         );
-        let height = 440.0;
-        ui.horizontal_top(|ui| {
-            for map in maps(t) {
-                table_map(ui, &map, height, t.version, None);
-            }
-            match pre {
+        // The tables wrap onto a second row on a narrow window.
+        let height = crate::widgets::layout::plot_height(ui, 1.0);
+        let mut items: Vec<FlowItem<'_>> = maps(t)
+            .into_iter()
+            .map(|map| {
+                let w = table_width(&map);
+                let draw: Box<dyn FnOnce(&mut Ui)> =
+                    Box::new(move |ui: &mut Ui| table_map(ui, &map, height, t.version, None));
+                (w, draw)
+            })
+            .collect();
+        items.push((
+            440.0,
+            Box::new(move |ui: &mut Ui| match pre {
                 Ok((model, _)) => {
                     let Some(wpe) = &model.params.wpe else {
                         ui.label("(e) learned: the bundled model has no learned position table.");
@@ -69,8 +77,7 @@ impl Section<PositionSettings> for TablesSection {
                             .axis_names("position", "dim")
                             .colormap(Colormap::Diverging)
                             .range(-lim, lim)
-                            .max_size(egui::vec2(ui.available_width().clamp(200.0, 420.0), height))
-                            .colorbar(false)
+                            .max_size(egui::vec2(440.0, height))
                             .version(1)
                             .show(ui);
                         ui.label(format!(
@@ -85,8 +92,9 @@ impl Section<PositionSettings> for TablesSection {
                         "(e) learned: the bundled model could not be loaded ({e})."
                     ));
                 }
-            }
-        });
+            }),
+        ));
+        flow(ui, items);
     }
 
     fn csv(&mut self, s: &PositionSettings) -> String {

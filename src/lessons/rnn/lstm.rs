@@ -12,6 +12,7 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREEN, GREY, PINK};
 use crate::widgets::plots::{labelled, log10_points};
+use crate::widgets::{Mark, entry};
 
 /// The section: its result, cached by its inputs.
 #[derive(Default)]
@@ -62,13 +63,18 @@ impl Section<RnnSettings> for LstmSection {
                 l.cell.last().copied().unwrap_or(0.0),
                 l.hidden.last().copied().unwrap_or(0.0),
                 l.rnn.last().copied().unwrap_or(0.0),
-            ))
-            .size(15.0),
+            )),
         );
         let steps = settings.steps;
         let (cell, hidden, rnn) = (l.cell.clone(), l.hidden.clone(), l.rnn.clone());
         let radius = settings.radius;
-        grad_norm_plot("rnn_lstm", 380.0).show(ui, |p| {
+        let legend = vec![
+            entry("LSTM ‖∂L/∂c_{T−k}‖ (cell state)", GREEN, Mark::Line),
+            entry("LSTM ‖∂L/∂h_{T−k}‖", BLUE, Mark::Line),
+            entry(format!("tanh RNN, ρ(W) = {radius:.2}"), PINK, Mark::Line),
+            entry("σ(b_f)^k", GREY, Mark::Dashed),
+        ];
+        grad_norm_plot(ui, "rnn_lstm", 1.0, legend).show(ui, |p| {
             let ks = || (0..=steps).map(|k| k as f64);
             let reference: Vec<f64> = (0..=steps)
                 .map(|k| cell.first().copied().unwrap_or(1.0) * sig.powi(k as i32))

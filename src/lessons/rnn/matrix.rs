@@ -2,7 +2,7 @@
 //! times, so its norm follows ρ(W)^k; the eigenvalues of W, and clipping.
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use egui_plot::{Line, LineStyle, PlotPoints, Points};
 
 use super::grad_norm_plot;
 use super::settings::RnnSettings;
@@ -11,7 +11,8 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::rnn::{Activation, RnnExperiment, RnnSpec, WInit, rnn_experiment};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
-use crate::widgets::plots::{labelled, log10_points};
+use crate::widgets::plots::{Scale, labelled, log10_points};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the experiment, cached by its inputs.
 #[derive(Default)]
@@ -84,8 +85,7 @@ impl Section<RnnSettings> for Matrix {
                 } else {
                     "ρ = 1: the norm is kept"
                 }
-            ))
-            .size(15.0),
+            )),
         );
         let eig = m.eigenvalues.clone();
         let norms = m.grad_norms.clone();
@@ -93,13 +93,16 @@ impl Section<RnnSettings> for Matrix {
         let (radius, steps, threshold) = (m.spectral_radius, s.steps, s.clip_threshold);
         ui.columns(2, |cols| {
             cols[0].strong("Eigenvalues of W in the complex plane");
-            Plot::new("rnn_eigenvalues")
-                .height(340.0)
+            Figure::new("rnn_eigenvalues")
+                .x("Re λ", Scale::Linear)
+                .y("Im λ", Scale::Linear)
+                .rows(&cols[0], 1.2)
                 .data_aspect(1.0)
-                .x_axis_label("Re λ")
-                .y_axis_label("Im λ")
-                .label_formatter(crate::widgets::plots::hover("Re λ", "Im λ"))
-                .legend(Legend::default())
+                .legend(vec![
+                    entry("eigenvalues", BLUE, Mark::Points),
+                    entry("unit circle |λ| = 1", GREY, Mark::Line),
+                    entry(format!("ρ(W) = {radius:.3}"), ORANGE, Mark::Dashed),
+                ])
                 .include_x(-1.6)
                 .include_x(1.6)
                 .include_y(-1.6)
@@ -129,7 +132,18 @@ impl Section<RnnSettings> for Matrix {
                     );
                 });
             cols[1].strong("‖∂L/∂h_{T−k}‖ vs k (log scale)");
-            grad_norm_plot("rnn_grad_norms", 340.0).show(&mut cols[1], |p| {
+            let mut legend = vec![
+                entry("‖∂L/∂h_{T−k}‖", BLUE, Mark::Line),
+                entry("ρ(W)^k reference", GREY, Mark::Dashed),
+            ];
+            if clipped.is_some() {
+                legend.push(entry(
+                    format!("clipped at {threshold:.3}"),
+                    ORANGE,
+                    Mark::Line,
+                ));
+            }
+            grad_norm_plot(&cols[1], "rnn_grad_norms", 1.2, legend).show(&mut cols[1], |p| {
                 let ks = || (0..=steps).map(|k| k as f64);
                 let reference: Vec<f64> = (0..=steps)
                     .map(|k| norms[0] * radius.powi(k as i32))

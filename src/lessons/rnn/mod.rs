@@ -16,7 +16,6 @@ use crate::math::rnn::{
     rnn_experiment, rnn_inputs, row_norms,
 };
 use crate::math::stats::mean;
-use crate::widgets::plots::{log_hover, log_y_axis};
 pub use settings::RnnSettings;
 
 /// The lesson, for the registry.
@@ -37,17 +36,23 @@ pub fn lesson() -> Box<dyn Lesson> {
     ))
 }
 
-/// A plot of gradient norms ‖∂L/∂h_{T−k}‖ against k on a log axis, as every section draws it.
-fn grad_norm_plot(id: &str, height: f32) -> egui_plot::Plot<'static> {
-    egui_plot::Plot::new(id)
-        .height(height)
-        .x_axis_label("k (steps back from the end)")
-        .custom_y_axes(vec![log_y_axis("gradient norm")])
+/// A figure of gradient norms ‖∂L/∂h_{T−k}‖ against k on a log axis, as every section draws it,
+/// `rows` of them to a screen, with its legend above it.
+fn grad_norm_plot(
+    ui: &egui::Ui,
+    id: &str,
+    rows: f32,
+    legend: Vec<crate::widgets::LegendEntry>,
+) -> crate::widgets::Figure {
+    use crate::widgets::plots::Scale;
+    crate::widgets::Figure::new(id)
+        .x("k (steps back from the end)", Scale::Index)
+        .y("gradient norm", Scale::Log10)
+        .rows(ui, rows)
         // At least a decade either side of 1: a flat norm (ρ = 1) stays a flat line at 1.
         .include_y(-1.0)
         .include_y(1.0)
-        .label_formatter(log_hover("k", "norm"))
-        .legend(egui_plot::Legend::default())
+        .legend(legend)
 }
 
 /// Every part at once (for `data` and `csv`; the GUI computes only the open section's part, each

@@ -2,7 +2,7 @@
 //! large inputs saturate the units.
 
 use egui::{RichText, Ui};
-use egui_plot::{Line, Plot};
+use egui_plot::Line;
 
 use super::grad_norm_plot;
 use super::settings::RnnSettings;
@@ -12,7 +12,8 @@ use crate::math::rnn::{RnnExperiment, RnnSpec, rnn_experiment};
 use crate::math::stats::{histogram, mean};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, PINK};
-use crate::widgets::plots::{labelled, log10_points};
+use crate::widgets::plots::{Scale, labelled, log10_points};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: the tanh RNN and its linear twin, cached by their inputs.
 #[derive(Default)]
@@ -60,17 +61,16 @@ impl Section<RnnSettings> for Saturation {
                 100.0 * frac,
                 lin.last().copied().unwrap_or(0.0),
                 sat.last().copied().unwrap_or(0.0),
-            ))
-            .size(15.0),
+            )),
         );
         let hist = histogram(&d, 0.0, 1.0 + 1e-9, 40);
         ui.columns(2, |cols| {
             cols[0].strong("Distribution of tanh′(a_t) over all steps and units");
-            Plot::new("rnn_tanh_hist")
-                .height(320.0)
-                .x_axis_label("tanh′(a) = 1 − tanh²(a)")
-                .y_axis_label("density")
-                .label_formatter(crate::widgets::plots::hover("tanh′", "density"))
+            Figure::new("rnn_tanh_hist")
+                .x("tanh′(a) = 1 − tanh²(a)", Scale::Linear)
+                .y("density", Scale::Linear)
+                .rows(&cols[0], 1.2)
+                .legend(vec![entry("tanh′ of every unit and step", BLUE, Mark::Bar)])
                 .show(&mut cols[0], |p| {
                     let bars = hist
                         .iter()
@@ -79,7 +79,11 @@ impl Section<RnnSettings> for Saturation {
                     p.bar_chart(egui_plot::BarChart::new("tanh′", bars).color(BLUE));
                 });
             cols[1].strong("‖∂L/∂h_{T−k}‖ at ρ(W) = 1 (log scale)");
-            grad_norm_plot("rnn_tanh_norms", 320.0).show(&mut cols[1], |p| {
+            let legend = vec![
+                entry("identity φ", GREY, Mark::Line),
+                entry("tanh φ", PINK, Mark::Line),
+            ];
+            grad_norm_plot(&cols[1], "rnn_tanh_norms", 1.2, legend).show(&mut cols[1], |p| {
                 let ks = || (0..=steps).map(|k| k as f64);
                 p.line(
                     Line::new("identity φ", log10_points(ks(), &lin))

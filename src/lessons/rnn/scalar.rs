@@ -2,14 +2,15 @@
 //! w^t; back-propagation runs the same recursion backwards.
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points, Polygon};
+use egui_plot::{Line, PlotPoints, Points, Polygon};
 
 use super::settings::RnnSettings;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::rnn::iir_impulse_response;
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREEN, ORANGE, VERMILLION};
-use crate::widgets::plots::{labelled, log_hover, log_y_axis, log10_points};
+use crate::widgets::plots::{Scale, labelled, log10_points};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section (nothing to cache: w^t is cheap).
 #[derive(Default)]
@@ -44,28 +45,27 @@ impl Section<RnnSettings> for Scalar {
                 w.abs(),
                 (0.5f64).ln() / w.abs().max(1e-12).ln()
             ))
-            .color(GREEN)
+            .color(crate::widgets::palette::text(ui, GREEN))
         } else if w.abs() == 1.0 {
             RichText::new("|w| = 1: on the edge — the impulse neither grows nor decays.")
-                .color(ORANGE)
+                .color(crate::widgets::palette::text(ui, ORANGE))
         } else {
             RichText::new(format!(
                 "|w| = {:.2} > 1: unstable — the response grows without bound (w^{steps} = {:.3e}).",
                 w.abs(),
                 w.powi(steps as i32)
             ))
-            .color(VERMILLION)
+            .color(crate::widgets::palette::text(ui, VERMILLION))
         };
-        ui.label(verdict.size(15.0));
+        ui.label(verdict);
         let ts = || (0..=steps).map(|t| t as f64);
         ui.columns(2, |cols| {
             cols[0].strong("Impulse response w^t (linear scale)");
-            Plot::new("rnn_iir_linear")
-                .height(300.0)
-                .x_axis_label("t (steps)")
-                .y_axis_label("h_t = w^t")
-                .label_formatter(crate::widgets::plots::hover("t", "w^t"))
-                .legend(Legend::default())
+            Figure::new("rnn_iir_linear")
+                .x("t (steps)", Scale::Index)
+                .y("h_t = w^t", Scale::Linear)
+                .rows(&cols[0], 1.2)
+                .legend(vec![entry("w^t", BLUE, Mark::Line)])
                 .show(&mut cols[0], |p| {
                     let pts: PlotPoints = ts()
                         .zip(&response)
@@ -88,12 +88,15 @@ impl Section<RnnSettings> for Scalar {
             let logs: Vec<f64> = abs.iter().map(|v| v.max(1e-300).log10()).collect();
             let top = logs.iter().copied().fold(1.0_f64, f64::max) + 0.5;
             let bottom = logs.iter().copied().fold(-1.0_f64, f64::min) - 0.5;
-            Plot::new("rnn_iir_log")
-                .height(300.0)
-                .x_axis_label("t (steps)")
-                .custom_y_axes(vec![log_y_axis("|w|^t")])
-                .label_formatter(log_hover("t", "|w|^t"))
-                .legend(Legend::default())
+            Figure::new("rnn_iir_log")
+                .x("t (steps)", Scale::Index)
+                .y("|w|^t", Scale::Log10)
+                .rows(&cols[1], 1.2)
+                .legend(vec![
+                    entry("|w|^t", BLUE, Mark::Line),
+                    entry("unstable (|w| > 1)", UNSTABLE, Mark::Bar),
+                    entry("stable (|w| < 1)", STABLE, Mark::Bar),
+                ])
                 .show(&mut cols[1], |p| {
                     let t_max = steps as f64;
                     p.polygon(
@@ -129,3 +132,8 @@ impl Section<RnnSettings> for Scalar {
         ])
     }
 }
+
+/// The legend swatches of the log plot's shaded half-planes (their fill, made opaque enough to
+/// be seen in the legend).
+const UNSTABLE: Color32 = Color32::from_rgb(238, 190, 150);
+const STABLE: Color32 = Color32::from_rgb(150, 215, 195);

@@ -2,15 +2,16 @@
 //! factor (×100 in the lecture).
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart};
 
 use super::fmt_scale;
 use super::settings::SoftmaxSettings;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::sharpness::{SoftmaxStats, gaussian_scores, softmax_stats};
+use crate::widgets::Figure;
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
-use crate::widgets::plots::{hover, labelled};
+use crate::widgets::plots::{Scale, labelled};
 
 /// The section.
 #[derive(Default)]
@@ -24,20 +25,17 @@ fn stats_line(ui: &mut Ui, what: &str, s: &SoftmaxStats, n: usize) {
             100.0 * s.entropy_fraction,
             s.max_weight,
             s.effective_tokens
-        ))
-        .size(14.0),
+        )),
     );
 }
 
 fn weight_bars(ui: &mut Ui, id: &str, name: &str, p: &[f32], color: Color32) {
-    Plot::new(id)
-        .height(260.0)
-        .x_axis_label("score index i")
-        .y_axis_label("weight p_i")
+    Figure::new(id)
+        .x("score index i", Scale::Index)
+        .y("weight p_i", Scale::Linear)
+        .rows(ui, 1.6)
         .include_y(0.0)
         .include_y(1.0)
-        .label_formatter(hover("i", "p_i"))
-        .allow_scroll(false)
         .show(ui, |plot| {
             let bars = p
                 .iter()
@@ -93,17 +91,19 @@ impl Section<SoftmaxSettings> for Demo {
         let n = settings.n;
         ui.columns(3, |cols| {
             cols[0].strong("The scores x_i ~ N(0, 1)");
-            Plot::new("softmax_scores")
-                .height(260.0)
-                .x_axis_label("score index i")
-                .y_axis_label("x_i")
-                .label_formatter(hover("i", "x_i"))
-                .allow_scroll(false)
+            Figure::new("softmax_scores")
+                .x("score index i", Scale::Index)
+                .y("score x_i", Scale::Linear)
+                .rows(&cols[0], 1.6)
                 .show(&mut cols[0], |plot| {
                     let bars = x
                         .iter()
                         .enumerate()
-                        .map(|(i, &v)| Bar::new(i as f64, f64::from(v)).width(0.8))
+                        .map(|(i, &v)| {
+                            Bar::new(i as f64, f64::from(v))
+                                .width(0.8)
+                                .name(format!("x_{i} = {v:.4}"))
+                        })
                         .collect();
                     plot.bar_chart(BarChart::new("x", bars).color(GREY));
                 });

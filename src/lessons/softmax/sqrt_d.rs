@@ -2,7 +2,7 @@
 //! back to 1 (histograms, variance vs d, attention entropy vs d).
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Bar, BarChart, Line, LineStyle, PlotPoints, Points, VLine};
 
 use super::settings::SoftmaxSettings;
 use super::{EntropyPoint, HIST_PAIRS, TABLE_PAIRS, entropy_curve};
@@ -12,7 +12,8 @@ use crate::math::sharpness::{TABLE_DIMS, dot_products, variance_table};
 use crate::math::stats::{histogram, normal_pdf, variance};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
-use crate::widgets::plots::{Scale, hover, hover_on, labelled};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Figure, Mark, entry};
 
 /// The section: its samples, computed in the background.
 #[derive(Default)]
@@ -78,8 +79,7 @@ impl Section<SoftmaxSettings> for SqrtD {
             RichText::new(format!(
                 "d = {d}: empirical Var(q·k) = {var:.2} (theory {d}), Var(q·k/√d) = {:.3} (theory 1), from {HIST_PAIRS} pairs.",
                 var / d as f64
-            ))
-            .size(15.0),
+            )),
         );
         let unscaled = histogram(dots, -4.0 * sd, 4.0 * sd, 48);
         let scaled_dots: Vec<f64> = dots.iter().map(|v| v / sd).collect();
@@ -106,14 +106,17 @@ impl Section<SoftmaxSettings> for SqrtD {
         });
         ui.columns(2, |cols| {
             cols[0].strong("Variance vs d (log–log)");
-            Plot::new("softmax_variance")
-                .height(240.0)
-                .x_axis_label("d")
-                .y_axis_label("variance")
-                .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .y_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(hover_on(("d", Scale::Log10), ("variance", Scale::Log10)))
-                .legend(Legend::default())
+            Figure::new("softmax_variance")
+                .x("head size d", Scale::Log10)
+                .y("variance", Scale::Log10)
+                .rows(&cols[0], 2.0)
+                .legend(vec![
+                    entry("Var(q·k)", BLUE, Mark::Points),
+                    entry("theory: d", BLUE, Mark::Dashed),
+                    entry("Var(q·k/√d)", ORANGE, Mark::Points),
+                    entry("theory: 1", ORANGE, Mark::Dashed),
+                    entry("chosen d", GREY, Mark::Line),
+                ])
                 .show(&mut cols[0], |p| {
                     let lx = |d: usize| (d as f64).log10();
                     p.line(
@@ -159,17 +162,17 @@ impl Section<SoftmaxSettings> for SqrtD {
             cols[1].strong(format!(
                 "Mean attention entropy over T = {keys} random keys"
             ));
-            Plot::new("softmax_entropy_vs_d")
-                .height(240.0)
-                .x_axis_label("d")
-                .y_axis_label("entropy (nats)")
-                .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(hover_on(
-                    ("d", Scale::Log10),
-                    ("entropy (nats)", Scale::Linear),
-                ))
+            Figure::new("softmax_entropy_vs_d")
+                .x("head size d", Scale::Log10)
+                .y("entropy (nats)", Scale::Linear)
+                .rows(&cols[1], 2.0)
                 .include_y(0.0)
-                .legend(Legend::default())
+                .legend(vec![
+                    entry("unscaled q·k", BLUE, Mark::Line),
+                    entry("scaled q·k/√d", ORANGE, Mark::Line),
+                    entry(format!("uniform: ln {keys}"), GREY, Mark::Dashed),
+                    entry("chosen d", GREY, Mark::Line),
+                ])
                 .show(&mut cols[1], |p| {
                     let lx = |d: usize| (d as f64).log10();
                     p.line(
@@ -219,13 +222,18 @@ impl Section<SoftmaxSettings> for SqrtD {
 
 fn hist_plot(ui: &mut Ui, id: &str, hist: &[(f64, f64)], sd: f64, name: &str, color: Color32) {
     let width = hist.get(1).map_or(1.0, |b| b.0 - hist[0].0);
-    Plot::new(id)
-        .height(220.0)
-        .x_axis_label(name.to_owned())
-        .y_axis_label("density")
-        .label_formatter(hover("value", "density"))
-        .legend(Legend::default())
-        .allow_scroll(false)
+    Figure::new(id)
+        .x(name, Scale::Linear)
+        .y("density", Scale::Linear)
+        .rows(ui, 2.0)
+        .legend(vec![
+            entry(format!("{name} samples"), color, Mark::Bar),
+            entry(
+                format!("N(0, {})", crate::model::config::number((sd * sd).round())),
+                GREY,
+                Mark::Line,
+            ),
+        ])
         .show(ui, |p| {
             let bars = hist
                 .iter()

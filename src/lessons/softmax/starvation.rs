@@ -2,7 +2,7 @@
 //! saturates, so no gradient reaches the scores (nor W_Q, W_K behind them).
 
 use egui::{RichText, Ui};
-use egui_plot::{Legend, Line, Plot, VLine};
+use egui_plot::{Line, VLine};
 
 use super::settings::SoftmaxSettings;
 use super::{fmt_scale, jacobian_scales};
@@ -11,8 +11,8 @@ use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::sharpness::{gaussian_scores, jacobian_norm, softmax_f64, softmax_jacobian};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
-use crate::widgets::plots::{Scale, hover_on, labelled};
-use crate::widgets::{Colormap, Heatmap};
+use crate::widgets::plots::{Scale, labelled};
+use crate::widgets::{Colormap, Figure, Heatmap, Mark, entry, layout};
 
 /// The section: ‖J‖_F over the scale axis, by (n, seed).
 #[derive(Default)]
@@ -52,8 +52,7 @@ impl Section<SoftmaxSettings> for Starvation {
                 now / at_one.max(f64::MIN_POSITIVE),
                 scale * now,
                 if now < 1e-30 { " In f32, the precision the model trains in, these weights round to exactly 0: no gradient at all." } else { "" }
-            ))
-            .size(15.0),
+            )),
         );
         let scales = jacobian_scales();
         let key = (settings.n, settings.seed);
@@ -67,13 +66,15 @@ impl Section<SoftmaxSettings> for Starvation {
             .collect();
         ui.columns(2, |cols| {
             cols[0].strong("Jacobian norm vs the scale factor (log–log)");
-            Plot::new("softmax_jacobian_norm")
-                .height(300.0)
-                .x_axis_label("scale factor")
-                .custom_y_axes(vec![crate::widgets::plots::log_y_axis("norm")])
-                .x_axis_formatter(|m, _| crate::widgets::plots::log_tick(m.value))
-                .label_formatter(hover_on(("scale", Scale::Log10), ("norm", Scale::Log10)))
-                .legend(Legend::default())
+            Figure::new("softmax_jacobian_norm")
+                .x("scale factor", Scale::Log10)
+                .y("Frobenius norm", Scale::Log10)
+                .rows(&cols[0], 1.2)
+                .legend(vec![
+                    entry("‖J‖_F", BLUE, Mark::Line),
+                    entry("scale · ‖J‖_F", ORANGE, Mark::Line),
+                    entry("chosen scale", GREY, Mark::Line),
+                ])
                 .show(&mut cols[0], |p| {
                     let lx: Vec<f64> = scales.iter().map(|s| s.log10()).collect();
                     p.line(
@@ -97,12 +98,13 @@ impl Section<SoftmaxSettings> for Starvation {
             cols[1].strong(format!("J = diag(p) − ppᵀ at scale {}", fmt_scale(scale)));
             let j = softmax_jacobian(&softmax_f64(&x, scale)).mapv(|v| v as f32);
             let lim = 0.25_f32;
+            let side = layout::square(&cols[1], 1, 1.2, 160.0, 420.0);
             Heatmap::new("softmax Jacobian", j.view())
                 .axis_names("∂p_i", "∂z_j")
                 .colormap(Colormap::Diverging)
                 .range(-lim, lim)
                 .decimals(5)
-                .max_size(egui::vec2(300.0, 300.0))
+                .max_size(egui::vec2(side, side))
                 .show(&mut cols[1]);
         });
     }

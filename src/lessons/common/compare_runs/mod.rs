@@ -2,92 +2,28 @@
 //! one worker thread (one step of each in turn, so they are always at the same step), with
 //! overlaid loss curves and one attention map each. Not a lesson itself: the
 //! live lesson shows it, and other lessons reuse it to show the lecture's claims empirically
-//! (scaling on/off, LayerNorm vs BatchNorm vs none, positions or not).
+//! (scaling on/off, LayerNorm vs BatchNorm vs none, positions or not). The presets are in
+//! `preset.rs`.
+
+mod preset;
+
+pub use preset::Preset;
 
 use std::time::Duration;
 
 use egui::Ui;
-use serde::{Deserialize, Serialize};
 
 use crate::data::Tokenizer;
 use crate::model::gpt::prompt_attention;
-use crate::model::{NormKind, PosEncoding};
 use crate::train::TrainConfig;
 use crate::train::{Command, Snapshot, Worker};
-use crate::widgets::Heatmap;
 use crate::widgets::palette::SERIES as COLORS;
+use crate::widgets::plots::Scale;
+use crate::widgets::{Figure, Heatmap, Mark, entry, layout};
 
-/// Which switch the runs differ in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Preset {
-    /// Scores divided by √(head size), or not (head size 64, where it matters).
-    #[default]
-    Scaling,
-    /// LayerNorm, BatchNorm, RMSNorm, none.
-    Norms,
-    /// Learned, sinusoidal, binary, no positions.
-    Positions,
-}
-
-impl Preset {
-    /// Every preset, for pickers.
-    pub const ALL: [Preset; 3] = [Preset::Scaling, Preset::Norms, Preset::Positions];
-
-    /// What the picker says.
-    pub fn label(self) -> &'static str {
-        match self {
-            Preset::Scaling => "1/√d scaling on vs off",
-            Preset::Norms => "LayerNorm vs BatchNorm vs RMSNorm vs none",
-            Preset::Positions => "learned vs sinusoidal vs binary vs no positions",
-        }
-    }
-
-    /// The runs: (label, configuration), all from `base` and its seed.
-    pub fn runs(self, base: &TrainConfig) -> Vec<(String, TrainConfig)> {
-        let with = |label: &str, f: &dyn Fn(&mut TrainConfig)| {
-            let mut c = base.clone();
-            f(&mut c);
-            (label.to_owned(), c)
-        };
-        match self {
-            Preset::Scaling => {
-                // Head size 64: unscaled scores have variance 64 and the softmax saturates.
-                let wide = |c: &mut TrainConfig| {
-                    c.model.n_embd = 128;
-                    c.model.n_head = 2;
-                };
-                vec![
-                    with("scaled 1/√64", &|c| {
-                        wide(c);
-                        c.model.attn_scale = true;
-                    }),
-                    with("unscaled", &|c| {
-                        wide(c);
-                        c.model.attn_scale = false;
-                    }),
-                ]
-            }
-            Preset::Norms => [
-                ("LayerNorm", NormKind::LayerNorm),
-                ("BatchNorm", NormKind::BatchNorm),
-                ("RMSNorm", NormKind::RmsNorm),
-                ("no norm", NormKind::None),
-            ]
-            .iter()
-            .map(|(l, n)| with(l, &|c| c.model.norm = *n))
-            .collect(),
-            Preset::Positions => [
-                ("learned", PosEncoding::Learned),
-                ("sinusoidal", PosEncoding::Sinusoidal),
-                ("binary", PosEncoding::Binary),
-                ("no positions", PosEncoding::None),
-            ]
-            .iter()
-            .map(|(l, p)| with(l, &|c| c.model.pos_encoding = *p))
-            .collect(),
-        }
-    }
-}
+/// How many steps the runs train when they start (the bundled model's 600); "Resume runs"
+/// goes on without a limit.
+pub const FIRST_STEPS: usize = 600;
 
 /// (step, mean attention entropy of each head, nats) over training.
 pub type EntropyHistory = Vec<(usize, Vec<f64>)>;
@@ -114,6 +50,8 @@ pub struct CompareRuns {
     /// The worker that steps every run in turn.
     worker: Option<Worker>,
     error: Option<String>,
+    /// The runs were started once (automatically or by the button).
+    started: bool,
 }
 
 impl CompareRuns {
@@ -129,6 +67,7 @@ impl CompareRuns {
 
     /// Start the preset's runs from `base` (paused), replacing any earlier ones.
     pub fn start(&mut self, base: &TrainConfig, ctx: &egui::Context) {
+        self.started = true;
         self.runs.clear();
         self.worker = None;
         self.error = None;
@@ -151,6 +90,16 @@ impl CompareRuns {
                     .collect();
             }
             Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Start the preset's runs for [`FIRST_STEPS`] steps, the first time this is called: a
+    /// section that compares runs opens on runs that are already training, not on an empty
+    /// plot.
+    pub fn start_once(&mut self, base: &TrainConfig, ctx: &egui::Context) {
+        if !self.started {
+            self.start(base, ctx);
+            self.send_all(&Command::Step(FIRST_STEPS));
         }
     }
 
@@ -181,6 +130,7 @@ impl CompareRuns {
 
     /// Draw: controls, overlaid loss curves, one head-averaged attention map per run for `prompt`.
     pub fn ui(&mut self, ui: &mut Ui, base: &TrainConfig, prompt: &str) {
+        self.start_once(base, ui.ctx());
         let snaps: Vec<Snapshot> = match self.worker.as_mut() {
             Some(w) => {
                 w.request_model();
@@ -202,17 +152,23 @@ impl CompareRuns {
             }
             if ui
                 .button("Start runs")
-                .on_hover_text("Start every run from scratch, same seed")
+                .on_hover_text(format!(
+                    "Start every run from scratch, same seed, for {FIRST_STEPS} steps"
+                ))
                 .clicked()
             {
                 self.start(base, ui.ctx());
-                self.send_all(&Command::Play);
+                self.send_all(&Command::Step(FIRST_STEPS));
             }
             if !self.runs.is_empty() {
                 if ui.button("Pause runs").clicked() {
                     self.send_all(&Command::Pause);
                 }
-                if ui.button("Resume runs").clicked() {
+                if ui
+                    .button("Resume runs")
+                    .on_hover_text("Train on, without a step limit")
+                    .clicked()
+                {
                     self.send_all(&Command::Play);
                 }
             }
@@ -232,30 +188,44 @@ impl CompareRuns {
             });
             return;
         }
-        let plot = egui_plot::Plot::new("compare_loss")
-            .height(180.0)
-            .x_axis_label("step")
-            .y_axis_label("train loss (mean of 10 steps)")
-            .legend(egui_plot::Legend::default());
-        plot.show(ui, |p| {
-            for (i, (run, snap)) in self.runs.iter().zip(&snaps).enumerate() {
-                let pts: Vec<[f64; 2]> = snap
-                    .history
-                    .chunks(10)
-                    .map(|c| {
-                        let step = c.last().map(|x| x.step).unwrap_or(0) as f64;
-                        let mean =
-                            c.iter().map(|x| f64::from(x.train)).sum::<f64>() / c.len() as f64;
-                        [step, mean]
-                    })
-                    .collect();
-                p.line(
-                    egui_plot::Line::new(run.label.clone(), pts)
-                        .color(COLORS[i % COLORS.len()])
-                        .width(2.0),
-                );
-            }
-        });
+        let legend = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| entry(r.label.clone(), COLORS[i % COLORS.len()], Mark::Line))
+            .collect();
+        let step = snaps.iter().map(|s| s.step).min().unwrap_or(0);
+        ui.strong(format!(
+            "Training loss of each run (each point: the mean of 10 steps) — every run is at step {step}"
+        ));
+        Figure::new("compare_loss")
+            .x("step", Scale::Index)
+            .y("train loss (nats)", Scale::Linear)
+            .rows(ui, if self.show_entropy { 3.2 } else { 2.2 })
+            .include_x(0.0)
+            // The whole first run in view from the start: the curves grow into a fixed frame.
+            .include_x(FIRST_STEPS as f64)
+            .include_y(0.0)
+            .legend(legend)
+            .show(ui, |p| {
+                for (i, (run, snap)) in self.runs.iter().zip(&snaps).enumerate() {
+                    let pts: Vec<[f64; 2]> = snap
+                        .history
+                        .chunks(10)
+                        .map(|c| {
+                            let step = c.last().map(|x| x.step).unwrap_or(0) as f64;
+                            let mean =
+                                c.iter().map(|x| f64::from(x.train)).sum::<f64>() / c.len() as f64;
+                            [step, mean]
+                        })
+                        .collect();
+                    p.line(
+                        egui_plot::Line::new(run.label.clone(), pts)
+                            .color(COLORS[i % COLORS.len()])
+                            .width(2.0),
+                    );
+                }
+            });
         for (run, snap) in self.runs.iter_mut().zip(&snaps) {
             let key = (snap.step, prompt.to_owned());
             if run.map_key.as_ref() != Some(&key) {
@@ -274,7 +244,12 @@ impl CompareRuns {
         if self.show_entropy {
             self.entropy_plot(ui);
         }
-        ui.horizontal_wrapped(|ui| {
+        ui.strong(format!(
+            "Last layer's attention for \"{prompt}\", mean of its heads, at step {step} in every run"
+        ));
+        let n = self.runs.len();
+        let side = layout::square(ui, n, 2.5, 110.0, 280.0);
+        ui.horizontal_top(|ui| {
             for (run, snap) in self.runs.iter().zip(&snaps) {
                 ui.vertical(|ui| {
                     let loss = snap
@@ -282,30 +257,54 @@ impl CompareRuns {
                         .last()
                         .map(|p| format!("{:.3}", p.train))
                         .unwrap_or("—".into());
-                    ui.strong(format!("{} · step {} · loss {loss}", run.label, snap.step));
+                    ui.strong(&run.label);
+                    ui.label(format!("step {} · loss {loss}", snap.step));
                     let (labels, map) = &run.map;
                     Heatmap::new(format!("run: {}", run.label), map.view())
                         .labels(Some(labels), Some(labels))
                         .axis_names("query", "key")
                         .range(0.0, 1.0)
                         .causal(snap.gpt.config.causal)
-                        .max_size(egui::vec2(150.0, 150.0))
+                        .hide_axis_labels()
+                        .max_size(egui::vec2(side, side))
                         .colorbar(false)
                         .show(ui);
                 });
             }
+            crate::widgets::heatmap::colorbar(
+                ui,
+                "attention weight",
+                crate::widgets::Colormap::Viridis,
+                0.0,
+                1.0,
+                side,
+            );
         });
     }
 }
 
 impl CompareRuns {
     fn entropy_plot(&self, ui: &mut Ui) {
-        ui.strong("Mean attention entropy of each head of the last layer over training (nats; rows with at least 2 keys)");
-        egui_plot::Plot::new("compare_entropy")
-            .height(170.0)
-            .x_axis_label("step")
-            .y_axis_label("entropy (nats)")
-            .legend(egui_plot::Legend::default())
+        ui.strong("Mean attention entropy of each head of the last layer over training (rows with at least 2 keys)");
+        let mut legend: Vec<_> = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| entry(r.label.clone(), COLORS[i % COLORS.len()], Mark::Line))
+            .collect();
+        legend.push(entry(
+            "odd heads solid, even heads dashed",
+            crate::widgets::palette::GREY,
+            Mark::Dashed,
+        ));
+        Figure::new("compare_entropy")
+            .x("step", Scale::Index)
+            .y("entropy (nats)", Scale::Linear)
+            .rows(ui, 3.2)
+            .include_x(0.0)
+            .include_x(FIRST_STEPS as f64)
+            .include_y(0.0)
+            .legend(legend)
             .show(ui, |p| {
                 for (i, run) in self.runs.iter().enumerate() {
                     let heads = run.entropy.first().map_or(0, |(_, h)| h.len());

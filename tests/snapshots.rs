@@ -1,0 +1,48 @@
+//! Snapshot images of every view at a student's 1024 × 640 laptop and a 1920 × 1080 projector
+//! in presentation mode, in both themes, rendered with wgpu (on a machine without a GPU: Mesa's
+//! software Vulkan driver, lavapipe, which `.ci/run` installs) and compared with the images
+//! committed under `tests/snapshots/` (egui_kittest's snapshot feature; a failing comparison
+//! writes `*.diff.png` and `*.new.png` beside them). After a deliberate change to what a view
+//! shows, look at the new images, then accept them with `UPDATE_SNAPSHOTS=1 cargo test --test
+//! snapshots`.
+//!
+//! Left out: the views whose picture is a live training run (compare runs), which differ from
+//! run to run in the step reached when the image is taken; their layout is still checked by
+//! `ui_layout.rs`.
+
+mod common;
+
+use attention_lab::app::ThemeChoice;
+use common::views::{WINDOWS, all_views, open};
+
+/// Views that show runs training while the image is taken.
+const LIVE_RUNS: [&str; 3] = ["live-compare", "softmax-3", "norms-4"];
+
+#[test]
+fn every_view_matches_its_snapshot() {
+    let mut failures = Vec::new();
+    let mut taken = 0;
+    for view in all_views() {
+        if LIVE_RUNS.contains(&view.name().as_str()) {
+            continue;
+        }
+        for (size_name, size, present) in WINDOWS {
+            for (theme, theme_name) in [(ThemeChoice::Light, "light"), (ThemeChoice::Dark, "dark")]
+            {
+                let mut h = open(&view, size, present, theme, true);
+                let name = format!("{}-{size_name}-{theme_name}", view.name());
+                if let Err(e) = h.try_snapshot(&name) {
+                    failures.push(format!("{name}: {e}"));
+                }
+                taken += 1;
+            }
+        }
+    }
+    assert!(taken >= 21 * 4, "only {taken} snapshots");
+    assert!(
+        failures.is_empty(),
+        "{} snapshots differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
