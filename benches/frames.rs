@@ -53,7 +53,8 @@ fn main() {
             );
         }
     }
-    // Every section of the computed lessons at its slider extremes (largest sizes).
+    // Every section of the computed lessons at its slider extremes (largest sizes), and every
+    // section of the attention lesson (its last one while its encoder trains).
     println!(
         "\n{:<44} {:>10} {:>10} {:>10} {:>12}",
         "lesson section at its extremes", "median ms", "p99 ms", "max ms", "first frame"
@@ -120,6 +121,14 @@ fn bench_lesson(id: &str, play: bool) -> (f64, f64, f64) {
 
 /// Lesson sections at the largest values of their sliders (the issues' frame targets).
 const EXTREMES: &[(&str, &[&str])] = &[
+    ("attention", &["section=0", "model=encoder"]),
+    (
+        "attention",
+        &["section=1", "model=encoder", "sentence=game"],
+    ),
+    ("attention", &["section=2", "sentence=game"]),
+    ("attention", &["section=3", "sentence=game"]),
+    ("attention", &["section=4"]),
     ("softmax", &["section=0", "n=64", "scale=100"]),
     ("softmax", &["section=1", "d=1024", "keys=256"]),
     ("softmax", &["section=2", "n=64"]),

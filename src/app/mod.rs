@@ -295,6 +295,11 @@ impl LabApp {
 
     /// Keep egui's zoom, the user's zoom and presentation mode in step.
     fn sync_zoom(&mut self, ctx: &egui::Context) {
+        // Only on a frame's first pass: a pass that egui runs again (a grid measuring itself)
+        // reuses the frame's input, whose window size is still in the old zoom's points.
+        if ctx.current_pass_index() > 0 {
+            return;
+        }
         let factor = if self.present {
             presentation_zoom(ctx)
         } else {

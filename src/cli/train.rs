@@ -13,7 +13,7 @@ use crate::train::{TrainConfig, Trainer};
 /// Arguments of `train`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
-    /// bears | reverse | sort | text
+    /// bears | bears-sense (an encoder: tag each "bears" with its sense; use --no-mask) | reverse | sort | text
     #[arg(long, default_value = "bears")]
     pub task: String,
     /// The UTF-8 file for `--task text`.

@@ -4,6 +4,11 @@
 //!   ("i love bears", "the bears sleep in winter"), a verb ("she bears the pain") and a team
 //!   ("the bears won the game"): what follows "bears", and where attention must look to know it,
 //!   depends on the context — the lecture's running example.
+//! - **bears-sense**: the same sentences for an *encoder* (no causal mask): each "bears" is to be
+//!   labelled with its sense — `bears:animal`, `bears:verb`, `bears:team` — from the whole
+//!   sentence, words after it included; no other position is scored. To do it, the query of
+//!   "bears" must find the word that tells its sense (love, pain, won or game): the lesson "From
+//!   XXᵀ to Q, K, V" reads that attention off the bundled encoder.
 //! - **reverse**, **sort**: character-level `abc|cba.` and `cab|abc.` — attention patterns that are
 //!   easy to read (an anti-diagonal; a lookup of the next smallest letter).
 //! - **text**: any UTF-8 file, character-level.
@@ -24,6 +29,9 @@ pub enum Task {
     /// The bears grammar (word-level).
     #[default]
     Bears,
+    /// The bears grammar, each "bears" tagged with its sense (an encoder's task).
+    #[serde(rename = "bears-sense")]
+    BearsSense,
     /// Reverse a string of letters (character-level).
     Reverse,
     /// Sort a string of letters (character-level).
@@ -37,11 +45,12 @@ impl Task {
     pub fn parse(name: &str) -> Result<Self, String> {
         match name {
             "bears" => Ok(Task::Bears),
+            "bears-sense" => Ok(Task::BearsSense),
             "reverse" => Ok(Task::Reverse),
             "sort" => Ok(Task::Sort),
             "text" => Ok(Task::Text),
             _ => Err(format!(
-                "unknown task \"{name}\"; valid tasks: bears, reverse, sort, text"
+                "unknown task \"{name}\"; valid tasks: bears, bears-sense, reverse, sort, text"
             )),
         }
     }
@@ -56,7 +65,16 @@ pub struct Dataset {
     pub train: Vec<usize>,
     /// Held-out tokens.
     pub val: Vec<usize>,
+    /// Targets at the same positions as `train` and `val` (a tagging task: no shift), where
+    /// [`IGNORE`] is not scored; `None`: the next token is the target.
+    pub tags: Option<(Vec<usize>, Vec<usize>)>,
 }
+
+/// A target that is not scored.
+pub use crate::model::loss::IGNORE;
+
+/// The senses of "bears", in the order of the sentence pools, as the tags spell them.
+pub const SENSE_TAGS: [&str; 3] = ["bears:animal", "bears:verb", "bears:team"];
 
 /// Sentences about bears, by sense. Each entry: a template whose `{s}` is a subject.
 const ANIMAL: &[&str] = &[
@@ -88,16 +106,17 @@ const TEAM: &[&str] = &[
 ];
 const SUBJECTS: &[&str] = &["i", "we", "they", "you"];
 
-/// One bears sentence (with a final ".").
-fn bears_sentence(rng: &mut StdRng) -> String {
-    let pool = match rng.random_range(0..3) {
+/// One bears sentence (with a final ".") and its sense (0 animal, 1 verb, 2 team).
+fn bears_sentence(rng: &mut StdRng) -> (String, usize) {
+    let sense = rng.random_range(0..3);
+    let pool = match sense {
         0 => ANIMAL,
         1 => VERB,
         _ => TEAM,
     };
     let template = pool[rng.random_range(0..pool.len())];
     let subject = SUBJECTS[rng.random_range(0..SUBJECTS.len())];
-    format!("{} .", template.replace("{s}", subject))
+    (format!("{} .", template.replace("{s}", subject)), sense)
 }
 
 /// The whole vocabulary of the bears grammar (so every sentence it can make is encodable).
@@ -140,12 +159,39 @@ impl Dataset {
                 let tokenizer = Tokenizer::fit(TokenizerKind::Word, &bears_vocabulary_text())?;
                 let (mut text, mut words) = (String::new(), 0);
                 while words < tokens {
-                    let sentence = bears_sentence(&mut rng);
+                    let (sentence, _) = bears_sentence(&mut rng);
                     words += sentence.split_whitespace().count();
                     text.push_str(&sentence);
                     text.push(' ');
                 }
                 Self::from_text(tokenizer, &text)
+            }
+            Task::BearsSense => {
+                let vocab = format!("{} {}", bears_vocabulary_text(), SENSE_TAGS.join(" "));
+                let tokenizer = Tokenizer::fit(TokenizerKind::Word, &vocab)?;
+                let bears = tokenizer
+                    .id("bears")
+                    .ok_or("the grammar has no \"bears\"")?;
+                let tag_ids = SENSE_TAGS
+                    .iter()
+                    .map(|t| tokenizer.id(t).ok_or(format!("no tag {t}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (mut ids, mut tags) = (Vec::new(), Vec::new());
+                while ids.len() < tokens {
+                    let (sentence, sense) = bears_sentence(&mut rng);
+                    for id in tokenizer.encode(&sentence).map_err(|e| e.to_string())? {
+                        ids.push(id);
+                        tags.push(if id == bears { tag_ids[sense] } else { IGNORE });
+                    }
+                }
+                let split = ids.len() * 9 / 10;
+                let (val, val_tags) = (ids.split_off(split), tags.split_off(split));
+                Ok(Self {
+                    tokenizer,
+                    train: ids,
+                    val,
+                    tags: Some((tags, val_tags)),
+                })
             }
             Task::Reverse | Task::Sort => {
                 let tokenizer = Tokenizer::fit(TokenizerKind::Char, "abcdefgh|.")?;
@@ -186,6 +232,7 @@ impl Dataset {
             tokenizer,
             train: ids,
             val,
+            tags: None,
         }
     }
 
@@ -201,6 +248,10 @@ impl Dataset {
         targets: &mut Vec<usize>,
     ) {
         let data = if val { &self.val } else { &self.train };
+        let tags = self
+            .tags
+            .as_ref()
+            .map(|(train, held)| if val { held } else { train });
         inputs.clear();
         targets.clear();
         let max_start = data.len().saturating_sub(t + 1).max(1);
@@ -208,7 +259,11 @@ impl Dataset {
             let start = rng.random_range(0..max_start);
             for i in 0..t {
                 inputs.push(data.get(start + i).copied().unwrap_or(0));
-                targets.push(data.get(start + i + 1).copied().unwrap_or(0));
+                targets.push(match tags {
+                    // A tagging task: the tag of this very position.
+                    Some(tags) => tags.get(start + i).copied().unwrap_or(IGNORE),
+                    None => data.get(start + i + 1).copied().unwrap_or(0),
+                });
             }
         }
     }
@@ -226,6 +281,53 @@ mod tests {
         assert!(text.contains("she bears the"));
         assert!(text.contains("the bears won the"));
         assert!(d.val.len() >= 250);
+    }
+
+    #[test]
+    fn bears_sense_tags_every_bears_with_its_sentences_sense() {
+        let d = Dataset::builtin(&Task::BearsSense, 0, 3000, 16).unwrap_or_else(|e| panic!("{e}"));
+        let Some((tags, _)) = &d.tags else {
+            panic!("no tags")
+        };
+        let bears = d.tokenizer.id("bears").unwrap_or(usize::MAX);
+        let mut seen = [0usize; 3];
+        for (i, (&id, &tag)) in d.train.iter().zip(tags).enumerate() {
+            if id != bears {
+                assert_eq!(tag, IGNORE);
+                continue;
+            }
+            // The sentence around it: back to the previous "." and on to the next.
+            let dot = d.tokenizer.id(".").unwrap_or(usize::MAX);
+            let from = d.train[..i]
+                .iter()
+                .rposition(|&x| x == dot)
+                .map_or(0, |p| p + 1);
+            let to = d.train[i..]
+                .iter()
+                .position(|&x| x == dot)
+                .map_or(d.train.len(), |p| i + p);
+            let sentence = d.tokenizer.decode(&d.train[from..to]);
+            let sense = SENSE_TAGS
+                .iter()
+                .position(|t| d.tokenizer.id(t) == Some(tag))
+                .unwrap_or(9);
+            let pool = [ANIMAL, VERB, TEAM][sense];
+            let matches = pool.iter().any(|t| {
+                SUBJECTS
+                    .iter()
+                    .any(|s| t.replace("{s}", s).trim() == sentence.trim())
+            });
+            assert!(matches, "\"{sentence}\" tagged {}", SENSE_TAGS[sense]);
+            seen[sense] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 20), "{seen:?}");
+        // Targets in a batch are the tags of the same positions.
+        let mut rng = StdRng::seed_from_u64(2);
+        let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+        d.batch(false, &mut rng, 4, 16, &mut inputs, &mut targets);
+        for (&i, &t) in inputs.iter().zip(&targets) {
+            assert_eq!(t != IGNORE, i == bears);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod lesson;
 pub mod overrides;
 pub mod registry;
 
+pub mod attention;
 pub mod live;
 pub mod norms;
 pub mod overview;

@@ -3,12 +3,13 @@
 //! lesson is a folder beside this file and one line here.
 
 use super::lesson::Lesson;
-use super::{live, norms, overview, positions, rnn, softmax};
+use super::{attention, live, norms, overview, positions, rnn, softmax};
 
 /// Every lesson, in lecture order.
 pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
     vec![
         overview::lesson(),
+        attention::lesson(),
         live::lesson(),
         softmax::lesson(),
         positions::lesson(),

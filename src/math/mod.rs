@@ -2,7 +2,9 @@
 //! sharpness, statistics, projections. Pure functions on numbers; never imports egui (the
 //! lessons draw what these compute, and `attention-lab data` prints it).
 
+pub mod attention;
 pub mod norms;
+pub mod pca;
 pub mod positions;
 pub mod readout;
 pub mod rnn;

@@ -3,7 +3,6 @@
 //! without positions is permutation-equivariant. The model's own tables (sinusoidal, binary as
 //! ±1) are `model::position`.
 
-use nalgebra::{DMatrix, SymmetricEigen};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -221,44 +220,26 @@ pub fn permutation(
 pub type Projected = (String, usize, [f64; 2], [f64; 2]);
 
 /// Project e(token) and e(token) + r_p of every prompt token on the top two principal axes of
-/// all of those points together (PCA through nalgebra's symmetric eigen-decomposition).
+/// all of those points together (`pca::Pca2`).
 pub fn project_prompt(model: &Gpt, tokenizer: &Tokenizer, ids: &[usize]) -> Vec<Projected> {
     let (wte, Some(wpe)) = (&model.params.wte, &model.params.wpe) else {
         return Vec::new();
     };
     let ids: Vec<usize> = ids.iter().copied().take(wpe.nrows()).collect();
     let c = wte.ncols();
-    let mut points = Array2::<f64>::zeros((2 * ids.len(), c));
+    let mut points = Array2::<f32>::zeros((2 * ids.len(), c));
     for (p, &id) in ids.iter().enumerate() {
         for k in 0..c {
-            let e = f64::from(wte[[id, k]]);
+            let e = wte[[id, k]];
             points[[2 * p, k]] = e;
-            points[[2 * p + 1, k]] = e + f64::from(wpe[[p, k]]);
+            points[[2 * p + 1, k]] = e + wpe[[p, k]];
         }
     }
-    let Some(mean) = points.mean_axis(ndarray::Axis(0)) else {
-        return Vec::new();
-    };
-    let centred = &points - &mean;
-    let cov = centred.t().dot(&centred);
-    let eig = SymmetricEigen::new(DMatrix::from_fn(c, c, |r, k| cov[[r, k]]));
-    let mut order: Vec<usize> = (0..c).collect();
-    order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-    let axis = |i: usize, row: usize| -> f64 {
-        (0..c)
-            .map(|k| centred[[row, k]] * eig.eigenvectors[(k, order[i])])
-            .sum()
-    };
+    let fit = super::pca::Pca2::fit(&points);
+    let xy = fit.project_rows(&points);
     ids.iter()
         .enumerate()
-        .map(|(p, &id)| {
-            (
-                tokenizer.word(id),
-                p,
-                [axis(0, 2 * p), axis(1, 2 * p)],
-                [axis(0, 2 * p + 1), axis(1, 2 * p + 1)],
-            )
-        })
+        .map(|(p, &id)| (tokenizer.word(id), p, xy[2 * p], xy[2 * p + 1]))
         .collect()
 }
 

@@ -54,6 +54,9 @@ pub struct Heatmap<'a> {
     max_cell: f32,
     /// Columns may be wider than rows are tall (a table of many positions and few dimensions).
     stretch: bool,
+    /// Cells as wide as the width allows and as tall as the height allows, separately (a few
+    /// tokens × many dimensions).
+    free: bool,
     max_size: Option<Vec2>,
     colorbar: bool,
     decimals: usize,
@@ -86,6 +89,7 @@ impl<'a> Heatmap<'a> {
             causal: false,
             max_cell: 44.0,
             stretch: false,
+            free: false,
             max_size: None,
             colorbar: true,
             decimals: 3,
@@ -145,6 +149,14 @@ impl<'a> Heatmap<'a> {
     /// table — many positions, a few dimensions — stays readable instead of becoming a strip.
     pub fn stretch_columns(mut self) -> Self {
         self.stretch = true;
+        self
+    }
+
+    /// Size the cells' width and height separately: as wide as the width allows and as tall as
+    /// the height allows (both at most the largest cell). A sentence's 3 tokens × 64 dimensions
+    /// then shows rows tall enough to read, not a strip.
+    pub fn free_aspect(mut self) -> Self {
+        self.free = true;
         self
     }
 
@@ -312,9 +324,15 @@ impl<'a> Heatmap<'a> {
             Some(max) => width_for_grid(max.x),
             None => width_for_grid(ui.available_width()),
         };
-        let ch = fit(by_width, self.max_size.map(|m| m.y));
+        let ch = if self.free {
+            fit(self.max_cell, self.max_size.map(|m| m.y))
+        } else {
+            fit(by_width, self.max_size.map(|m| m.y))
+        };
         // A cell: as wide as tall, or (stretched) as wide as the width allows.
-        let cw = if self.stretch {
+        let cw = if self.free {
+            by_width.min(self.max_cell).max(1.0)
+        } else if self.stretch {
             by_width.min(ch * 6.0).max(ch)
         } else {
             ch
@@ -664,7 +682,7 @@ fn colorbar_font() -> FontId {
 }
 
 /// The width a colour bar and its labels take.
-fn colorbar_width(ui: &Ui, lo: f32, hi: f32, decimals: usize) -> f32 {
+pub fn colorbar_width(ui: &Ui, lo: f32, hi: f32, decimals: usize) -> f32 {
     let widest = [hi, 0.5 * (lo + hi), lo]
         .iter()
         .map(|v| text_width(ui, &format_value(*v, decimals.min(3)), &colorbar_font()))

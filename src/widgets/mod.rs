@@ -1,5 +1,6 @@
 //! Reusable drawing pieces: the heatmap, its colormaps, figure export.
 
+pub mod bars;
 pub mod colormap;
 pub mod export;
 pub mod figure;

@@ -6,7 +6,7 @@ use attention_lab::app::{LabApp, StartOptions, ThemeChoice};
 use attention_lab::lessons::all_lessons;
 use attention_lab::lessons::live::LiveTab;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::json;
 
 /// One view: a lesson and the `--set key=value` that opens its section.
@@ -105,6 +105,10 @@ pub fn settle(h: &mut Harness<'static, LabApp>) {
     let busy = |h: &Harness<'static, LabApp>| {
         h.query_by_label_contains("Sampling").is_some()
             || h.query_by_label_contains("Drawing batches").is_some()
+            // The live lesson's replay turns on when the worker's first recorded frame of the
+            // prompt arrives (asynchronously).
+            || h.query_all_by_label("replay training")
+                .any(|n| n.accesskit_node().is_disabled())
     };
     while busy(h) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(30));

@@ -107,7 +107,8 @@ impl Live {
             return;
         }
         // Thumbnails: as large as the space allows, one row per layer, one shared colour bar.
-        let bar = 70.0;
+        let bar = crate::widgets::heatmap::colorbar_width(ui, lo, hi, 3)
+            + 2.0 * ui.spacing().item_spacing.x;
         let gap = 10.0;
         let title = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let by_width = (ui.available_width() - bar - gap * heads as f32) / heads as f32;
@@ -144,7 +145,20 @@ impl Live {
                             for (hh, map) in layer.iter().enumerate() {
                                 ui.vertical(|ui| {
                                     let title = format!("layer {} head {}", l + 1, hh + 1);
-                                    ui.label(RichText::new(&title));
+                                    // A title never wider than its map (it would widen the
+                                    // column): "L1 H2" when "layer 1 head 2" does not fit.
+                                    let font = egui::TextStyle::Body.resolve(ui.style());
+                                    let wide = ui
+                                        .painter()
+                                        .layout_no_wrap(title.clone(), font, egui::Color32::WHITE)
+                                        .size()
+                                        .x;
+                                    let shown = if wide <= side {
+                                        title.clone()
+                                    } else {
+                                        format!("L{} H{}", l + 1, hh + 1)
+                                    };
+                                    ui.label(RichText::new(shown));
                                     let r = Heatmap::new(format!("attention {title}"), map.view())
                                         .labels(Some(&labels), Some(&labels))
                                         .axis_names("query", "key")

@@ -6,6 +6,7 @@ use egui::{Color32, RichText, Ui};
 use super::Live;
 use crate::math::readout::{generate_next, top_next};
 use crate::train::Snapshot;
+use crate::widgets::bars::{BarRow, bars};
 
 impl Live {
     pub(super) fn prompt(&mut self, ui: &mut Ui, snap: &Snapshot) {
@@ -142,35 +143,22 @@ impl Live {
 
 /// The top next tokens as a bar list: token, bar, percentage — readable from the back row.
 fn next_token_bars(ui: &mut Ui, top: &[(String, f32)]) {
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let text = ui.visuals().text_color();
-    let bar_color = crate::widgets::Colormap::Viridis.at(0.6);
-    let width = ui.available_width().clamp(200.0, 520.0);
-    for (token, p) in top {
-        let (rect, resp) =
-            ui.allocate_exact_size(egui::vec2(width, font.size + 8.0), egui::Sense::hover());
-        let painter = ui.painter_at(rect);
-        let label_w = 90.0;
-        painter.text(
-            rect.left_center() + egui::vec2(label_w - 6.0, 0.0),
-            egui::Align2::RIGHT_CENTER,
-            token,
-            font.clone(),
-            text,
-        );
-        let bar_max = rect.width() - label_w - 70.0;
-        let bar = egui::Rect::from_min_size(
-            rect.left_top() + egui::vec2(label_w, 3.0),
-            egui::vec2((bar_max * p.clamp(0.0, 1.0)).max(1.0), rect.height() - 6.0),
-        );
-        painter.rect_filled(bar, 3.0, bar_color);
-        painter.text(
-            bar.right_center() + egui::vec2(6.0, 0.0),
-            egui::Align2::LEFT_CENTER,
-            format!("{:.1} %", 100.0 * p),
-            font.clone(),
-            text,
-        );
-        resp.on_hover_text(format!("p(next = \"{token}\") = {p:.4}"));
-    }
+    let rows: Vec<BarRow> = top
+        .iter()
+        .map(|(token, p)| BarRow {
+            label: token.clone(),
+            value: *p,
+            text: format!("{:.1} %", 100.0 * p),
+            hover: format!("p(next = \"{token}\") = {p:.4}"),
+            highlight: false,
+        })
+        .collect();
+    bars(
+        ui,
+        "next token",
+        &rows,
+        0.0,
+        1.0,
+        crate::widgets::Colormap::Viridis.at(0.6),
+    );
 }

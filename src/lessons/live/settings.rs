@@ -192,6 +192,9 @@ impl Validate for LiveSettings {
         let size = |name: &str, v: usize, (lo, hi): (usize, usize)| {
             range(name, v as f64, lo as f64, hi as f64)
         };
+        if self.task == crate::data::Task::BearsSense {
+            return Err("task bears-sense trains an encoder to tag \"bears\" (the attention lesson's model); the live lesson predicts the next word: bears, reverse, sort or text".into());
+        }
         size("d", self.d, D)?;
         size("layers", self.layers, LAYERS)?;
         size("heads", self.heads, HEADS)?;

@@ -123,7 +123,7 @@ pub fn blocks(s: &OverviewSettings) -> Vec<Block> {
                 "Q, K, V: {t} × {d}  ({h} heads of {t} × {hs});  A = softmax(QKᵀ/√{hs}): {h} × {t} × {t};  W_O: {d} × {d}"
             ),
             format!("A: {h} × {t} × {t}, out {td}"),
-            "live",
+            "attention",
             true,
         ),
         b(
