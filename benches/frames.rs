@@ -54,7 +54,7 @@ fn main() {
         }
     }
     // Every section of the computed lessons at its slider extremes (largest sizes), and every
-    // section of the attention lesson (its last one while its encoder trains).
+    // section of the attention and residuals lessons (those that train, while they train).
     println!(
         "\n{:<44} {:>10} {:>10} {:>10} {:>12}",
         "lesson section at its extremes", "median ms", "p99 ms", "max ms", "first frame"
@@ -129,6 +129,18 @@ const EXTREMES: &[(&str, &[&str])] = &[
     ("attention", &["section=2", "sentence=game"]),
     ("attention", &["section=3", "sentence=game"]),
     ("attention", &["section=4"]),
+    ("decoding", &["section=0", "depth=4"]),
+    (
+        "decoding",
+        &["section=1", "beam=16", "max_len=12", "length_alpha=1"],
+    ),
+    ("decoding", &["section=2", "horizon=5", "depth=4"]),
+    ("decoding", &["section=3"]),
+    ("residuals", &["section=0", "tensor=6"]),
+    ("residuals", &["section=1"]),
+    ("residuals", &["section=2", "layers=12"]),
+    ("residuals", &["section=3", "scale=100"]),
+    ("residuals", &["section=4"]),
     ("softmax", &["section=0", "n=64", "scale=100"]),
     ("softmax", &["section=1", "d=1024", "keys=256"]),
     ("softmax", &["section=2", "n=64"]),

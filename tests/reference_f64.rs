@@ -1,9 +1,11 @@
 //! The whole model's gradient against central finite differences in f64, for all 64 switch
-//! combinations (positions × norms × scaling × mask).
+//! combinations (positions × norms × scaling × mask) with skip connections, and the 16 of
+//! learned positions (norms × scaling × mask) without them.
 //!
 //! The finite differences are taken on an independent float64 forward pass written here from
 //! the equations (not from `src/model/`): token + position embedding, pre-norm blocks
-//! (norm → multi-head attention → +x → norm → MLP with tanh-GELU → +x), final norm, LM head tied
+//! (norm → multi-head attention → +x → norm → MLP with tanh-GELU → +x, the "+x" left out
+//! without skip connections), final norm, LM head tied
 //! to the embedding, mean cross-entropy. In f64 a central difference with h = 1e-5 is exact to
 //! ~1e-10, so the comparison measures the analytic f32 gradient of `gpt_backward` itself:
 //! per tensor, ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) ≤ 1e-3 (or the difference is
@@ -188,11 +190,15 @@ fn reference_loss(
             Some(get(p, &name("attn.c_proj.bias"))),
             c,
         );
-        let x2: Vec<Vec<f64>> = x
-            .iter()
-            .zip(&proj)
-            .map(|(a, b)| a.iter().zip(b).map(|(u, v)| u + v).collect())
-            .collect();
+        // x + attention(x), or attention(x) alone without the skip.
+        let x2: Vec<Vec<f64>> = if cfg.residual {
+            x.iter()
+                .zip(&proj)
+                .map(|(a, b)| a.iter().zip(b).map(|(u, v)| u + v).collect())
+                .collect()
+        } else {
+            proj
+        };
         let ln2 = norm(
             cfg.norm,
             &x2,
@@ -214,11 +220,14 @@ fn reference_loss(
             Some(get(p, &name("mlp.c_proj.bias"))),
             c,
         );
-        x = x2
-            .iter()
-            .zip(&mlp)
-            .map(|(a, b)| a.iter().zip(b).map(|(u, v)| u + v).collect())
-            .collect();
+        x = if cfg.residual {
+            x2.iter()
+                .zip(&mlp)
+                .map(|(a, b)| a.iter().zip(b).map(|(u, v)| u + v).collect())
+                .collect()
+        } else {
+            mlp
+        };
     }
     let lnf = norm(
         cfg.norm,
@@ -258,7 +267,13 @@ fn gpt_backward_matches_f64_finite_differences_for_every_switch() {
             NormKind::None,
         ] {
             for attn_scale in [true, false] {
-                for causal in [true, false] {
+                for (causal, residual) in
+                    [(true, true), (false, true), (true, false), (false, false)]
+                {
+                    // Without skip connections: one position encoding is enough.
+                    if !residual && pos != PosEncoding::Learned {
+                        continue;
+                    }
                     let config = GptConfig {
                         vocab_size: 7,
                         n_layer: 2,
@@ -269,9 +284,10 @@ fn gpt_backward_matches_f64_finite_differences_for_every_switch() {
                         attn_scale,
                         causal,
                         norm: norm_kind,
+                        residual,
                     };
                     let label = format!(
-                        "pos={pos:?} norm={norm_kind:?} scale={attn_scale} causal={causal}"
+                        "pos={pos:?} norm={norm_kind:?} scale={attn_scale} causal={causal} residual={residual}"
                     );
                     let mut rng = StdRng::seed_from_u64(7);
                     // Bigger weights than the 0.02 init, so every path carries a visible gradient.

@@ -16,7 +16,13 @@ use attention_lab::app::ThemeChoice;
 use common::views::{WINDOWS, all_views, open};
 
 /// Views that show runs training while the image is taken.
-const LIVE_RUNS: [&str; 4] = ["live-compare", "softmax-3", "norms-4", "attention-4"];
+const LIVE_RUNS: [&str; 5] = [
+    "live-compare",
+    "softmax-3",
+    "norms-4",
+    "attention-4",
+    "residuals-2",
+];
 
 #[test]
 fn every_view_matches_its_snapshot() {

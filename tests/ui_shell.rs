@@ -205,6 +205,13 @@ fn overview_blocks_open_their_lessons_or_say_coming() {
             harness.state().status()
         );
     }
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
+    harness.get_by_label("Block: Next token").click();
+    harness.run();
+    assert_eq!(harness.state().current_lesson_id(), "decoding");
+    let mut harness = app_harness(StartOptions::default());
+    harness.run();
     harness
         .get_by_label("Block: Multi-head masked self-attention")
         .hover();

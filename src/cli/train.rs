@@ -55,6 +55,9 @@ pub struct TrainArgs {
     /// No causal mask (an encoder: every token sees every other).
     #[arg(long)]
     pub no_mask: bool,
+    /// No skip connections: x ← f(x) instead of x + f(x) around each sub-layer.
+    #[arg(long)]
+    pub no_residual: bool,
     /// layernorm | rmsnorm | batchnorm | none
     #[arg(long, default_value = "layernorm")]
     pub norm: String,
@@ -92,6 +95,7 @@ impl TrainArgs {
                 attn_scale: !self.no_scale,
                 causal: !self.no_mask,
                 norm,
+                residual: !self.no_residual,
             },
             task: Task::parse(&self.task)?,
             text_file: self.text_file.clone(),

@@ -99,6 +99,7 @@ fn forward_on_pool<'a>(
 ) {
     let model = prepared.model;
     let (cfg, p, norm) = (&model.config, &model.params, model.config.norm);
+    let skip = cfg.residual;
     acts.fit(model, tokens, b, t, false);
     let dims = AttentionDims::of(cfg, b, t);
     let Activations {
@@ -159,7 +160,7 @@ fn forward_on_pool<'a>(
             a.atty.view(),
             weight(&bp.attn_proj_w, 1),
             Some(bp.attn_proj_b.view()),
-            Then::Residual(a.resid2.view_mut(), x),
+            Then::Residual(a.resid2.view_mut(), x, skip),
         );
         let (w2, b2) = (bp.ln_2_w.view(), bp.ln_2_b.view());
         let resid2 = a.resid2.view();
@@ -189,7 +190,7 @@ fn forward_on_pool<'a>(
             a.fch_gelu.view(),
             weight(&bp.mlp_proj_w, 3),
             Some(bp.mlp_proj_b.view()),
-            Then::Residual(out, a.resid2.view()),
+            Then::Residual(out, a.resid2.view(), skip),
         );
     }
     let x = resid[cfg.n_layer].view();
@@ -260,8 +261,9 @@ enum Then<'a> {
     Nothing,
     /// Also gelu(out) into this (N, n) output (`model::mlp::gelu_forward`).
     Gelu(ArrayViewMut2<'a, f32>),
-    /// Also x + out into this (N, n) output (`model::residual::residual_forward`).
-    Residual(ArrayViewMut2<'a, f32>, ArrayView2<'a, f32>),
+    /// Also x + out (or out, without the skip) into this (N, n) output
+    /// (`model::residual::residual_forward`).
+    Residual(ArrayViewMut2<'a, f32>, ArrayView2<'a, f32>, bool),
 }
 
 impl<'a> Then<'a> {
@@ -273,10 +275,10 @@ impl<'a> Then<'a> {
                 let (g0, g1) = g.split_at(Axis(1), cut);
                 (Then::Gelu(g0), Then::Gelu(g1))
             }
-            Then::Residual(sum, x) => {
+            Then::Residual(sum, x, skip) => {
                 let (s0, s1) = sum.split_at(Axis(1), cut);
                 let (x0, x1) = x.split_at(Axis(1), cut);
-                (Then::Residual(s0, x0), Then::Residual(s1, x1))
+                (Then::Residual(s0, x0, skip), Then::Residual(s1, x1, skip))
             }
         }
     }
@@ -291,7 +293,7 @@ impl<'a> Then<'a> {
                     gelu_forward(g, o);
                 }
             }
-            Then::Residual(sum, x) => residual_forward(sum, x, out),
+            Then::Residual(sum, x, skip) => residual_forward(sum, x, out, skip),
         }
     }
 }
@@ -386,12 +388,13 @@ mod tests {
         // the packed weights' k and v columns start off a panel and are read unpacked), odd
         // head counts (the heads cut 2 + 1), one token, and every norm.
         let cases = [
-            (NormKind::LayerNorm, true, 64, 4, 9),
-            (NormKind::RmsNorm, false, 24, 3, 7),
-            (NormKind::BatchNorm, true, 32, 2, 5),
-            (NormKind::None, true, 48, 3, 1),
+            (NormKind::LayerNorm, true, 64, 4, 9, true),
+            (NormKind::RmsNorm, false, 24, 3, 7, true),
+            (NormKind::BatchNorm, true, 32, 2, 5, true),
+            (NormKind::None, true, 48, 3, 1, true),
+            (NormKind::LayerNorm, true, 32, 4, 6, false),
         ];
-        for (norm, causal, n_embd, n_head, t) in cases {
+        for (norm, causal, n_embd, n_head, t, residual) in cases {
             let cfg = GptConfig {
                 vocab_size: 37,
                 n_layer: 2,
@@ -400,6 +403,7 @@ mod tests {
                 block_size: t,
                 causal,
                 norm,
+                residual,
                 ..GptConfig::default()
             };
             let model = Gpt::new(cfg, &mut StdRng::seed_from_u64(5));
@@ -409,7 +413,9 @@ mod tests {
             gpt_forward(&model, &mut serial, &tokens, None, b, t, false);
             let prepared = Prepared::new(&model);
             for split in [false, true] {
-                let case = format!("{norm:?} causal {causal} C {n_embd} H {n_head} split {split}");
+                let case = format!(
+                    "{norm:?} causal {causal} residual {residual} C {n_embd} H {n_head} split {split}"
+                );
                 let mut fast = Activations::default();
                 forward(&prepared, &mut fast, &tokens, b, t, split);
                 assert_eq!(fast.logits, serial.logits, "{case}");

@@ -13,10 +13,12 @@ pub mod overrides;
 pub mod registry;
 
 pub mod attention;
+pub mod decoding;
 pub mod live;
 pub mod norms;
 pub mod overview;
 pub mod positions;
+pub mod residuals;
 pub mod rnn;
 pub mod softmax;
 

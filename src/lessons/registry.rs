@@ -3,7 +3,7 @@
 //! lesson is a folder beside this file and one line here.
 
 use super::lesson::Lesson;
-use super::{attention, live, norms, overview, positions, rnn, softmax};
+use super::{attention, decoding, live, norms, overview, positions, residuals, rnn, softmax};
 
 /// Every lesson, in lecture order.
 pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
@@ -12,9 +12,11 @@ pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
         attention::lesson(),
         live::lesson(),
         softmax::lesson(),
-        positions::lesson(),
         norms::lesson(),
+        residuals::lesson(),
+        positions::lesson(),
         rnn::lesson(),
+        decoding::lesson(),
     ]
 }
 

@@ -3,6 +3,8 @@
 //! lessons draw what these compute, and `attention-lab data` prints it).
 
 pub mod attention;
+pub mod block;
+pub mod decoding;
 pub mod norms;
 pub mod pca;
 pub mod positions;

@@ -48,6 +48,18 @@ pub fn similarity(table: &Array2<f32>) -> Array2<f32> {
     table.dot(&table.t())
 }
 
+/// How far a similarity matrix is from depending only on i − j: max over (i, j) of
+/// |m[i][j] − m[0][|i − j|]| (0 for a symmetric Toeplitz matrix). For sinusoids,
+/// r_i·r_j = Σ_k sin(ω_k i) sin(ω_k j) + cos(ω_k i) cos(ω_k j) = Σ_k cos(ω_k (i − j)) exactly, so
+/// what is left is float32 rounding.
+pub fn toeplitz_deviation(m: &Array2<f32>) -> f32 {
+    let mut worst = 0.0_f32;
+    for ((i, j), &v) in m.indexed_iter() {
+        worst = worst.max((v - m[[0, i.abs_diff(j)]]).abs());
+    }
+    worst
+}
+
 /// The tables at the current T, d, base.
 pub struct Tables {
     /// A number that changes whenever the tables do (for the heatmaps' texture caches).
@@ -134,6 +146,7 @@ pub fn random_encoder(vocab: usize, pos: PosEncoding, seed: u64) -> Gpt {
         attn_scale: true,
         causal: false,
         norm: NormKind::LayerNorm,
+        residual: true,
     };
     let mut gpt = Gpt::new(config, &mut StdRng::seed_from_u64(seed));
     // GPT-2's init gives positions std 0.02 like the tokens; make a learned table as large as the
@@ -250,6 +263,16 @@ pub fn block_params(c: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sinusoidal_similarity_depends_only_on_the_distance() {
+        let t = super::tables(64, 32, 10_000.0);
+        let dev = super::toeplitz_deviation(&t.sim_sinusoidal);
+        // Σ_k cos(ω_k (i − j)) exactly; what is left is float32 rounding of d/2 = 16 terms.
+        assert!(dev < 1e-4, "{dev}");
+        // The binary table's similarity is not a function of i − j.
+        assert!(super::toeplitz_deviation(&t.sim_binary) > 1.0);
+    }
+
     use super::*;
     use crate::model::position::binary;
 

@@ -12,7 +12,7 @@
 //!   i = σ(W_i z + b_i), f = σ(W_f z + b_f), o = σ(W_o z + b_o), g = tanh(W_g z + b_g),
 //!   c_t = f ⊙ c_{t−1} + i ⊙ g,   h_t = o ⊙ tanh(c_t).
 //! Through the cell state ∂c_t/∂c_{t−1} = diag(f): with f ≈ σ(b_f) near 1 the gradient survives
-//! (the "constant error carousel").
+//! (the "constant error carousel" of the original LSTM is exactly constant only at f = 1).
 
 use nalgebra::DMatrix;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, s};

@@ -57,6 +57,9 @@ pub struct GptConfig {
     pub causal: bool,
     /// Normalisation in the blocks and at the end.
     pub norm: NormKind,
+    /// The skip connections x + f(x) around every sub-layer (true in every real transformer);
+    /// false: x ← f(x), a plain stack. Checkpoints without the field load as true.
+    pub residual: bool,
 }
 
 impl Default for GptConfig {
@@ -71,6 +74,7 @@ impl Default for GptConfig {
             attn_scale: true,
             causal: true,
             norm: NormKind::LayerNorm,
+            residual: true,
         }
     }
 }
@@ -190,6 +194,17 @@ impl GptConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configs_saved_before_the_residual_switch_load_with_skips() {
+        // The metadata of a checkpoint written before the field existed.
+        let old = r#"{"vocab_size":48,"n_layer":2,"n_head":4,"n_embd":64,"block_size":16,"pos_encoding":"learned","attn_scale":true,"causal":true,"norm":"layernorm"}"#;
+        let cfg: GptConfig = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert!(cfg.residual);
+        let off: GptConfig = serde_json::from_str(&old.replace('}', r#","residual":false}"#))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!off.residual);
+    }
 
     #[test]
     fn numbers_in_messages_stay_short() {

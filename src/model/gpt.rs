@@ -243,17 +243,17 @@ pub fn gpt_forward(
         linear_forward(a.qkv.view_mut(), a.ln1.view(), bp.c_attn_w.view(), Some(bp.c_attn_b.view()));
         // atty = concat_h softmax(Q_h K_hᵀ / √hs + mask) V_h: (N, C)
         attention_forward(a.atty.view_mut(), a.qkv.view(), dims, &mut a.attn);
-        // attn_out = atty · W_Oᵀ + b (the heads mixed); resid2 = x + attn_out
+        // attn_out = atty · W_Oᵀ + b (the heads mixed); resid2 = x + attn_out (attn_out without the skip)
         linear_forward(a.attn_out.view_mut(), a.atty.view(), bp.attn_proj_w.view(), Some(bp.attn_proj_b.view()));
-        residual_forward(a.resid2.view_mut(), x, a.attn_out.view());
+        residual_forward(a.resid2.view_mut(), x, a.attn_out.view(), cfg.residual);
         // ln2 = norm₂(resid2)
         norm_forward(norm, a.ln2.view_mut(), a.resid2.view(), bp.ln_2_w.view(), bp.ln_2_b.view(), &mut a.ln2_cache, &mut bn[2 * l + 1], train);
         // fch = ln2 · W_fcᵀ + b: (N, 4C); fch_gelu = gelu(fch)
         linear_forward(a.fch.view_mut(), a.ln2.view(), bp.c_fc_w.view(), Some(bp.c_fc_b.view()));
         gelu_forward(a.fch_gelu.view_mut(), a.fch.view());
-        // mlp_out = fch_gelu · W_projᵀ + b; out = resid2 + mlp_out
+        // mlp_out = fch_gelu · W_projᵀ + b; out = resid2 + mlp_out (mlp_out without the skip)
         linear_forward(a.mlp_out.view_mut(), a.fch_gelu.view(), bp.mlp_proj_w.view(), Some(bp.mlp_proj_b.view()));
-        residual_forward(out, a.resid2.view(), a.mlp_out.view());
+        residual_forward(out, a.resid2.view(), a.mlp_out.view(), cfg.residual);
     }
     // lnf = norm_f(x_L)
     let x = resid[cfg.n_layer].view();
@@ -289,8 +289,8 @@ pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grad
     for l in (0..cfg.n_layer).rev() {
         let (bp, g, a, x) = (&p.blocks[l], &mut grads.blocks[l], &blocks[l], resid[l].view());
         zero(&mut [&mut *dx, &mut *dresid2, &mut *dsub, &mut *dfch_gelu, &mut *dfch, &mut *dln, &mut *datty, &mut *dqkv]);
-        // out = resid2 + mlp_out
-        residual_backward(dresid2.view_mut(), dsub.view_mut(), dres.view());
+        // out = resid2 + mlp_out (or out = mlp_out)
+        residual_backward(dresid2.view_mut(), dsub.view_mut(), dres.view(), cfg.residual);
         // mlp_out = fch_gelu · W_projᵀ + b
         linear_backward(Some(dfch_gelu.view_mut()), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub.view(), a.fch_gelu.view(), bp.mlp_proj_w.view());
         // fch_gelu = gelu(fch)
@@ -299,9 +299,9 @@ pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grad
         linear_backward(Some(dln.view_mut()), g.c_fc_w.view_mut(), Some(g.c_fc_b.view_mut()), dfch.view(), a.ln2.view(), bp.c_fc_w.view());
         // ln2 = norm₂(resid2)
         norm_backward(norm, dresid2.view_mut(), g.ln_2_w.view_mut(), g.ln_2_b.view_mut(), dln.view(), a.resid2.view(), bp.ln_2_w.view(), &a.ln2_cache, train);
-        // resid2 = x + attn_out
+        // resid2 = x + attn_out (or resid2 = attn_out)
         zero(&mut [&mut *dsub, &mut *dln]);
-        residual_backward(dx.view_mut(), dsub.view_mut(), dresid2.view());
+        residual_backward(dx.view_mut(), dsub.view_mut(), dresid2.view(), cfg.residual);
         // attn_out = atty · W_Oᵀ + b
         linear_backward(Some(datty.view_mut()), g.attn_proj_w.view_mut(), Some(g.attn_proj_b.view_mut()), dsub.view(), a.atty.view(), bp.attn_proj_w.view());
         // atty = concat_h softmax(Q_h K_hᵀ / √hs + mask) V_h

@@ -287,6 +287,21 @@ impl Params {
         self.tensors().all(|t| t.data.iter().all(|v| v.is_finite()))
     }
 
+    /// The Euclidean norm of each block's tensors together, first block first (for gradients:
+    /// how much signal reaches each layer's weights).
+    pub fn block_norms_into(&self, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(self.blocks.iter().enumerate().map(|(l, b)| {
+            let sum: f64 = b
+                .tensors(l)
+                .iter()
+                .flat_map(|t| t.data.iter())
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum();
+            sum.sqrt() as f32
+        }));
+    }
+
     /// The largest |entry| (NaN if any entry is NaN).
     pub fn max_abs(&self) -> f32 {
         self.tensors()

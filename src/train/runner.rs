@@ -78,6 +78,8 @@ pub struct Update {
     pub restarted: bool,
     /// New loss points, oldest first.
     pub points: Vec<LossPoint>,
+    /// The gradient's norm over each block's weights at each new step: (step, norms).
+    pub layer_norms: Vec<(usize, Vec<f32>)>,
     /// A copy of the weights, when asked for or at a boundary (reset, load, pause, end of Step).
     pub model: Option<Arc<Gpt>>,
     /// The tokenizer and configuration, when they changed (reset, load).
@@ -319,6 +321,10 @@ impl Runner {
             train: s.loss,
             val: s.val_loss,
         });
+        let norms = self.trainer.layer_grad_norms();
+        if !norms.is_empty() {
+            self.pending.layer_norms.push((s.step, norms.to_vec()));
+        }
         if s.step.is_multiple_of(PROBE_EVERY) {
             self.record_probe();
         }

@@ -257,6 +257,8 @@ pub struct Trainer {
     last_good: LastGood,
     /// The last [`LOSS_WINDOW`] training losses, oldest first.
     recent: std::collections::VecDeque<f32>,
+    /// The last step's gradient norm over each block's weights (see [`Self::layer_grad_norms`]).
+    layer_grad_norms: Vec<f32>,
 }
 
 impl Trainer {
@@ -287,6 +289,7 @@ impl Trainer {
             &gpt.params,
         );
         let grads = Params::zeros(&config.model);
+        let n_layer = config.model.n_layer;
         let last_good = LastGood {
             params: gpt.params.clone(),
             optim: optim.clone(),
@@ -308,12 +311,25 @@ impl Trainer {
             cores: pool::threads(),
             last_good,
             recent: std::collections::VecDeque::with_capacity(LOSS_WINDOW),
+            layer_grad_norms: Vec::with_capacity(n_layer),
         })
     }
 
     /// Use at most this many threads for a step (default: the machine's cores).
     pub fn set_threads(&mut self, threads: usize) {
         self.cores = threads.max(1);
+    }
+
+    /// The inputs and targets of the last step's batch (B·T each), for tests that recompute
+    /// its gradient.
+    pub fn last_batch(&self) -> (&[usize], &[usize]) {
+        (&self.inputs, &self.targets)
+    }
+
+    /// The last step's gradient norm over each block's weights, first block first, before
+    /// clipping; empty when that step was refused before its gradient was looked at.
+    pub fn layer_grad_norms(&self) -> &[f32] {
+        &self.layer_grad_norms
     }
 
     /// Steps completed.
@@ -413,6 +429,7 @@ impl Trainer {
             &mut self.grads,
         );
         let mut grad_norm = f32::NAN;
+        self.layer_grad_norms.clear();
         // Checked before the update: a bad batch never touches the weights.
         let bound = self.loss_bound();
         let mut diverged = if !loss.is_finite() {
@@ -421,6 +438,7 @@ impl Trainer {
             Some(Divergence::LossExploded { loss, bound })
         } else {
             grad_norm = AdamW::grad_norm(&self.grads);
+            self.grads.block_norms_into(&mut self.layer_grad_norms);
             (!grad_norm.is_finite()).then_some(Divergence::GradientNotFinite)
         };
         if diverged.is_none() {

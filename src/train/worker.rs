@@ -63,6 +63,9 @@ pub struct Snapshot {
     pub probe: Arc<(Vec<usize>, Vec<ProbeFrame>)>,
     /// The worker stopped (a panic inside a step); the message says why.
     pub failed: Option<String>,
+    /// The gradient's norm over each block's weights, (step, norms), oldest first (thinned
+    /// like the loss history).
+    pub layer_norms: Arc<Vec<(usize, Vec<f32>)>>,
 }
 
 impl Snapshot {
@@ -82,6 +85,7 @@ impl Snapshot {
             message: None,
             probe: Arc::default(),
             failed: None,
+            layer_norms: Arc::default(),
         };
         s.merge(first);
         Some(s)
@@ -96,6 +100,12 @@ impl Snapshot {
         self.loading = u.loading;
         if u.restarted {
             self.history = Arc::default();
+            self.layer_norms = Arc::default();
+        }
+        if !u.layer_norms.is_empty() {
+            let norms = Arc::make_mut(&mut self.layer_norms);
+            norms.extend(u.layer_norms);
+            thin(norms, HISTORY_MAX);
         }
         if !u.points.is_empty() {
             let history = Arc::make_mut(&mut self.history);

@@ -9,6 +9,7 @@ pub mod fonts;
 pub mod heatmap;
 pub mod layout;
 pub mod palette;
+pub mod paths;
 pub mod plots;
 
 pub use colormap::Colormap;

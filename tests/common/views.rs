@@ -104,6 +104,8 @@ pub fn settle(h: &mut Harness<'static, LabApp>) {
     h.run_steps(4);
     let busy = |h: &Harness<'static, LabApp>| {
         h.query_by_label_contains("Sampling").is_some()
+            || h.query_by_label_contains("Searching").is_some()
+            || h.query_by_label_contains("Recomputing").is_some()
             || h.query_by_label_contains("Drawing batches").is_some()
             // The live lesson's replay turns on when the worker's first recorded frame of the
             // prompt arrives (asynchronously).

@@ -246,6 +246,8 @@ impl Live {
                         });
                     ui.checkbox(&mut s.scale, "scale by 1/√d");
                     ui.checkbox(&mut s.causal, "causal mask");
+                    ui.checkbox(&mut s.residual, "skip connections")
+                        .on_hover_text("x + f(x) around each sub-layer; off: x ← f(x)");
                 });
                 ui.horizontal_wrapped(|ui| {
                     for (label, v, (lo, hi)) in [

@@ -79,6 +79,8 @@ pub struct LiveSettings {
     pub scale: bool,
     /// Causal mask.
     pub causal: bool,
+    /// Skip connections around each sub-layer.
+    pub residual: bool,
     /// Norm.
     pub norm: NormKind,
     /// Seed of the next reset.
@@ -121,6 +123,7 @@ impl Default for LiveSettings {
             pos: PosEncoding::Learned,
             scale: true,
             causal: true,
+            residual: true,
             norm: NormKind::LayerNorm,
             seed: 0,
             text_file: None,
@@ -147,6 +150,7 @@ impl LiveSettings {
                 attn_scale: self.scale,
                 causal: self.causal,
                 norm: self.norm,
+                residual: self.residual,
             },
             task: self.task.clone(),
             // The file is read by the text task only (it stays chosen for when the task is

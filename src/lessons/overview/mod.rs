@@ -32,13 +32,19 @@ pub struct OverviewSettings {
 
 impl Default for OverviewSettings {
     fn default() -> Self {
-        // The bears model: "i love bears" is 3 tokens of a small word vocabulary.
+        // The bundled bears model's own sizes ("i love bears" is 3 of its tokens); the numbers
+        // of its file if it could not be read.
+        let (d, heads, layers, vocab) =
+            crate::pretrained::bears_shared().map_or((64, 4, 2, 39), |(g, _)| {
+                let c = &g.config;
+                (c.n_embd, c.n_head, c.n_layer, c.vocab_size)
+            });
         Self {
             tokens: 3,
-            d: 64,
-            heads: 4,
-            layers: 2,
-            vocab: 48,
+            d,
+            heads,
+            layers,
+            vocab,
         }
     }
 }
@@ -267,6 +273,20 @@ fn drag(ui: &mut Ui, label: &str, value: &mut usize, range: std::ops::RangeInclu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_is_the_bundled_model() {
+        let Ok((g, _)) = crate::pretrained::bears_shared() else {
+            panic!("the bundled model loads")
+        };
+        let s = OverviewSettings::default();
+        assert_eq!(s.vocab, g.config.vocab_size);
+        assert_eq!(s.vocab, 39);
+        assert_eq!(
+            (s.d, s.heads, s.layers),
+            (g.config.n_embd, g.config.n_head, g.config.n_layer)
+        );
+    }
 
     #[test]
     fn shapes_follow_the_settings() {

@@ -7,7 +7,7 @@ use ndarray::Array2;
 use super::settings::PositionSettings;
 use super::{TablesCache, sim_map, size_controls};
 use crate::lessons::lesson::{LessonContext, Section};
-use crate::math::positions::{similarity, tables};
+use crate::math::positions::{similarity, tables, toeplitz_deviation};
 use crate::pretrained::bears_shared;
 use crate::widgets::export::matrix_csv;
 use crate::widgets::palette::{GREY, SERIES as COLORS};
@@ -27,13 +27,18 @@ impl Section<PositionSettings> for Similarity {
     }
 
     fn ui(&mut self, ui: &mut Ui, settings: &mut PositionSettings, _ctx: &mut LessonContext) {
-        ui.label("r_i · r_j for every pair of positions. Sinusoids: the similarity depends mostly on the distance i − j (bands parallel to the diagonal), so attention can learn relative offsets. Binary (as ±1): r_i·r_j = bits − 2·Hamming(i, j), a blocky fractal — positions that differ in one high bit look alike.");
+        ui.label("r_i · r_j for every pair of positions. Sinusoids: each frequency has a sine and a cosine, and sin a sin b + cos a cos b = cos(a − b), so r_i·r_j = Σ_k cos(ω_k (i − j)) depends only on the distance i − j, exactly — a Toeplitz matrix, constant along every diagonal — so attention can learn relative offsets. Binary (as ±1): r_i·r_j = bits − 2·Hamming(i, j), a blocky fractal — positions that differ in one high bit look alike.");
         size_controls(ui, settings);
         let t = self
             .tables
             .get((settings.ctx, settings.d, settings.base.to_bits()), |_| {
                 tables(settings.ctx, settings.d, settings.base)
             });
+        ui.label(format!(
+            "Toeplitz check, max |r_i·r_j − r_0·r_|i−j|| over all pairs: sinusoidal {:.1e} (float32 rounding), binary ±1 {}.",
+            toeplitz_deviation(&t.sim_sinusoidal),
+            toeplitz_deviation(&t.sim_binary)
+        ));
         let learned = self.learned.get_or_insert_with(|| {
             bears_shared()
                 .ok()

@@ -40,7 +40,7 @@ impl Section<RnnSettings> for LstmSection {
     }
 
     fn ui(&mut self, ui: &mut Ui, settings: &mut RnnSettings, _ctx: &mut LessonContext) {
-        ui.label("The LSTM's cell state is updated additively, c_t = f ⊙ c_{t−1} + i ⊙ g, so through the cell ∂c_t/∂c_{t−1} = diag(f): no W, no tanh′. When the forget gate stays near 1 — a large bias b_f, f ≈ σ(b_f) — the gradient rides the \"constant error carousel\" back through many steps.");
+        ui.label("The LSTM's cell state is updated additively, c_t = f ⊙ c_{t−1} + i ⊙ g, so through the cell ∂c_t/∂c_{t−1} = diag(f): no W, no tanh′. Back through k steps the gradient is multiplied by f_t ⋯ f_{t−k+1}: when the forget gate stays near 1 — a large bias b_f, f ≈ σ(b_f) — it decays slowly and reaches far back. Only at f = 1 exactly is it the \"constant error carousel\" of Hochreiter & Schmidhuber (1997), whose LSTM had no forget gate (Gers et al. added it in 2000); with f < 1 it still decays, like f^k.");
         ui.horizontal_wrapped(|ui| {
             labelled(ui, "forget-gate bias b_f", |ui| {
                 ui.add(egui::Slider::new(&mut settings.forget_bias, -4.0..=8.0).step_by(0.1))

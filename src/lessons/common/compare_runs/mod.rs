@@ -46,6 +46,8 @@ pub struct CompareRuns {
     pub lock_preset: bool,
     /// Also plot the attention entropy of each head over training.
     pub show_entropy: bool,
+    /// Leave out the attention map of each run (a lesson that draws its own figures instead).
+    pub hide_maps: bool,
     runs: Vec<Run>,
     /// The worker that steps every run in turn.
     worker: Option<Worker>,
@@ -180,6 +182,11 @@ impl CompareRuns {
         if let Some(why) = snaps.iter().find_map(|s| s.failed.clone()) {
             ui.colored_label(ui.visuals().error_fg_color, why);
         }
+        for (run, snap) in self.runs.iter().zip(&snaps) {
+            if let Some(why) = &snap.diverged {
+                ui.colored_label(ui.visuals().warn_fg_color, format!("{}: {why}", run.label));
+            }
+        }
         if self.runs.is_empty() {
             ui.label(if self.lock_preset {
                 "Press Start runs: each configuration trains from the same seed, side by side."
@@ -228,7 +235,7 @@ impl CompareRuns {
             });
         for (run, snap) in self.runs.iter_mut().zip(&snaps) {
             let key = (snap.step, prompt.to_owned());
-            if run.map_key.as_ref() != Some(&key) {
+            if (self.show_entropy || !self.hide_maps) && run.map_key.as_ref() != Some(&key) {
                 let (pieces, maps) = last_layer_maps(&snap.tokenizer, snap, prompt);
                 run.map = (pieces, head_mean(&maps));
                 if self.show_entropy
@@ -243,6 +250,9 @@ impl CompareRuns {
         }
         if self.show_entropy {
             self.entropy_plot(ui);
+        }
+        if self.hide_maps {
+            return;
         }
         ui.strong(format!(
             "Last layer's attention for \"{prompt}\", mean of its heads, at step {step} in every run"

@@ -16,11 +16,18 @@ pub enum Preset {
     Norms,
     /// Learned, sinusoidal, binary, no positions.
     Positions,
+    /// Skip connections and norms, each on or off (the depth is the base's).
+    Residuals,
 }
 
 impl Preset {
     /// Every preset, for pickers.
-    pub const ALL: [Preset; 3] = [Preset::Scaling, Preset::Norms, Preset::Positions];
+    pub const ALL: [Preset; 4] = [
+        Preset::Scaling,
+        Preset::Norms,
+        Preset::Positions,
+        Preset::Residuals,
+    ];
 
     /// What the picker says.
     pub fn label(self) -> &'static str {
@@ -28,6 +35,7 @@ impl Preset {
             Preset::Scaling => "1/√d scaling on vs off",
             Preset::Norms => "LayerNorm vs BatchNorm vs RMSNorm vs none",
             Preset::Positions => "learned vs sinusoidal vs binary vs no positions",
+            Preset::Residuals => "skip connections and LayerNorm, each on or off",
         }
     }
 
@@ -73,6 +81,20 @@ impl Preset {
             ]
             .iter()
             .map(|(l, p)| with(l, &|c| c.model.pos_encoding = *p))
+            .collect(),
+            Preset::Residuals => [
+                ("skips + LayerNorm", true, NormKind::LayerNorm),
+                ("skips, no norm", true, NormKind::None),
+                ("no skips + LayerNorm", false, NormKind::LayerNorm),
+                ("no skips, no norm", false, NormKind::None),
+            ]
+            .iter()
+            .map(|(l, r, n)| {
+                with(l, &|c| {
+                    c.model.residual = *r;
+                    c.model.norm = *n;
+                })
+            })
             .collect(),
         }
     }
