@@ -136,6 +136,24 @@ const EXTREMES: &[(&str, &[&str])] = &[
     ),
     ("decoding", &["section=2", "horizon=5", "depth=4"]),
     ("decoding", &["section=3"]),
+    ("experts", &["section=0", "k=64"]),
+    (
+        "experts",
+        &[
+            "section=1",
+            "samples=2000",
+            "true_components=4",
+            "fit_components=4",
+            "em_steps=500",
+        ],
+    ),
+    // Training live, every frame: 20 steps of 6 experts and 6 members of 32 hidden units.
+    ("experts", &["section=2", "experts=6", "hidden=32"]),
+    (
+        "experts",
+        &["section=2", "experts=6", "hidden=32", "routing=top1"],
+    ),
+    ("experts", &["section=3", "k=64", "classes=100"]),
     ("residuals", &["section=0", "tensor=6"]),
     ("residuals", &["section=1"]),
     ("residuals", &["section=2", "layers=12"]),

@@ -1,49 +1,31 @@
 //! UI tests of the lesson "From XXᵀ to Q, K, V" (egui_kittest, accessibility queries): every
 //! section opens and every control changes what it should.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use attention_lab::app::{LabApp, StartOptions};
-use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
-use serde_json::Value;
+use common::ui::{click, has_text};
+
+const ID: &str = "attention";
 
 fn open(sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
-    let options = StartOptions {
-        lesson: Some("attention".into()),
-        present: false,
-        theme: None,
-        play: false,
-        sets: sets
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        notes: Vec::new(),
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 1800.0))
-        .build_eframe(move |cc| LabApp::new(cc, options));
-    h.run_steps(3);
-    h
+    common::ui::open(ID, sets)
 }
 
 fn setting(h: &mut Harness<'static, LabApp>, key: &str) -> Value {
-    h.state_mut()
-        .lesson_settings("attention")
-        .and_then(|s| s.get(key).cloned())
-        .unwrap_or(Value::Null)
+    common::ui::setting(h, ID, key)
 }
 
-/// Click the control named `label` (not a text or legend entry that says the same).
-fn click(h: &mut Harness<'static, LabApp>, label: &str) {
-    let node = h
-        .query_all_by_label(label)
-        .find(|n| n.accesskit_node().role() != Role::Label)
-        .unwrap_or_else(|| panic!("no control \"{label}\""));
-    node.click();
-    h.run_steps(2);
+fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
+    common::ui::nudge(h, ID, name, key)
 }
+
+use std::time::{Duration, Instant};
+
+use attention_lab::app::LabApp;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serde_json::Value;
 
 fn wait_for(
     h: &mut Harness<'static, LabApp>,
@@ -56,26 +38,6 @@ fn wait_for(
         std::thread::sleep(Duration::from_millis(30));
         h.run_steps(1);
     }
-}
-
-fn has_text(h: &Harness<'static, LabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-        || h.query_all_by_role(Role::Label)
-            .any(|n| n.accesskit_node().value().is_some_and(|v| v.contains(text)))
-}
-
-fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
-    let before = setting(h, key);
-    for arrow in [egui::Key::ArrowRight, egui::Key::ArrowLeft] {
-        h.get_by_role_and_label(Role::Slider, name).focus();
-        h.run_steps(1);
-        h.key_press(arrow);
-        h.run_steps(2);
-        if setting(h, key) != before {
-            return;
-        }
-    }
-    panic!("slider \"{name}\" did not change {key} (still {before})");
 }
 
 #[test]

@@ -1,95 +1,29 @@
 //! UI tests of the lesson "Decoding: greedy, beam search, BLEU" (egui_kittest, accessibility
 //! queries): every section opens and every control changes what it should.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use attention_lab::app::{LabApp, StartOptions};
+use common::ui::{click, has_text, type_into, wait_for};
+
+const ID: &str = "decoding";
+
+fn open(sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
+    common::ui::open(ID, sets)
+}
+
+fn setting(h: &mut Harness<'static, LabApp>, key: &str) -> Value {
+    common::ui::setting(h, ID, key)
+}
+
+fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
+    common::ui::nudge(h, ID, name, key)
+}
+
+use attention_lab::app::LabApp;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::Value;
-
-fn open(sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
-    let options = StartOptions {
-        lesson: Some("decoding".into()),
-        present: false,
-        theme: None,
-        play: false,
-        sets: sets
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        notes: Vec::new(),
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 1800.0))
-        .build_eframe(move |cc| LabApp::new(cc, options));
-    h.run_steps(3);
-    h
-}
-
-fn setting(h: &mut Harness<'static, LabApp>, key: &str) -> Value {
-    h.state_mut()
-        .lesson_settings("decoding")
-        .and_then(|s| s.get(key).cloned())
-        .unwrap_or(Value::Null)
-}
-
-fn click(h: &mut Harness<'static, LabApp>, label: &str) {
-    let node = h
-        .query_all_by_label(label)
-        .find(|n| n.accesskit_node().role() != Role::Label)
-        .unwrap_or_else(|| panic!("no control \"{label}\""));
-    node.click();
-    h.run_steps(2);
-}
-
-fn has_text(h: &Harness<'static, LabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-        || h.query_all_by_role(Role::Label)
-            .any(|n| n.accesskit_node().value().is_some_and(|v| v.contains(text)))
-}
-
-/// Step until `text` shows (the searches run in the background), at most 60 s.
-fn wait_for(h: &mut Harness<'static, LabApp>, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !has_text(h, text) {
-        assert!(Instant::now() < deadline, "\"{text}\" never showed");
-        std::thread::sleep(Duration::from_millis(20));
-        h.run_steps(1);
-    }
-}
-
-fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
-    let before = setting(h, key);
-    for arrow in [egui::Key::ArrowRight, egui::Key::ArrowLeft] {
-        h.get_by_role_and_label(Role::Slider, name).focus();
-        h.run_steps(1);
-        h.key_press(arrow);
-        h.run_steps(2);
-        if setting(h, key) != before {
-            return;
-        }
-    }
-    panic!("slider \"{name}\" did not change {key} (still {before})");
-}
-
-fn type_into(h: &mut Harness<'static, LabApp>, name: &str, text: &str) {
-    let role = if h.query_by_role_and_label(Role::TextInput, name).is_some() {
-        Role::TextInput
-    } else {
-        Role::MultilineTextInput
-    };
-    h.get_by_role_and_label(role, name).focus();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.key_press(egui::Key::Delete);
-    h.run_steps(1);
-    if !text.is_empty() {
-        h.get_by_role_and_label(role, name).type_text(text);
-    }
-    h.run_steps(2);
-}
 
 #[test]
 fn greedy_loses_on_the_trellis_and_the_weights_are_editable() {

@@ -1,67 +1,17 @@
 //! UI tests of the softmax, positions, norms and RNN lessons (egui_kittest, accessibility
 //! queries): every section opens and every control changes what it should.
 
+mod common;
+
+use common::ui::{click, has_text, nudge, open, setting};
+
 use std::time::{Duration, Instant};
 
-use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::app::LabApp;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use serde_json::Value;
-
-fn open(id: &str, sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
-    let options = StartOptions {
-        lesson: Some(id.into()),
-        present: false,
-        theme: None,
-        play: false,
-        sets: sets
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        notes: Vec::new(),
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 1800.0))
-        .build_eframe(move |cc| LabApp::new(cc, options));
-    h.run_steps(3);
-    h
-}
-
-fn setting(h: &mut Harness<'static, LabApp>, id: &str, key: &str) -> Value {
-    h.state_mut()
-        .lesson_settings(id)
-        .and_then(|s| s.get(key).cloned())
-        .unwrap_or(Value::Null)
-}
-
-fn click(h: &mut Harness<'static, LabApp>, label: &str) {
-    h.get_by_label(label).click();
-    h.run_steps(2);
-}
-
-/// Move a slider one step with the keyboard (right, or left at the top end) and check that the
-/// lesson's setting `key` followed.
-fn nudge(h: &mut Harness<'static, LabApp>, id: &str, name: &str, key: &str) {
-    let before = setting(h, id, key);
-    for arrow in [egui::Key::ArrowRight, egui::Key::ArrowLeft] {
-        h.get_by_role_and_label(Role::Slider, name).focus();
-        h.run_steps(1);
-        h.key_press(arrow);
-        h.run_steps(2);
-        if setting(h, id, key) != before {
-            return;
-        }
-    }
-    panic!("slider \"{name}\" did not change {key} (still {before})");
-}
-
-fn has_text(h: &Harness<'static, LabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-        || h.query_all_by_value(text).next().is_some()
-        || h.query_all_by_role(Role::Label)
-            .any(|n| n.accesskit_node().value().is_some_and(|v| v.contains(text)))
-}
 
 fn step_until(
     h: &mut Harness<'static, LabApp>,

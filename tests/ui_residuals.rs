@@ -1,78 +1,32 @@
 //! UI tests of the lesson "Residuals, the MLP and the stack" (egui_kittest, accessibility
 //! queries): every section opens and every control changes what it should.
 
+mod common;
+
+use common::ui::{click, has_text, type_into};
+
+const ID: &str = "residuals";
+
+fn open(sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
+    common::ui::open(ID, sets)
+}
+
+fn setting(h: &mut Harness<'static, LabApp>, key: &str) -> Value {
+    common::ui::setting(h, ID, key)
+}
+
+fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
+    common::ui::nudge(h, ID, name, key)
+}
+
 use std::time::{Duration, Instant};
 
-use attention_lab::app::{LabApp, StartOptions};
+use attention_lab::app::LabApp;
 use attention_lab::math::block::STREAM;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use serde_json::Value;
-
-fn open(sets: &[(&str, &str)]) -> Harness<'static, LabApp> {
-    let options = StartOptions {
-        lesson: Some("residuals".into()),
-        present: false,
-        theme: None,
-        play: false,
-        sets: sets
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        notes: Vec::new(),
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1500.0, 1800.0))
-        .build_eframe(move |cc| LabApp::new(cc, options));
-    h.run_steps(3);
-    h
-}
-
-fn setting(h: &mut Harness<'static, LabApp>, key: &str) -> Value {
-    h.state_mut()
-        .lesson_settings("residuals")
-        .and_then(|s| s.get(key).cloned())
-        .unwrap_or(Value::Null)
-}
-
-fn click(h: &mut Harness<'static, LabApp>, label: &str) {
-    let node = h
-        .query_all_by_label(label)
-        .find(|n| n.accesskit_node().role() != Role::Label)
-        .unwrap_or_else(|| panic!("no control \"{label}\""));
-    node.click();
-    h.run_steps(2);
-}
-
-fn has_text(h: &Harness<'static, LabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-        || h.query_all_by_role(Role::Label)
-            .any(|n| n.accesskit_node().value().is_some_and(|v| v.contains(text)))
-}
-
-fn nudge(h: &mut Harness<'static, LabApp>, name: &str, key: &str) {
-    let before = setting(h, key);
-    for arrow in [egui::Key::ArrowRight, egui::Key::ArrowLeft] {
-        h.get_by_role_and_label(Role::Slider, name).focus();
-        h.run_steps(1);
-        h.key_press(arrow);
-        h.run_steps(2);
-        if setting(h, key) != before {
-            return;
-        }
-    }
-    panic!("slider \"{name}\" did not change {key} (still {before})");
-}
-
-fn type_into(h: &mut Harness<'static, LabApp>, name: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, name).focus();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_role_and_label(Role::TextInput, name)
-        .type_text(text);
-    h.run_steps(2);
-}
 
 #[test]
 fn every_tensor_of_a_block() {

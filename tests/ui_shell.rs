@@ -16,15 +16,25 @@ fn app_harness(options: StartOptions) -> Harness<'static, LabApp> {
         .build_eframe(move |cc| LabApp::new(cc, options))
 }
 
+/// Run until the UI stops repainting. A lesson that samples in the background shows a spinner
+/// (and keeps repainting) until its thread is done, so this waits for it, at most 60 s.
+fn settle<S>(harness: &mut Harness<'_, S>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while let Err(e) = harness.try_run() {
+        assert!(std::time::Instant::now() < deadline, "{e}");
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+}
+
 #[test]
 fn every_lesson_opens_from_the_side_panel() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     for (i, lesson) in all_lessons().iter().enumerate() {
         harness
             .get_by_label(&format!("{}. {}", i + 1, lesson.info().title))
             .click();
-        harness.run();
+        settle(&mut harness);
         assert_eq!(harness.state().current_lesson_id(), lesson.info().id);
         // The title is shown above the lesson (the side panel entry carries a number).
         harness.get_by_label(lesson.info().title);
@@ -34,16 +44,16 @@ fn every_lesson_opens_from_the_side_panel() {
 #[test]
 fn presentation_mode_steps_through_lessons_with_the_keyboard() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     let n = all_lessons().len();
     harness.key_press(Key::F5);
-    harness.run();
+    settle(&mut harness);
     assert!(harness.state().presenting());
     // The side panel is hidden in presentation mode.
     assert!(harness.query_by_label("Lessons").is_none());
     for step in 1..n {
         harness.key_press(Key::PageDown);
-        harness.run();
+        settle(&mut harness);
         assert_eq!(
             harness.state().current_lesson_id(),
             all_lessons()[step].info().id
@@ -51,21 +61,21 @@ fn presentation_mode_steps_through_lessons_with_the_keyboard() {
     }
     // At the end PageDown stays on the last lesson; PageUp and ← go back.
     harness.key_press(Key::PageDown);
-    harness.run();
+    settle(&mut harness);
     assert_eq!(
         harness.state().current_lesson_id(),
         all_lessons()[n - 1].info().id
     );
     for _ in 1..n {
         harness.key_press(Key::ArrowLeft);
-        harness.run();
+        settle(&mut harness);
     }
     assert_eq!(
         harness.state().current_lesson_id(),
         all_lessons()[0].info().id
     );
     harness.key_press(Key::F5);
-    harness.run();
+    settle(&mut harness);
     assert!(!harness.state().presenting());
     harness.get_by_label("Lessons");
 }
@@ -80,7 +90,7 @@ fn presentation_mode_zooms_in_and_back() {
         sets: Vec::new(),
         notes: Vec::new(),
     });
-    harness.run();
+    settle(&mut harness);
     // The window is made `PRESENT_WIDTH` points wide (at least 1.25×).
     let zoom = harness.ctx.zoom_factor();
     let width = harness.ctx.content_rect().width() * zoom;
@@ -88,28 +98,28 @@ fn presentation_mode_zooms_in_and_back() {
     assert!((zoom - want).abs() < 1e-3, "zoom {zoom}, want {want}");
     assert!(zoom >= 1.25);
     harness.key_press(Key::F5);
-    harness.run();
+    settle(&mut harness);
     assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-3);
 }
 
 #[test]
 fn theme_buttons_switch_the_theme() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("☀ Light").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.ctx.theme(), egui::Theme::Light);
     harness.get_by_label("🌙 Dark").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
 }
 
 #[test]
 fn copy_data_puts_csv_on_the_clipboard() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Copy data").click();
-    harness.run();
+    settle(&mut harness);
     assert!(
         harness.state().status().starts_with("Copied"),
         "{}",
@@ -120,9 +130,9 @@ fn copy_data_puts_csv_on_the_clipboard() {
 #[test]
 fn save_png_reports_the_path_it_writes() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Save PNG").click();
-    harness.run();
+    settle(&mut harness);
     // No renderer in the harness: the request is made and the status names the file.
     let status = harness.state().status().to_owned();
     assert!(
@@ -162,9 +172,9 @@ fn selected_lesson_theme_and_settings_persist() {
         sets: Vec::new(),
         notes: Vec::new(),
     });
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("☀ Light").click();
-    harness.run();
+    settle(&mut harness);
     let mut storage = MemoryStorage::default();
     harness.state_mut().save_to(&mut storage);
     let restored = LabApp::from_storage(Some(&storage), StartOptions::default());
@@ -192,9 +202,9 @@ use eframe::Storage as _;
 #[test]
 fn overview_blocks_open_their_lessons_or_say_coming() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Block: MLP").click();
-    harness.run();
+    settle(&mut harness);
     let has_residuals = all_lessons().iter().any(|l| l.info().id == "residuals");
     if has_residuals {
         assert_eq!(harness.state().current_lesson_id(), "residuals");
@@ -206,16 +216,16 @@ fn overview_blocks_open_their_lessons_or_say_coming() {
         );
     }
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Block: Next token").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(harness.state().current_lesson_id(), "decoding");
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     harness
         .get_by_label("Block: Multi-head masked self-attention")
         .hover();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label_contains("Q, K, V: 3 × 64");
 }
 
@@ -258,9 +268,9 @@ fn cell_center(harness: &Harness<'_>, r: usize, c: usize) -> egui::Pos2 {
 fn heatmap_hover_names_the_cell() {
     let values = array![[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.1, 0.734, 0.166]];
     let mut harness = heatmap_harness(values);
-    harness.run();
+    settle(&mut harness);
     harness.hover_at(cell_center(&harness, 2, 1));
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("query \"bears\" → key \"love\": 0.734");
 }
 
@@ -272,19 +282,19 @@ fn heatmap_masked_and_nan_cells_say_so() {
         [f32::NAN, 0.7, 0.3]
     ];
     let mut harness = heatmap_harness(values);
-    harness.run();
+    settle(&mut harness);
     harness.hover_at(cell_center(&harness, 0, 2));
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label_contains("query \"i\" → key \"bears\": masked");
     harness.hover_at(cell_center(&harness, 2, 0));
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label_contains("query \"bears\" → key \"i\": NaN");
 }
 
 #[test]
 fn f12_toggles_the_frame_time_overlay() {
     let mut harness = app_harness(StartOptions::default());
-    harness.run();
+    settle(&mut harness);
     assert!(
         harness
             .query_by_label_contains("CPU ms per frame")

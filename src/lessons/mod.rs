@@ -14,6 +14,7 @@ pub mod registry;
 
 pub mod attention;
 pub mod decoding;
+pub mod experts;
 pub mod live;
 pub mod norms;
 pub mod overview;

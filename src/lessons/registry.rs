@@ -3,7 +3,9 @@
 //! lesson is a folder beside this file and one line here.
 
 use super::lesson::Lesson;
-use super::{attention, decoding, live, norms, overview, positions, residuals, rnn, softmax};
+use super::{
+    attention, decoding, experts, live, norms, overview, positions, residuals, rnn, softmax,
+};
 
 /// Every lesson, in lecture order.
 pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
@@ -17,6 +19,7 @@ pub fn all_lessons() -> Vec<Box<dyn Lesson>> {
         positions::lesson(),
         rnn::lesson(),
         decoding::lesson(),
+        experts::lesson(),
     ]
 }
 

@@ -5,6 +5,7 @@
 pub mod attention;
 pub mod block;
 pub mod decoding;
+pub mod experts;
 pub mod norms;
 pub mod pca;
 pub mod positions;

@@ -115,6 +115,55 @@ impl AdamW {
     }
 }
 
+/// AdamW on one flat parameter vector: the same update as [`AdamW`] (the `update` loop below),
+/// global-norm clipping included, for the lessons' small models that are not a GPT (the
+/// experts of the ensembles lesson). Weight decay, if set, applies to every entry.
+#[derive(Debug, Clone)]
+pub struct FlatAdamW {
+    /// Settings.
+    pub config: AdamWConfig,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    t: u32,
+}
+
+impl FlatAdamW {
+    /// Fresh state for `n` parameters.
+    pub fn new(config: AdamWConfig, n: usize) -> Self {
+        Self {
+            config,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+        }
+    }
+
+    /// One update of `params` from `grads` (same length). Clips the global norm first; returns
+    /// the norm before clipping.
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> f32 {
+        let c = self.config;
+        let norm = sum_squares(grads).sqrt() as f32;
+        let clip = if c.grad_clip > 0.0 && norm > c.grad_clip {
+            c.grad_clip / norm
+        } else {
+            1.0
+        };
+        self.t += 1;
+        let k = Knobs {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            wd: c.weight_decay,
+            clip,
+            bc1: 1.0 - c.beta1.powi(self.t as i32),
+            bc2: 1.0 - c.beta2.powi(self.t as i32),
+        };
+        update(params, &mut self.m, &mut self.v, grads, k);
+        norm
+    }
+}
+
 /// The settings of one update, with this step's clip factor and bias corrections.
 #[derive(Clone, Copy)]
 struct Knobs {

@@ -141,3 +141,36 @@ pub fn hover(
 ) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
     hover_on((x_name, Scale::Linear), (y_name, Scale::Linear))
 }
+
+/// Bands that stack to 1 along x: series i is a bar chart of `values[i][j]` at `xs[j]`, bars
+/// `width` wide, stacked on the series before it (responsibilities, a gate's weights). Hover
+/// names each bar "{prefix}{i + 1} = value".
+pub fn stacked_bands(
+    plot: &mut egui_plot::PlotUi<'_>,
+    xs: &[f64],
+    width: f64,
+    values: &[Vec<f64>],
+    series: &[(String, egui::Color32)],
+    prefix: &str,
+) {
+    let mut charts: Vec<egui_plot::BarChart> = Vec::new();
+    for (i, (vals, (name, color))) in values.iter().zip(series).enumerate() {
+        let bars = xs
+            .iter()
+            .zip(vals)
+            .map(|(&x, &v)| {
+                egui_plot::Bar::new(x, v)
+                    .width(width)
+                    .name(format!("{prefix}{} = {v:.3}", i + 1))
+            })
+            .collect();
+        let below: Vec<&egui_plot::BarChart> = charts.iter().collect();
+        let chart = egui_plot::BarChart::new(name.clone(), bars)
+            .color(*color)
+            .stack_on(&below);
+        charts.push(chart);
+    }
+    for chart in charts {
+        plot.bar_chart(chart);
+    }
+}

@@ -1,3 +1,4 @@
 //! Helpers shared by the UI tests.
 
+pub mod ui;
 pub mod views;

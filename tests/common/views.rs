@@ -2,6 +2,8 @@
 //! harness that opens one at a given window size, theme and mode. Shared by the layout test and
 //! the snapshot test.
 
+#![allow(dead_code)]
+
 use attention_lab::app::{LabApp, StartOptions, ThemeChoice};
 use attention_lab::lessons::all_lessons;
 use attention_lab::lessons::live::LiveTab;
@@ -107,6 +109,7 @@ pub fn settle(h: &mut Harness<'static, LabApp>) {
             || h.query_by_label_contains("Searching").is_some()
             || h.query_by_label_contains("Recomputing").is_some()
             || h.query_by_label_contains("Drawing batches").is_some()
+            || h.query_by_label_contains("Computing EM step").is_some()
             // The live lesson's replay turns on when the worker's first recorded frame of the
             // prompt arrives (asynchronously).
             || h.query_all_by_label("replay training")
