@@ -190,12 +190,20 @@ const EXTREMES: &[(&str, &[&str])] = &[
         &["section=2", "hidden=64", "steps=200", "input_scale=10"],
     ),
     ("rnn", &["section=3", "hidden=64", "steps=200"]),
+    (
+        "rnn",
+        &["section=4", "hidden=64", "steps=200", "cell_step=200"],
+    ),
+    // Training and the sweep on background threads (`play`: as `--play` starts them).
+    ("rnn", &["section=5", "recall_k=100", "play"]),
 ];
 
-/// Frame times of one lesson with `sets` applied; also the first frame alone (it computes).
+/// Frame times of one lesson with `sets` applied (`"play"` among them: as `--play`); also the
+/// first frame alone (it computes).
 fn bench_settings(id: &str, sets: &[&str]) -> (f64, (f64, f64, f64)) {
     let options = StartOptions {
         lesson: Some(id.to_owned()),
+        play: sets.contains(&"play"),
         sets: sets
             .iter()
             .filter_map(|s| s.split_once('='))

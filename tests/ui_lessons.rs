@@ -108,7 +108,20 @@ fn rnn_every_section_and_control() {
     click(&mut h, "Clip gradients");
     assert_eq!(setting(&mut h, "rnn", "clip"), Value::Bool(true));
     nudge(&mut h, "rnn", "threshold", "clip_threshold");
-    assert!(has_text(&h, "Clipping rescales"));
+    // Global-norm clipping by default: the direction is kept exactly.
+    assert_eq!(setting(&mut h, "rnn", "clip_mode"), Value::from("global"));
+    assert!(has_text(
+        &h,
+        "Global-norm clipping (Pascanu, Mikolov & Bengio 2013)"
+    ));
+    assert!(has_text(
+        &h,
+        "cosine between the clipped and the true ∂L/∂W = 1.000000"
+    ));
+    click(&mut h, "∂L/∂h at every step");
+    assert_eq!(setting(&mut h, "rnn", "clip_mode"), Value::from("per_step"));
+    assert!(has_text(&h, "Clipping ∂L/∂h at every step"));
+    click(&mut h, "global norm of ∂L/∂W");
 
     click(&mut h, "1. The scalar filter");
     for preset in ["w = 0.5", "w = 0.9", "w = 1"] {
@@ -129,6 +142,45 @@ fn rnn_every_section_and_control() {
     nudge(&mut h, "rnn", "forget-gate bias b_f", "forget_bias");
     nudge(&mut h, "rnn", "RNN radius ρ(W)", "radius");
     assert!(has_text(&h, "σ(b_f) ="));
+
+    click(&mut h, "5. The LSTM cell, step by step");
+    assert!(has_text(&h, "LSTM, unit 0, step t = 1"));
+    click(&mut h, "Step ▶");
+    assert_eq!(setting(&mut h, "rnn", "cell_step"), Value::from(2));
+    assert!(has_text(&h, "LSTM, unit 0, step t = 2"));
+    click(&mut h, "◀ Step back");
+    assert_eq!(setting(&mut h, "rnn", "cell_step"), Value::from(1));
+    nudge(&mut h, "rnn", "step t", "cell_step");
+    nudge(&mut h, "rnn", "unit", "cell_unit");
+    nudge(&mut h, "rnn", "forget-gate bias b_f", "forget_bias");
+    let drawn = attention_lab::widgets::figure::logged(&h.ctx);
+    assert!(drawn.0.iter().any(|(f, _)| f == "rnn_cell_gates"));
+
+    click(&mut h, "6. Memory, trained live");
+    // Stepped by the button (deterministic), then played in the background.
+    assert!(has_text(&h, "Step 0, delay k = 20"));
+    click(&mut h, "Step 25");
+    assert!(has_text(&h, "Step 25, delay k = 20"));
+    nudge(&mut h, "rnn", "delay k", "recall_k");
+    assert!(
+        has_text(&h, "Step 0, delay k ="),
+        "a new delay starts a new run"
+    );
+    click(&mut h, "Step 25");
+    click(&mut h, "Reset");
+    assert!(has_text(&h, "Step 0, delay k ="));
+    click(&mut h, "Play");
+    step_until(&mut h, "training in the background", |h| {
+        has_text(h, "Step 25, delay k =")
+    });
+    click(&mut h, "Pause");
+    click(&mut h, "New seed");
+    click(&mut h, "Sweep k");
+    assert!(has_text(&h, "Sweeping: "));
+    let drawn = attention_lab::widgets::figure::logged(&h.ctx);
+    for id in ["rnn_recall_loss", "rnn_recall_h0", "rnn_recall_sweep"] {
+        assert!(drawn.0.iter().any(|(f, _)| f == id), "{id} not drawn");
+    }
 }
 
 #[test]

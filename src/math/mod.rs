@@ -10,6 +10,7 @@ pub mod norms;
 pub mod pca;
 pub mod positions;
 pub mod readout;
+pub mod recall;
 pub mod rnn;
 pub mod sharpness;
 pub mod stats;

@@ -104,6 +104,59 @@ pub fn iir_impulse_response(w: f64, steps: usize) -> Vec<f64> {
     (0..=steps).map(|t| w.powi(t as i32)).collect()
 }
 
+/// How the gradient is clipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipMode {
+    /// Pascanu, Mikolov & Bengio (2013), as every framework does it (`clip_grad_norm_`): the
+    /// whole gradient ∂L/∂W, once, by its norm: if ‖∂L/∂W‖ > c it becomes c ∂L/∂W / ‖∂L/∂W‖.
+    /// The direction is kept exactly (cosine 1); the back-propagated ∂L/∂h_t are all scaled by
+    /// the same factor.
+    #[default]
+    Global,
+    /// A variant: ∂L/∂h_t rescaled to norm c at every step of BPTT whenever it exceeds c. It
+    /// flattens the curve but changes ∂L/∂W's direction (the steps are reweighted).
+    PerStep,
+}
+
+/// ∂L/∂W = Σ_t (φ′(a_t) ⊙ ∂L/∂h_t) h_{t−1}ᵀ, from BPTT's rows (row k = ∂L/∂h_{T−k}, as
+/// [`rnn_backward`] returns them, clipped per step or not). Forward was a_t = W h_{t−1} + s·x_t.
+/// → (n, n)
+pub fn rnn_weight_grad(
+    cache: &RnnCache,
+    activation: Activation,
+    grads: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    let t_len = cache.h.nrows() - 1;
+    let n = cache.h.ncols();
+    let mut dw = Array2::zeros((n, n));
+    for t in 1..=t_len {
+        let dh = grads.row(t_len - t);
+        let da = match activation {
+            Activation::Linear => dh.to_owned(),
+            Activation::Tanh => &dh * &cache.h.row(t).mapv(|v| 1.0 - v * v),
+        };
+        let h_prev = cache.h.row(t - 1);
+        for i in 0..n {
+            for j in 0..n {
+                dw[(i, j)] += da[i] * h_prev[j];
+            }
+        }
+    }
+    dw
+}
+
+/// Frobenius norm.
+pub fn frobenius(a: ArrayView2<'_, f64>) -> f64 {
+    a.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// cos ∠(a, b) of two matrices (as vectors); NaN if either is zero.
+pub fn cosine(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> f64 {
+    let dot: f64 = a.iter().zip(b.iter()).map(|(x, y)| x * y).sum();
+    dot / (frobenius(a) * frobenius(b))
+}
+
 /// What the backward pass needs from the forward pass.
 #[derive(Debug, Clone)]
 pub struct RnnCache {
@@ -333,8 +386,15 @@ pub struct RnnExperiment {
     pub g_final: Array1<f64>,
     /// ‖∂L/∂h_{T−k}‖, k = 0…T.
     pub grad_norms: Vec<f64>,
-    /// The same with clipping at the threshold (when clipping is on).
+    /// The same with clipping at the threshold (when clipping is on): the true norms times
+    /// one factor (global), or the per-step clipped ones.
     pub clipped_norms: Option<Vec<f64>>,
+    /// ‖∂L/∂W‖ (Frobenius), unclipped.
+    pub weight_grad_norm: f64,
+    /// ‖∂L/∂W‖ after clipping (when clipping is on).
+    pub clipped_weight_grad_norm: Option<f64>,
+    /// cos ∠(clipped ∂L/∂W, true ∂L/∂W) (when clipping is on): exactly 1 for global clipping.
+    pub cosine_clipped_true: Option<f64>,
     /// The trajectory h_t, t = 0…T: (T+1, n)
     pub h: Array2<f64>,
     /// φ′(a_t) for every step and unit (tanh only; empty for linear).
@@ -358,6 +418,8 @@ pub struct RnnSpec {
     pub input_scale: f64,
     /// Clipping threshold, if on.
     pub clip: Option<f64>,
+    /// How the gradient is clipped.
+    pub clip_mode: ClipMode,
     /// Seed of W, the inputs and g.
     pub seed: u64,
 }
@@ -387,9 +449,28 @@ pub fn rnn_experiment(spec: &RnnSpec) -> RnnExperiment {
         h0.view(),
     );
     let grads = rnn_backward(w.view(), &cache, spec.activation, g_final.view(), None);
-    let clipped_norms = spec.clip.map(|c| {
-        row_norms(rnn_backward(w.view(), &cache, spec.activation, g_final.view(), Some(c)).view())
+    let dw = rnn_weight_grad(&cache, spec.activation, grads.view());
+    let weight_grad_norm = frobenius(dw.view());
+    let clipped = spec.clip.map(|c| match spec.clip_mode {
+        ClipMode::Global => {
+            // clip_grad_norm_: one factor for the whole gradient.
+            let factor = if weight_grad_norm > c {
+                c / weight_grad_norm
+            } else {
+                1.0
+            };
+            let norms: Vec<f64> = row_norms(grads.view()).iter().map(|v| v * factor).collect();
+            (norms, &dw * factor)
+        }
+        ClipMode::PerStep => {
+            let rows = rnn_backward(w.view(), &cache, spec.activation, g_final.view(), Some(c));
+            let dw_clipped = rnn_weight_grad(&cache, spec.activation, rows.view());
+            (row_norms(rows.view()), dw_clipped)
+        }
     });
+    let clipped_weight_grad_norm = clipped.as_ref().map(|(_, d)| frobenius(d.view()));
+    let cosine_clipped_true = clipped.as_ref().map(|(_, d)| cosine(d.view(), dw.view()));
+    let clipped_norms = clipped.map(|(n, _)| n);
     let tanh_derivs = match spec.activation {
         Activation::Linear => Vec::new(),
         Activation::Tanh => cache
@@ -406,6 +487,9 @@ pub fn rnn_experiment(spec: &RnnSpec) -> RnnExperiment {
         spectral_radius,
         g_final,
         clipped_norms,
+        weight_grad_norm,
+        clipped_weight_grad_norm,
+        cosine_clipped_true,
         h: cache.h,
         tanh_derivs,
     }

@@ -8,7 +8,7 @@ use super::grad_norm_plot;
 use super::settings::RnnSettings;
 use crate::lessons::common::background::Cached;
 use crate::lessons::lesson::{LessonContext, Section};
-use crate::math::rnn::{Activation, RnnExperiment, RnnSpec, WInit, rnn_experiment};
+use crate::math::rnn::{Activation, ClipMode, RnnExperiment, RnnSpec, WInit, rnn_experiment};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
 use crate::widgets::plots::{Scale, labelled, log10_points};
@@ -67,6 +67,10 @@ impl Section<RnnSettings> for Matrix {
                             .logarithmic(true),
                     )
                 });
+                ui.radio_value(&mut settings.clip_mode, ClipMode::Global, "global norm of ∂L/∂W")
+                    .on_hover_text("As practised (Pascanu, Mikolov & Bengio 2013; torch.nn.utils.clip_grad_norm_): the whole gradient rescaled once when its norm exceeds the threshold.");
+                ui.radio_value(&mut settings.clip_mode, ClipMode::PerStep, "∂L/∂h at every step")
+                    .on_hover_text("A variant: the back-propagated vector rescaled at every step of BPTT. It changes the gradient's direction.");
             }
         });
         let s = settings.clone();
@@ -87,10 +91,21 @@ impl Section<RnnSettings> for Matrix {
                 }
             )),
         );
+        let clip_text = match (m.clipped_weight_grad_norm, m.cosine_clipped_true) {
+            (Some(clipped), Some(cos)) => Some(format!(
+                "‖∂L/∂W‖ = {:.4e} unclipped, {clipped:.4e} clipped; cosine between the clipped and the true ∂L/∂W = {cos:.6}.",
+                m.weight_grad_norm
+            )),
+            _ => None,
+        };
         let eig = m.eigenvalues.clone();
         let norms = m.grad_norms.clone();
         let clipped = m.clipped_norms.clone();
         let (radius, steps, threshold) = (m.spectral_radius, s.steps, s.clip_threshold);
+        let clip_name = match s.clip_mode {
+            ClipMode::Global => format!("global clipping, ‖∂L/∂W‖ ≤ {threshold:.3}"),
+            ClipMode::PerStep => format!("clipped at {threshold:.3} every step"),
+        };
         ui.columns(2, |cols| {
             cols[0].strong("Eigenvalues of W in the complex plane");
             Figure::new("rnn_eigenvalues")
@@ -137,11 +152,7 @@ impl Section<RnnSettings> for Matrix {
                 entry("ρ(W)^k reference", GREY, Mark::Dashed),
             ];
             if clipped.is_some() {
-                legend.push(entry(
-                    format!("clipped at {threshold:.3}"),
-                    ORANGE,
-                    Mark::Line,
-                ));
+                legend.push(entry(clip_name.clone(), ORANGE, Mark::Line));
             }
             grad_norm_plot(&cols[1], "rnn_grad_norms", 1.2, legend).show(&mut cols[1], |p| {
                 let ks = || (0..=steps).map(|k| k as f64);
@@ -160,18 +171,19 @@ impl Section<RnnSettings> for Matrix {
                 );
                 if let Some(clipped) = &clipped {
                     p.line(
-                        Line::new(
-                            format!("clipped at {threshold:.3}"),
-                            log10_points(ks(), clipped),
-                        )
-                        .color(ORANGE)
-                        .width(2.0),
+                        Line::new(clip_name.clone(), log10_points(ks(), clipped))
+                            .color(ORANGE)
+                            .width(2.0),
                     );
                 }
             });
         });
-        if settings.clip {
-            ui.label("Clipping rescales the back-propagated gradient to the threshold whenever its norm exceeds it: it stops the explosion (the orange line flattens) but keeps the direction — and it does nothing for a vanishing gradient.");
+        if let Some(text) = clip_text {
+            ui.label(text);
+            ui.label(match settings.clip_mode {
+                ClipMode::Global => "Global-norm clipping (Pascanu, Mikolov & Bengio 2013) rescales the whole gradient once when its norm exceeds the threshold: the update keeps its direction exactly (cosine 1) and only its length is capped. Every ∂L/∂h_t is scaled by the same factor, so the orange curve is the blue one shifted down: the explosion across steps is still there, and nothing is done for a vanishing gradient.",
+                ClipMode::PerStep => "Clipping ∂L/∂h at every step of back-propagation flattens the curve, but it weights the steps differently from the true gradient, so ∂L/∂W turns (the cosine above is below 1). Frameworks clip the global norm instead.",
+            });
         }
     }
 

@@ -2,8 +2,10 @@
 //! gradient reaching step T−k scales like ρ(W)^k. All the math is `math::rnn` (f64); the
 //! sections draw it, recomputing only when a slider changed.
 
+mod cell;
 mod lstm;
 mod matrix;
+mod memory;
 mod saturation;
 mod scalar;
 pub mod settings;
@@ -31,6 +33,8 @@ pub fn lesson() -> Box<dyn Lesson> {
             Box::new(matrix::Matrix::default()),
             Box::new(saturation::Saturation::default()),
             Box::new(lstm::LstmSection::default()),
+            Box::new(cell::CellSection::default()),
+            Box::new(memory::Memory::default()),
         ],
         data,
     ))
@@ -140,9 +144,24 @@ fn data(s: &RnnSettings) -> Value {
             "rnn_tanh_grad_norms": &c.lstm.rnn,
         },
     });
+    out["clip_mode"] = json!(s.clip_mode);
+    out["weight_grad_norm"] = json!(m.weight_grad_norm);
     if let Some(clipped) = &m.clipped_norms {
         out["clipped_norms"] = json!(clipped);
+        out["clipped_weight_grad_norm"] = json!(m.clipped_weight_grad_norm);
+        out["cosine_clipped_true"] = json!(m.cosine_clipped_true);
     }
+    let (acc, history) =
+        crate::math::recall::train_recall(s.recall_k, memory::HIDDEN, s.recall_steps, s.seed);
+    out["recall"] = json!({
+        "k": s.recall_k,
+        "hidden": memory::HIDDEN,
+        "steps": s.recall_steps,
+        "accuracy": { "rnn": acc[0], "lstm": acc[1] },
+        "chance": 1.0 / crate::math::recall::SYMBOLS as f64,
+        "final_loss": history.last().map(|p| json!({ "rnn": p.loss[0], "lstm": p.loss[1] })),
+        "h0_grad": history.last().map(|p| json!({ "rnn": p.h0_grad[0], "lstm": p.h0_grad[1] })),
+    });
     if s.activation == Activation::Tanh {
         out["h"] = json!(rows(&m.h));
     }
