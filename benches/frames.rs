@@ -196,6 +196,7 @@ const EXTREMES: &[(&str, &[&str])] = &[
     ),
     // Training and the sweep on background threads (`play`: as `--play` starts them).
     ("rnn", &["section=5", "recall_k=100", "play"]),
+    ("rnn", &["section=6", "play"]),
 ];
 
 /// Frame times of one lesson with `sets` applied (`"play"` among them: as `--play`); also the

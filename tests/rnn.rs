@@ -316,6 +316,7 @@ fn data_rnn_reports_clipping_and_recall() {
     s["radius"] = serde_json::json!(1.1);
     s["recall_k"] = serde_json::json!(5);
     s["recall_steps"] = serde_json::json!(40);
+    s["forcing_steps"] = serde_json::json!(20);
     lesson
         .settings()
         .set_json(s)
@@ -326,9 +327,61 @@ fn data_rnn_reports_clipping_and_recall() {
     assert!((cos - 1.0).abs() < 1e-6, "{cos}");
     assert!((d["clipped_weight_grad_norm"].as_f64().unwrap_or(f64::NAN) - 10.0).abs() < 1e-9);
     assert_eq!(d["recall"]["k"], serde_json::json!(5));
+    assert_eq!(d["teacher_forcing"]["steps"], serde_json::json!(20));
+    let fed = d["teacher_forcing"]["teacher_forced_model_fed_truth"]["symbols"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!((0.0..=1.0).contains(&fed), "{fed}");
     assert_eq!(d["recall"]["steps"], serde_json::json!(40));
     for cell in ["rnn", "lstm"] {
         let a = d["recall"]["accuracy"][cell].as_f64().unwrap_or(f64::NAN);
         assert!((0.0..=1.0).contains(&a), "{cell}: {a}");
     }
+}
+
+#[test]
+fn copy_task_gradients_match_finite_differences_and_runs_repeat() {
+    use attention_lab::math::recall::{
+        COPY_INPUTS, Cell, CopyRun, Feeding, RecallModel, SYMBOLS, copy_batch, copy_loss,
+        copy_loss_and_grad,
+    };
+    let mut rng = StdRng::seed_from_u64(12);
+    let seqs = copy_batch(4, &mut rng);
+    let mut m = RecallModel::new(Cell::Lstm, 4, COPY_INPUTS, SYMBOLS, 2);
+    // Teacher forcing: the fed inputs are data, the loss is smooth in every parameter.
+    // Free running: the fed guesses are argmaxes, constant under a small change unless one
+    // flips; a flip shows as a jump, so those parameters are skipped (and counted).
+    for feeding in [Feeding::Teacher, Feeding::Free] {
+        let (_, grad) = copy_loss_and_grad(&m, &seqs, feeding);
+        let scale = grad.iter().fold(0f32, |a, &b| a.max(b.abs()));
+        let mut checked = 0;
+        for (i, &g) in grad.iter().enumerate() {
+            let p = m.params[i];
+            m.params[i] = p + 1e-2;
+            let up = copy_loss(&m, &seqs, feeding);
+            m.params[i] = p - 1e-2;
+            let down = copy_loss(&m, &seqs, feeding);
+            m.params[i] = p;
+            let fd = (up - down) / 2e-2;
+            let ok = (fd - f64::from(g)).abs() <= 1e-2 * f64::from(scale) + 1e-4;
+            if feeding == Feeding::Teacher {
+                assert!(
+                    ok,
+                    "{feeding:?} parameter {i}: finite difference {fd}, backward {g}"
+                );
+            }
+            checked += usize::from(ok);
+        }
+        assert!(
+            checked * 10 >= grad.len() * 9,
+            "{feeding:?}: only {checked} of {} agree",
+            grad.len()
+        );
+    }
+    let run = |n: usize| {
+        let mut r = CopyRun::new(8, 3);
+        let pts: Vec<_> = (0..n).map(|_| r.train_step()).collect();
+        (pts, r.free_accuracy())
+    };
+    assert_eq!(run(30), run(30), "the same seed gives the same runs");
 }

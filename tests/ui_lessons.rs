@@ -181,6 +181,27 @@ fn rnn_every_section_and_control() {
     for id in ["rnn_recall_loss", "rnn_recall_h0", "rnn_recall_sweep"] {
         assert!(drawn.0.iter().any(|(f, _)| f == id), "{id} not drawn");
     }
+
+    click(&mut h, "7. Teacher forcing vs free running");
+    assert!(has_text(&h, "Step 0: press Play or Step 25 to train."));
+    click(&mut h, "Step 25");
+    assert!(has_text(
+        &h,
+        "Step 25: running free on 256 held-out sequences"
+    ));
+    assert!(has_text(&h, "A held-out sequence:"));
+    click(&mut h, "Reset");
+    assert!(has_text(&h, "Step 0: press Play"));
+    click(&mut h, "Play");
+    step_until(&mut h, "teacher forcing in the background", |h| {
+        has_text(h, "Step 25: running free")
+    });
+    click(&mut h, "Pause");
+    click(&mut h, "New seed");
+    let drawn = attention_lab::widgets::figure::logged(&h.ctx);
+    for id in ["rnn_forcing_loss", "rnn_forcing_accuracy"] {
+        assert!(drawn.0.iter().any(|(f, _)| f == id), "{id} not drawn");
+    }
 }
 
 #[test]

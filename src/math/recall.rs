@@ -161,61 +161,81 @@ impl RecallModel {
         )
     }
 
-    /// Forward over the sequence from h_0 = c_0 = 0; returns the logits (B, S) and the trace.
-    fn forward(&self, xs: &[Array2<f32>]) -> (Array2<f32>, Trace) {
-        let (w, b, wy, by) = self.split();
+    /// One step of the cell: z = [h, x], a = z Wᵀ + b, then the state update. Appends z, the
+    /// activations, c_t and h_t to the trace.
+    fn step(&self, tr: &mut Trace, x: &Array2<f32>) {
+        let (w, b, _, _) = self.split();
         let n = self.n;
-        let batch = xs.first().map_or(0, |x| x.nrows());
-        let mut h = Array2::<f32>::zeros((batch, n));
-        let mut c = Array2::<f32>::zeros((batch, n));
-        let mut tr = Trace {
+        let h = &tr.hs[tr.hs.len() - 1];
+        let z = concatenate(Axis(1), &[h.view(), x.view()]).expect("same batch");
+        let mut a = z.dot(&w.t());
+        for mut row in a.rows_mut() {
+            for (v, bb) in row.iter_mut().zip(b) {
+                *v += bb;
+            }
+        }
+        let h_new = match self.cell {
+            Cell::Rnn => {
+                a.mapv_inplace(f32::tanh);
+                a.clone()
+            }
+            Cell::Lstm => {
+                for mut row in a.rows_mut() {
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v = if (2 * n..3 * n).contains(&j) {
+                            v.tanh()
+                        } else {
+                            sigmoid(*v)
+                        };
+                    }
+                }
+                let i = a.slice(s![.., 0..n]);
+                let f = a.slice(s![.., n..2 * n]);
+                let g = a.slice(s![.., 2 * n..3 * n]);
+                let o = a.slice(s![.., 3 * n..4 * n]);
+                let c = &f * &tr.cs[tr.cs.len() - 1] + &i * &g;
+                let h_new = &o * &c.mapv(f32::tanh);
+                tr.cs.push(c);
+                h_new
+            }
+        };
+        tr.zs.push(z);
+        tr.acts.push(a);
+        tr.hs.push(h_new);
+    }
+
+    /// An empty trace at h_0 = c_0 = 0 for a batch of `b`.
+    fn start(&self, b: usize) -> Trace {
+        let zero = Array2::<f32>::zeros((b, self.n));
+        Trace {
             zs: Vec::new(),
             acts: Vec::new(),
-            cs: vec![c.clone()],
-            hs: vec![h.clone()],
-        };
-        for x in xs {
-            let z = concatenate(Axis(1), &[h.view(), x.view()]).expect("same batch");
-            let mut a = z.dot(&w.t());
-            for mut row in a.rows_mut() {
-                for (v, bb) in row.iter_mut().zip(b) {
-                    *v += bb;
-                }
-            }
-            match self.cell {
-                Cell::Rnn => {
-                    a.mapv_inplace(f32::tanh);
-                    h = a.clone();
-                }
-                Cell::Lstm => {
-                    for mut row in a.rows_mut() {
-                        for (j, v) in row.iter_mut().enumerate() {
-                            *v = if (2 * n..3 * n).contains(&j) {
-                                v.tanh()
-                            } else {
-                                sigmoid(*v)
-                            };
-                        }
-                    }
-                    let i = a.slice(s![.., 0..n]);
-                    let f = a.slice(s![.., n..2 * n]);
-                    let g = a.slice(s![.., 2 * n..3 * n]);
-                    let o = a.slice(s![.., 3 * n..4 * n]);
-                    c = &f * &c + &i * &g;
-                    h = &o * &c.mapv(f32::tanh);
-                    tr.cs.push(c.clone());
-                }
-            }
-            tr.zs.push(z);
-            tr.acts.push(a);
-            tr.hs.push(h.clone());
+            cs: vec![zero.clone()],
+            hs: vec![zero],
         }
+    }
+
+    /// logits = h W_yᵀ + b_y. h: (B, n) → (B, S)
+    fn head(&self, h: &Array2<f32>) -> Array2<f32> {
+        let (_, _, wy, by) = self.split();
         let mut logits = h.dot(&wy.t());
         for mut row in logits.rows_mut() {
             for (v, bb) in row.iter_mut().zip(by) {
                 *v += bb;
             }
         }
+        logits
+    }
+
+    /// Forward over the sequence from h_0 = c_0 = 0; returns the logits (B, S) at the last
+    /// step and the trace.
+    fn forward(&self, xs: &[Array2<f32>]) -> (Array2<f32>, Trace) {
+        let batch = xs.first().map_or(0, |x| x.nrows());
+        let mut tr = self.start(batch);
+        for x in xs {
+            self.step(&mut tr, x);
+        }
+        let logits = self.head(&tr.hs[tr.hs.len() - 1]);
         (logits, tr)
     }
 
@@ -236,23 +256,27 @@ impl RecallModel {
         (total / f64::from(bsz), d)
     }
 
-    /// Loss, gradient (flat, like `params`) and ‖∂L/∂h_0‖ (Frobenius over the batch) for a
-    /// batch. Backward of the forward above, step by step from the end (BPTT).
-    pub fn loss_and_grad(&self, batch: &Batch) -> (f64, Vec<f32>, f64) {
+    /// BPTT through the trace, from the end: `outputs` lists (step t, ∂L/∂logits at h_t) for
+    /// every step with an output (h_t = tr.hs[t + 1]). Returns the flat gradient and
+    /// ‖∂L/∂h_0‖. Forward was `a_t = z_t Wᵀ + b`, the cell update, `logits = h W_yᵀ + b_y`.
+    fn backward(&self, tr: &Trace, outputs: &[(usize, Array2<f32>)]) -> (Vec<f32>, f64) {
         let (w, _, wy, _) = self.split();
         let (n, d) = (self.n, self.d);
         let rows = self.cell.rows(n);
-        let (logits, tr) = self.forward(&batch.xs);
-        let (loss, dlogits) = Self::loss(&logits, &batch.targets);
+        let batch = tr.hs[0].nrows();
         let mut dw = Array2::<f32>::zeros((rows, n + d));
         let mut db = vec![0.0f32; rows];
-        let h_last = &tr.hs[tr.hs.len() - 1];
-        // logits = h_T W_yᵀ + b_y
-        let dwy = dlogits.t().dot(h_last);
-        let dby = dlogits.sum_axis(Axis(0));
-        let mut dh = dlogits.dot(&wy);
-        let mut dc = Array2::<f32>::zeros(dh.raw_dim());
+        let mut dwy = Array2::<f32>::zeros((self.out, n));
+        let mut dby = ndarray::Array1::<f32>::zeros(self.out);
+        let mut dh = Array2::<f32>::zeros((batch, n));
+        let mut dc = Array2::<f32>::zeros((batch, n));
         for t in (0..tr.zs.len()).rev() {
+            // logits = h_t W_yᵀ + b_y, for the steps with an output
+            for (_, dlogits) in outputs.iter().filter(|(st, _)| *st == t) {
+                dwy += &dlogits.t().dot(&tr.hs[t + 1]);
+                dby += &dlogits.sum_axis(Axis(0));
+                dh += &dlogits.dot(&wy);
+            }
             let a = &tr.acts[t];
             let da = match self.cell {
                 // h_t = tanh(a_t): da = dh ⊙ (1 − h_t²)
@@ -263,7 +287,7 @@ impl RecallModel {
                     let (g, o) = (a.slice(s![.., 2 * n..3 * n]), a.slice(s![.., 3 * n..4 * n]));
                     let tc = tr.cs[t + 1].mapv(f32::tanh);
                     let dct = &dc + &(&dh * &o * &tc.mapv(|v| 1.0 - v * v));
-                    let mut da = Array2::<f32>::zeros((dh.nrows(), 4 * n));
+                    let mut da = Array2::<f32>::zeros((batch, 4 * n));
                     da.slice_mut(s![.., 0..n])
                         .assign(&(&dct * &g * i * i.mapv(|v| 1.0 - v)));
                     da.slice_mut(s![.., n..2 * n])
@@ -296,7 +320,16 @@ impl RecallModel {
         grad.extend(&db);
         grad.extend(dwy.iter());
         grad.extend(dby.iter());
-        (loss, grad, h0_norm)
+        (grad, h0_norm)
+    }
+
+    /// Loss, gradient (flat, like `params`) and ‖∂L/∂h_0‖ (Frobenius over the batch) for a
+    /// recall batch: the output is read at the last step.
+    pub fn loss_and_grad(&self, batch: &Batch) -> (f64, Vec<f32>, f64) {
+        let (logits, tr) = self.forward(&batch.xs);
+        let (loss, dlogits) = Self::loss(&logits, &batch.targets);
+        let (grad, h0) = self.backward(&tr, &[(tr.zs.len() - 1, dlogits)]);
+        (loss, grad, h0)
     }
 
     /// The loss alone (for finite differences).
@@ -422,3 +455,223 @@ pub fn train_recall(k: usize, n: usize, steps: usize, seed: u64) -> ([f64; 2], V
 
 /// The delays of the sweep.
 pub const SWEEP_K: [usize; 7] = [1, 2, 5, 10, 20, 50, 100];
+
+// ───────────────────────── Teacher forcing vs free running ─────────────────────────
+
+/// Symbols of a copy sequence.
+pub const COPY_LEN: usize = 5;
+/// Copy-task inputs: the S symbols and a "go" marker that starts the answer.
+pub const COPY_INPUTS: usize = SYMBOLS + 1;
+
+/// What the decoder is fed at answer step j > 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feeding {
+    /// The true previous symbol y_{j−1} (teacher forcing, Williams & Zipser 1989).
+    Teacher,
+    /// The network's own previous guess argmax ŷ_{j−1} (free running, as at test time).
+    Free,
+}
+
+/// A batch of copy sequences: L random symbols per sequence.
+pub fn copy_batch(b: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
+    (0..b)
+        .map(|_| {
+            (0..COPY_LEN)
+                .map(|_| rng.random_range(0..SYMBOLS))
+                .collect()
+        })
+        .collect()
+}
+
+fn one_hot_rows(symbols: &[usize], width: usize) -> Array2<f32> {
+    let mut x = Array2::zeros((symbols.len(), width));
+    for (r, &s) in symbols.iter().enumerate() {
+        x[(r, s)] = 1.0;
+    }
+    x
+}
+
+fn argmax_rows(logits: &Array2<f32>) -> Vec<usize> {
+    logits
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let mut best = 0;
+            for (j, &v) in row.iter().enumerate() {
+                if v > row[best] {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// The copy task on one model: read L symbols, then on "go" write them back one per step,
+/// each step fed the previous symbol — the true one or the model's own guess.
+/// Returns the logits of each answer step, the trace and the guesses.
+fn copy_forward(
+    m: &RecallModel,
+    seqs: &[Vec<usize>],
+    feeding: Feeding,
+) -> (Vec<Array2<f32>>, Trace, Vec<Vec<usize>>) {
+    let b = seqs.len();
+    let mut tr = m.start(b);
+    for t in 0..COPY_LEN {
+        let col: Vec<usize> = seqs.iter().map(|s| s[t]).collect();
+        m.step(&mut tr, &one_hot_rows(&col, COPY_INPUTS));
+    }
+    let mut logits = Vec::with_capacity(COPY_LEN);
+    let mut guesses: Vec<Vec<usize>> = vec![Vec::with_capacity(COPY_LEN); b];
+    let mut x = one_hot_rows(&vec![SYMBOLS; b], COPY_INPUTS);
+    for j in 0..COPY_LEN {
+        m.step(&mut tr, &x);
+        let l = m.head(&tr.hs[tr.hs.len() - 1]);
+        let guess = argmax_rows(&l);
+        for (g, &v) in guesses.iter_mut().zip(&guess) {
+            g.push(v);
+        }
+        let next: Vec<usize> = match feeding {
+            Feeding::Teacher => seqs.iter().map(|s| s[j]).collect(),
+            // The guess is a constant to the gradient: argmax has none.
+            Feeding::Free => guess,
+        };
+        x = one_hot_rows(&next, COPY_INPUTS);
+        logits.push(l);
+    }
+    (logits, tr, guesses)
+}
+
+/// Mean cross-entropy over the L answer steps and its gradient, for one feeding.
+pub fn copy_loss_and_grad(
+    m: &RecallModel,
+    seqs: &[Vec<usize>],
+    feeding: Feeding,
+) -> (f64, Vec<f32>) {
+    let (logits, tr, _) = copy_forward(m, seqs, feeding);
+    let mut total = 0.0;
+    let mut outputs = Vec::with_capacity(COPY_LEN);
+    for (j, l) in logits.iter().enumerate() {
+        let targets: Vec<usize> = seqs.iter().map(|s| s[j]).collect();
+        let (loss, mut d) = RecallModel::loss(l, &targets);
+        d.mapv_inplace(|v| v / COPY_LEN as f32);
+        total += loss / COPY_LEN as f64;
+        outputs.push((COPY_LEN + j, d));
+    }
+    let (grad, _) = m.backward(&tr, &outputs);
+    (total, grad)
+}
+
+/// The copy loss alone (finite differences).
+pub fn copy_loss(m: &RecallModel, seqs: &[Vec<usize>], feeding: Feeding) -> f64 {
+    let (logits, _, _) = copy_forward(m, seqs, feeding);
+    logits
+        .iter()
+        .enumerate()
+        .map(|(j, l)| {
+            let targets: Vec<usize> = seqs.iter().map(|s| s[j]).collect();
+            RecallModel::loss(l, &targets).0
+        })
+        .sum::<f64>()
+        / COPY_LEN as f64
+}
+
+/// Accuracy when the model runs free (as at test time): (per symbol, whole sequences right).
+pub fn copy_accuracy(m: &RecallModel, seqs: &[Vec<usize>], feeding: Feeding) -> (f64, f64) {
+    let (_, _, guesses) = copy_forward(m, seqs, feeding);
+    let mut symbols = 0;
+    let mut whole = 0;
+    for (g, s) in guesses.iter().zip(seqs) {
+        let right = g.iter().zip(s).filter(|(a, b)| a == b).count();
+        symbols += right;
+        if right == COPY_LEN {
+            whole += 1;
+        }
+    }
+    let n = seqs.len().max(1) as f64;
+    (symbols as f64 / (n * COPY_LEN as f64), whole as f64 / n)
+}
+
+/// One point of a copy run: per model [teacher-forced, free-running], the training loss, and
+/// the accuracy on held-out sequences when running free (per symbol, whole sequence).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CopyPoint {
+    /// Step.
+    pub step: usize,
+    /// Training loss (each under its own feeding).
+    pub loss: [f64; 2],
+}
+
+/// Two LSTMs from the same start, one trained with teacher forcing, one running free, on the
+/// same batches of the copy task.
+#[derive(Debug, Clone)]
+pub struct CopyRun {
+    /// [teacher-forced, free-running].
+    pub models: [RecallModel; 2],
+    opts: [FlatAdamW; 2],
+    seed: u64,
+    eval: std::sync::Arc<Vec<Vec<usize>>>,
+    /// Steps taken.
+    pub step: usize,
+}
+
+impl CopyRun {
+    /// Fresh: both models from the same seed (identical at step 0), n hidden units.
+    pub fn new(n: usize, seed: u64) -> Self {
+        let m = RecallModel::new(Cell::Lstm, n, COPY_INPUTS, SYMBOLS, seed);
+        let opt = FlatAdamW::new(recall_adamw(), m.params.len());
+        let mut eval_rng = StdRng::seed_from_u64(seed ^ 0xC0B7);
+        Self {
+            models: [m.clone(), m],
+            opts: [opt.clone(), opt],
+            seed,
+            eval: std::sync::Arc::new(copy_batch(EVAL, &mut eval_rng)),
+            step: 0,
+        }
+    }
+
+    /// One AdamW step of both on one fresh batch.
+    pub fn train_step(&mut self) -> CopyPoint {
+        let mut rng = StdRng::seed_from_u64(
+            (self.seed ^ 0xC0B1).wrapping_add(self.step as u64 * 0x9E37_79B9),
+        );
+        let seqs = copy_batch(BATCH, &mut rng);
+        let mut point = CopyPoint {
+            step: self.step,
+            loss: [0.0; 2],
+        };
+        for (m, feeding) in [Feeding::Teacher, Feeding::Free].into_iter().enumerate() {
+            let (loss, grad) = copy_loss_and_grad(&self.models[m], &seqs, feeding);
+            self.opts[m].step(&mut self.models[m].params, &grad);
+            point.loss[m] = loss;
+        }
+        self.step += 1;
+        point
+    }
+
+    /// Held-out accuracy of [teacher-forced model, free-running model] when both run free:
+    /// (per symbol, whole sequence).
+    pub fn free_accuracy(&self) -> [(f64, f64); 2] {
+        [
+            copy_accuracy(&self.models[0], &self.eval, Feeding::Free),
+            copy_accuracy(&self.models[1], &self.eval, Feeding::Free),
+        ]
+    }
+
+    /// The teacher-forced model's accuracy when it is fed the truth (what its training loss
+    /// measures), per symbol and whole sequence.
+    pub fn teacher_accuracy(&self) -> (f64, f64) {
+        copy_accuracy(&self.models[0], &self.eval, Feeding::Teacher)
+    }
+
+    /// The first held-out sequence, and what each model writes for it running free.
+    pub fn example(&self) -> (Vec<usize>, [Vec<usize>; 2]) {
+        let one = vec![self.eval[0].clone()];
+        let g = |m: &RecallModel| copy_forward(m, &one, Feeding::Free).2.remove(0);
+        (
+            self.eval[0].clone(),
+            [g(&self.models[0]), g(&self.models[1])],
+        )
+    }
+}

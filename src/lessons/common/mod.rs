@@ -3,4 +3,5 @@
 //! ([`compare_runs`]).
 
 pub mod background;
+pub mod chunked;
 pub mod compare_runs;

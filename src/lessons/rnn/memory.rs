@@ -4,13 +4,13 @@
 //! ‖∂L/∂h_0‖ over training, accuracy on 256 held-out sequences, and a sweep of k for both.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use egui::Ui;
 use egui_plot::{Line, LineStyle, Points};
 
 use super::settings::RnnSettings;
 use crate::lessons::common::background::Background;
+use crate::lessons::common::chunked::{Chunked, Steppable};
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::recall::{EVAL, RecallPoint, RecallRun, SWEEP_K, SYMBOLS, train_recall};
 use crate::widgets::export::columns_csv;
@@ -28,54 +28,30 @@ pub const MAX_STEPS: usize = 3000;
 pub const SWEEP_STEPS: usize = 1000;
 
 type RunKey = (usize, u64);
-type Chunk = (Arc<RecallRun>, Vec<RecallPoint>, [f64; 2]);
 
-/// The section: the live run, its history, the sweep.
+impl Steppable for RecallRun {
+    type Point = RecallPoint;
+    type Eval = [f64; 2];
+    fn steps(&self) -> usize {
+        self.step
+    }
+    fn train_step(&mut self) -> RecallPoint {
+        RecallRun::train_step(self)
+    }
+    fn evaluate(&self) -> [f64; 2] {
+        self.accuracy()
+    }
+}
+
+/// The section: the live run, the sweep.
 #[derive(Default)]
 pub struct Memory {
-    run: Option<(RunKey, Arc<RecallRun>)>,
-    history: Vec<RecallPoint>,
-    accuracy: Vec<(usize, [f64; 2])>,
-    playing: bool,
-    job: Background<(RunKey, usize), Chunk>,
+    live: Chunked<RunKey, RecallRun>,
     sweeping: bool,
     sweep: BTreeMap<(usize, u64), [f64; 2]>,
     sweep_job: Background<(usize, u64), [f64; 2]>,
     /// The first frame has been drawn (`--play` starts training and the sweep then).
     started: bool,
-}
-
-/// Train a copy of the run CHUNK steps further.
-fn chunk(run: &RecallRun) -> Chunk {
-    let mut r = run.clone();
-    let points = (0..CHUNK).map(|_| r.train_step()).collect();
-    let acc = r.accuracy();
-    (Arc::new(r), points, acc)
-}
-
-impl Memory {
-    fn current(&mut self, s: &RnnSettings) -> Arc<RecallRun> {
-        let key = (s.recall_k, s.seed);
-        if self.run.as_ref().is_none_or(|(k, _)| *k != key) {
-            let run = Arc::new(RecallRun::new(s.recall_k, HIDDEN, s.seed));
-            // Accuracy comes with the first chunk (measuring it here would cost a frame ~60 ms at k = 100).
-            self.accuracy.clear();
-            self.history.clear();
-            self.run = Some((key, run));
-        }
-        match &self.run {
-            Some((_, r)) => Arc::clone(r),
-            None => unreachable!("set just above"),
-        }
-    }
-
-    fn apply(&mut self, (run, points, acc): Chunk) {
-        self.accuracy.push((run.step, acc));
-        self.history.extend(points);
-        if let Some((_, r)) = &mut self.run {
-            *r = run;
-        }
-    }
 }
 
 impl Section<RnnSettings> for Memory {
@@ -87,7 +63,7 @@ impl Section<RnnSettings> for Memory {
         if !self.started {
             self.started = true;
             if lesson.autoplay {
-                self.playing = true;
+                self.live.playing = true;
                 self.sweeping = true;
             }
         }
@@ -98,38 +74,28 @@ impl Section<RnnSettings> for Memory {
             labelled(ui, "delay k", |ui| {
                 ui.add(egui::Slider::new(&mut s.recall_k, 1..=100).logarithmic(true))
             });
-            let play = if self.playing { "Pause" } else { "Play" };
+            let play = if self.live.playing { "Pause" } else { "Play" };
             if ui.button(play).clicked() {
-                self.playing = !self.playing;
+                self.live.playing = !self.live.playing;
             }
             step_now = ui.button(format!("Step {CHUNK}")).clicked();
             if ui.button("Reset").clicked() {
-                self.run = None;
+                self.live.reset();
             }
             if ui.button("New seed").clicked() {
                 s.seed = s.seed.wrapping_add(1);
             }
         });
-        let run = self.current(s);
         let key = (s.recall_k, s.seed);
+        let (k, seed) = key;
+        let make = move || RecallRun::new(k, HIDDEN, seed);
         if step_now {
-            let c = chunk(&run);
-            self.apply(c);
-        } else if self.playing && run.step < MAX_STEPS {
-            let r = Arc::clone(&run);
-            let (done, fresh) = self.job.get(&(key, run.step), &ctx, move |_| chunk(&r));
-            if fresh && let Some(c) = done {
-                let c = (Arc::clone(&c.0), c.1.clone(), c.2);
-                if c.0.step > run.step {
-                    self.apply(c);
-                }
-            }
-            ui.ctx().request_repaint();
-        } else if run.step >= MAX_STEPS {
-            self.playing = false;
+            self.live.step_now(&key, make, CHUNK);
+        } else {
+            self.live.poll(&key, make, CHUNK, MAX_STEPS, &ctx);
         }
-        let run = self.current(s);
-        match self.accuracy.last() {
+        let run = self.live.current(&key, make);
+        match self.live.evals.last() {
             Some((_, acc)) => ui.label(format!(
                 "Step {}, delay k = {}: accuracy on {EVAL} held-out sequences — RNN {:.3}, LSTM {:.3} (chance {:.2}).",
                 run.step,
@@ -185,8 +151,8 @@ impl Section<RnnSettings> for Memory {
             entry("tanh RNN", ORANGE, Mark::Line),
             entry("LSTM", BLUE, Mark::Line),
         ];
-        let history = &self.history;
-        let accuracy = &self.accuracy;
+        let history = &self.live.history;
+        let accuracy = &self.live.evals;
         layout::grid(ui, 3, 320.0, |ui, col| match col {
             0 => {
                 ui.strong("Training loss (cross-entropy)");
@@ -233,6 +199,8 @@ impl Section<RnnSettings> for Memory {
                     .rows(ui, 1.4)
                     .include_x(0.0)
                     .include_x(100.0)
+                    .include_y(-6.0)
+                    .include_y(0.0)
                     .legend(legend.clone())
                     .show(ui, |p| {
                         for (m, (name, color)) in [("tanh RNN", ORANGE), ("LSTM", BLUE)]
@@ -322,19 +290,25 @@ impl Section<RnnSettings> for Memory {
 
     fn csv(&mut self, _s: &RnnSettings) -> String {
         columns_csv(&[
-            ("step", self.history.iter().map(|h| h.step as f64).collect()),
-            ("loss_rnn", self.history.iter().map(|h| h.loss[0]).collect()),
+            (
+                "step",
+                self.live.history.iter().map(|h| h.step as f64).collect(),
+            ),
+            (
+                "loss_rnn",
+                self.live.history.iter().map(|h| h.loss[0]).collect(),
+            ),
             (
                 "loss_lstm",
-                self.history.iter().map(|h| h.loss[1]).collect(),
+                self.live.history.iter().map(|h| h.loss[1]).collect(),
             ),
             (
                 "h0_grad_rnn",
-                self.history.iter().map(|h| h.h0_grad[0]).collect(),
+                self.live.history.iter().map(|h| h.h0_grad[0]).collect(),
             ),
             (
                 "h0_grad_lstm",
-                self.history.iter().map(|h| h.h0_grad[1]).collect(),
+                self.live.history.iter().map(|h| h.h0_grad[1]).collect(),
             ),
         ])
     }

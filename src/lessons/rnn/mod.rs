@@ -3,6 +3,7 @@
 //! sections draw it, recomputing only when a slider changed.
 
 mod cell;
+mod forcing;
 mod lstm;
 mod matrix;
 mod memory;
@@ -35,6 +36,7 @@ pub fn lesson() -> Box<dyn Lesson> {
             Box::new(lstm::LstmSection::default()),
             Box::new(cell::CellSection::default()),
             Box::new(memory::Memory::default()),
+            Box::new(forcing::Forcing::default()),
         ],
         data,
     ))
@@ -161,6 +163,20 @@ fn data(s: &RnnSettings) -> Value {
         "chance": 1.0 / crate::math::recall::SYMBOLS as f64,
         "final_loss": history.last().map(|p| json!({ "rnn": p.loss[0], "lstm": p.loss[1] })),
         "h0_grad": history.last().map(|p| json!({ "rnn": p.h0_grad[0], "lstm": p.h0_grad[1] })),
+    });
+    let mut copy = crate::math::recall::CopyRun::new(forcing::HIDDEN, s.seed);
+    let points: Vec<_> = (0..s.forcing_steps).map(|_| copy.train_step()).collect();
+    let free = copy.free_accuracy();
+    let fed = copy.teacher_accuracy();
+    out["teacher_forcing"] = json!({
+        "steps": s.forcing_steps,
+        "hidden": forcing::HIDDEN,
+        "final_loss": points.last().map(|p| json!({ "teacher_forcing": p.loss[0], "free_running": p.loss[1] })),
+        "running_free": {
+            "teacher_forced_model": { "symbols": free[0].0, "sequences": free[0].1 },
+            "free_running_model": { "symbols": free[1].0, "sequences": free[1].1 },
+        },
+        "teacher_forced_model_fed_truth": { "symbols": fed.0, "sequences": fed.1 },
     });
     if s.activation == Activation::Tanh {
         out["h"] = json!(rows(&m.h));

@@ -37,6 +37,8 @@ pub struct RnnSettings {
     pub recall_k: usize,
     /// Training steps of the recall run in `attention-lab data rnn` (0…3000).
     pub recall_steps: usize,
+    /// Training steps of the teacher-forcing run in `attention-lab data rnn` (0…3000).
+    pub forcing_steps: usize,
     /// The cell diagram's step t (1…T) and unit (0…n−1).
     pub cell_step: usize,
     /// The unit of the cell diagram.
@@ -60,6 +62,7 @@ impl Default for RnnSettings {
             forget_bias: 3.0,
             recall_k: 20,
             recall_steps: 300,
+            forcing_steps: 300,
             cell_step: 1,
             cell_unit: 0,
         }
@@ -77,6 +80,7 @@ impl Validate for RnnSettings {
         range("forget_bias", self.forget_bias, -4.0, 8.0)?;
         range("recall_k", self.recall_k as f64, 1.0, 100.0)?;
         range("recall_steps", self.recall_steps as f64, 0.0, 3000.0)?;
+        range("forcing_steps", self.forcing_steps as f64, 0.0, 3000.0)?;
         range("cell_step", self.cell_step as f64, 1.0, 200.0)?;
         range("cell_unit", self.cell_unit as f64, 0.0, 63.0)?;
         Ok(())
