@@ -208,7 +208,7 @@ impl Section<ExpertsSettings> for EnsembleError {
                     });
             }
         });
-        ui.label("The line is straight in ρ: every member shares the part c of the error, which no amount of averaging removes, and the rest shrinks as 1/k. Diversity, not the number of members, is what an ensemble buys.");
+        ui.label("The line is straight in ρ: every member shares the part c of the error, which no amount of averaging removes, and the rest shrinks as 1/k. Once (v − c)/k is small next to c, more members barely help; only less correlated ones lower the error further.");
     }
 
     fn csv(&mut self, s: &ExpertsSettings) -> String {
