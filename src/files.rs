@@ -10,13 +10,25 @@
 //!   a stale one left by a killed save is removed before the next save writes it again.
 //! - [`same_file`] tells whether two paths name one file (through links), so that an output
 //!   never silently replaces an input.
+//!
+//! In a browser (wasm32) there is no file system: a file the user picks (Load…) is kept in
+//! memory under `uploads/<its name>` ([`add_upload`]) and [`read_regular`] reads it from there,
+//! and [`write_atomic`] offers the bytes as a download named after the path's file name. The
+//! callers (checkpoints, text files, PNGs) are the same on both.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The bytes of the regular file at `path`, refused with a reason if it is not a regular file or
 /// is larger than `max_bytes`.
 pub fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    #[cfg(target_arch = "wasm32")]
+    return browser::read(path, max_bytes);
+    #[cfg(not(target_arch = "wasm32"))]
+    read_regular_file(path, max_bytes)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     if !meta.is_file() {
@@ -118,6 +130,10 @@ pub fn temporary_for(target: &Path) -> PathBuf {
 /// Check, before any long work, that a save to `path` can be done: the folder exists and is
 /// writable, the target is not a device or a directory. Leaves nothing behind.
 pub fn check_writable(path: &Path) -> Result<(), String> {
+    if cfg!(target_arch = "wasm32") {
+        // A download: the browser asks where, or puts it in Downloads.
+        return Ok(());
+    }
     let target = save_target(path)?;
     let tmp = temporary_for(&target);
     let probe = std::fs::OpenOptions::new()
@@ -132,13 +148,21 @@ pub fn check_writable(path: &Path) -> Result<(), String> {
 
 /// Write `bytes` to `path` atomically (see the top of this file).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    #[cfg(target_arch = "wasm32")]
+    return browser::download(path, bytes);
+    #[cfg(not(target_arch = "wasm32"))]
+    write_atomic_file(path, bytes)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn write_atomic_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let target = save_target(path)?;
     let tmp = temporary_for(&target);
     // A stale temporary file from a killed save is replaced, never appended to.
     remove_quietly(&tmp);
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        std::io::Write::write_all(&mut f, bytes)?;
         f.sync_all()
     })();
     if let Err(e) = written {
@@ -149,6 +173,71 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         remove_quietly(&tmp);
         format!("cannot replace {}: {e}", target.display())
     })
+}
+
+/// Keep a file the user picked in the browser, as `uploads/<name>`, for [`read_regular`]; the
+/// path to read it by. (A new upload of the same name replaces the old one.)
+#[cfg(target_arch = "wasm32")]
+pub fn add_upload(name: &str, bytes: Vec<u8>) -> PathBuf {
+    browser::add(name, bytes)
+}
+
+/// The browser's side of reading and writing: uploads kept in memory, saves as downloads.
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+
+    static UPLOADS: Mutex<BTreeMap<PathBuf, Arc<Vec<u8>>>> = Mutex::new(BTreeMap::new());
+
+    pub fn add(name: &str, bytes: Vec<u8>) -> PathBuf {
+        // Only the name: a path the browser reports is never a real path here.
+        let name = Path::new(name)
+            .file_name()
+            .map_or_else(|| "upload".into(), |n| n.to_string_lossy().into_owned());
+        let path = PathBuf::from("uploads").join(name);
+        // The lock fails only after a panic while it was held, which ends the app (panic =
+        // abort): there is nobody left to read the upload.
+        if let Ok(mut map) = UPLOADS.lock() {
+            map.insert(path.clone(), Arc::new(bytes));
+        }
+        path
+    }
+
+    pub fn read(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+        let shown = path.display();
+        let bytes = UPLOADS
+            .lock()
+            .ok()
+            .and_then(|map| map.get(path).cloned())
+            .ok_or_else(|| {
+                format!(
+                    "cannot read {shown}: in the browser only a file chosen with Load… can be read"
+                )
+            })?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(format!(
+                "{shown} is {} MB; at most {} MB are read",
+                (bytes.len() as u64).div_ceil(1_000_000),
+                max_bytes / 1_000_000
+            ));
+        }
+        Ok(bytes.to_vec())
+    }
+
+    pub fn download(path: &Path, bytes: &[u8]) -> Result<(), String> {
+        let name = path.file_name().map_or_else(
+            || "attention-lab".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mime = match path.extension().and_then(|e| e.to_str()) {
+            Some("png") => "image/png",
+            Some("csv") => "text/csv",
+            _ => "application/octet-stream",
+        };
+        crate::web::download(&name, bytes, mime).map_err(|e| format!("cannot download {name}: {e}"))
+    }
 }
 
 /// Remove a temporary file if it is there; a file that is already gone is what we wanted.

@@ -9,9 +9,11 @@
 //! - [`data`]: tokenizers and the built-in tasks; [`train`]: trainer, worker thread, the
 //!   data-parallel step;
 //! - [`math`]: the lessons' own math (RNNs, statistics, …), never egui;
-//! - [`widgets`], [`lessons`] (one folder per lesson behind one registry), [`app`], [`cli`].
+//! - [`widgets`], [`lessons`] (one folder per lesson behind one registry), [`app`], [`cli`];
+//!   `web` (wasm32 only): the browser's entry point, URL fragment, downloads and file picker.
 
 pub mod app;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod data;
 pub mod engine;
@@ -22,6 +24,8 @@ pub mod math;
 pub mod model;
 pub mod pretrained;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod widgets;
 
 pub use app::LabApp;

@@ -164,4 +164,64 @@ mod worker {
         );
         let _ = std::fs::remove_file(&path);
     }
+
+    /// The browser's worker: no thread, each `poll` trains a slice. Two runs in lock-step reach
+    /// the same weights as the threaded worker, step for step.
+    #[test]
+    fn a_worker_without_a_thread_trains_in_slices_to_the_same_weights() {
+        let mut other = super::small();
+        other.seed += 1;
+        let runs = || vec![(super::small(), None), (other.clone(), None)];
+        let mut sliced = Worker::spawn_group_in_slices("sliced", runs(), || {})
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut threaded =
+            Worker::spawn_group("threaded", runs(), || {}).unwrap_or_else(|e| panic!("{e}"));
+        for w in [&mut sliced, &mut threaded] {
+            w.send(Command::Step(12));
+            w.request_model();
+        }
+        let mut polls = 0;
+        while sliced.poll_all().iter().any(|s| s.step < 12 || s.running) {
+            polls += 1;
+            assert!(polls < 100_000, "the sliced worker did not get there");
+        }
+        wait_for(&mut threaded, |s| s.step == 12 && !s.running);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while threaded.poll_all().iter().any(|s| s.step < 12) {
+            assert!(
+                Instant::now() < deadline,
+                "the threaded worker's second run lags"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for (a, b) in sliced.latest_all().iter().zip(threaded.latest_all()) {
+            assert_eq!(a.step, 12);
+            assert_eq!(a.gpt.params, b.gpt.params, "same weights after 12 steps");
+            assert_eq!(a.history.len(), 12);
+            assert_eq!(
+                a.history
+                    .iter()
+                    .map(|p| p.train.to_bits())
+                    .collect::<Vec<_>>(),
+                b.history
+                    .iter()
+                    .map(|p| p.train.to_bits())
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert_ne!(
+            sliced.latest_all()[0].gpt.params,
+            sliced.latest_all()[1].gpt.params,
+            "two seeds, two models"
+        );
+        // Play, then Pause: a slice at a time, and nothing after the pause.
+        sliced.send(Command::Play);
+        while sliced.poll().step < 20 {}
+        sliced.send(Command::Pause);
+        let paused = sliced.poll().step;
+        assert!(!sliced.latest().running);
+        for _ in 0..5 {
+            assert_eq!(sliced.poll().step, paused, "no steps while paused");
+        }
+    }
 }

@@ -311,3 +311,66 @@ fn f12_toggles_the_frame_time_overlay() {
             .is_none()
     );
 }
+
+/// A link (the browser's URL fragment) opens a lesson with exactly the settings it names, the
+/// defaults elsewhere; the app's own link reads back to the same figure; a bad link changes
+/// nothing but the status bar.
+#[test]
+fn links_open_one_exact_figure_and_read_back() {
+    let mut app = LabApp::from_storage(None, StartOptions::default());
+    assert_eq!(app.link(), "lesson=overview");
+    app.follow_link("lesson=softmax&section=2&scale=50&n=12&present&theme=light");
+    assert_eq!(app.current_lesson_id(), "softmax");
+    assert!(app.presenting());
+    assert_eq!(app.state().theme, attention_lab::app::ThemeChoice::Light);
+    let settings = app.lesson_settings("softmax").unwrap_or_default();
+    assert_eq!(
+        (
+            settings["section"].as_u64(),
+            settings["scale"].as_f64(),
+            settings["n"].as_u64()
+        ),
+        (Some(2), Some(50.0), Some(12))
+    );
+    let link = app.link();
+    assert!(
+        link.starts_with("lesson=softmax&")
+            && link.contains("section=2")
+            && link.contains("scale=50")
+            && link.contains("n=12"),
+        "{link}"
+    );
+    // Following a link restores the defaults it does not name.
+    app.follow_link("lesson=softmax&n=9");
+    let settings = app.lesson_settings("softmax").unwrap_or_default();
+    assert_eq!(
+        (
+            settings["section"].as_u64(),
+            settings["scale"].as_f64(),
+            settings["n"].as_u64()
+        ),
+        (Some(0), Some(100.0), Some(9))
+    );
+    // The app's link, followed in a fresh app, gives the same settings.
+    let link = app.link();
+    let mut fresh = LabApp::from_storage(None, StartOptions::default());
+    fresh.follow_link(&link);
+    assert_eq!(
+        fresh.lesson_settings("softmax"),
+        app.lesson_settings("softmax")
+    );
+    // Bad links: nothing changes, the status says why.
+    let before = app.lesson_settings("softmax");
+    for (bad, why) in [
+        ("lesson=nope", "no lesson \"nope\""),
+        ("lesson=softmax&n=-3", "\"n\""),
+        ("lesson=softmax&bogus=1", "no setting \"bogus\""),
+        ("scale=100", "names no lesson"),
+        ("lesson=softmax&theme=pink", "light or dark"),
+    ] {
+        app.follow_link(bad);
+        assert!(app.status().contains(why), "{bad}: {}", app.status());
+        assert_eq!(app.lesson_settings("softmax"), before, "{bad}");
+        assert_eq!(app.current_lesson_id(), "softmax");
+    }
+}

@@ -5,13 +5,14 @@
 //! Keys: F5 presentation mode (bigger zoom, no side panel, PageDown/PageUp and →/← step through
 //! lessons), F11 fullscreen, Ctrl +/−/0 zoom (egui's own), F12 frame-time overlay.
 
+pub mod link;
 mod persist;
 
 pub use persist::{sanitize as sanitize_saved_state, sanitize_map};
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use web_time::Instant;
 
 use egui::{ColorImage, Key, Rect, Ui};
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,8 @@ pub struct LabApp {
     /// What was last written to storage (the app state and the open lesson's settings), and
     /// when: settings are saved when they change, not only at eframe's next auto-save.
     saved: Option<(String, Instant)>,
+    /// Each lesson's default settings, read when a link first needs them.
+    defaults: std::collections::HashMap<&'static str, serde_json::Value>,
 }
 
 impl LabApp {
@@ -181,6 +184,7 @@ impl LabApp {
             pending_shot: None,
             autoplay: options.play,
             saved: None,
+            defaults: std::collections::HashMap::new(),
         }
     }
 
@@ -210,6 +214,91 @@ impl LabApp {
     /// The text in the status bar.
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// The open lesson and its settings that differ from the defaults, as a URL fragment
+    /// ([`link::format`]; the browser build keeps the address bar at it).
+    pub fn link(&mut self) -> String {
+        let idx = self.current_index();
+        let Some(lesson) = self.lessons.get_mut(idx) else {
+            return String::new();
+        };
+        let id = lesson.info().id;
+        let settings = lesson.settings().to_json();
+        let defaults = self
+            .defaults
+            .entry(id)
+            .or_insert_with(|| default_settings(id));
+        link::format(id, &settings, defaults)
+    }
+
+    /// Open the lesson a link names, with its default settings changed as the link says (so
+    /// the link shows the same figure wherever it is opened). A bad link changes nothing but
+    /// the status bar, which says what is wrong.
+    pub fn follow_link(&mut self, fragment: &str) {
+        let link = match link::parse(fragment) {
+            Ok(l) => l,
+            Err(e) => {
+                self.status = format!("Link not followed: {e}.");
+                return;
+            }
+        };
+        let Some(lesson) = self.lessons.iter_mut().find(|l| l.info().id == link.lesson) else {
+            self.status = format!(
+                "Link not followed: there is no lesson \"{}\"; the lessons are {}.",
+                crate::lessons::overrides::echo(&link.lesson),
+                crate::lessons::lesson_ids().join(", ")
+            );
+            return;
+        };
+        let id = lesson.info().id;
+        let defaults = self
+            .defaults
+            .entry(id)
+            .or_insert_with(|| default_settings(id))
+            .clone();
+        let settings = lesson.settings();
+        let before = settings.to_json();
+        let result = settings
+            .set_json(defaults)
+            .and_then(|()| crate::lessons::apply_overrides(lesson.as_mut(), &link.sets));
+        if let Err(e) = result {
+            if lesson.settings().set_json(before).is_err() {
+                // The settings came from `to_json` of a validated struct a moment ago.
+                debug_assert!(false, "settings that round-trip were refused");
+            }
+            self.status = format!("Link not followed: {e}.");
+            return;
+        }
+        self.state.lesson = id.to_owned();
+        self.autoplay |= link.play;
+        if let Some(present) = link.present {
+            self.present = present;
+        }
+        match link.theme.as_deref() {
+            Some("light") => self.state.theme = ThemeChoice::Light,
+            Some("dark") => self.state.theme = ThemeChoice::Dark,
+            _ => {}
+        }
+        self.status = format!("Opened the link to \"{}\".", lesson.info().title);
+    }
+
+    /// The page's title: the lesson, and the step while it trains ("· step 120").
+    pub fn page_title(&self) -> String {
+        let Some(lesson) = self.lessons.get(self.current_index()) else {
+            return "attention-lab".to_owned();
+        };
+        match lesson.training_step() {
+            Some(step) => format!("{} · step {step} · attention-lab", lesson.info().title),
+            None => format!("{} · attention-lab", lesson.info().title),
+        }
+    }
+
+    /// Steps trained so far by the selected lesson's run, if it trains.
+    pub fn training_step(&self) -> Option<usize> {
+        self.lessons
+            .get(self.current_index())
+            .and_then(|l| l.training_step())
     }
 
     /// Training throughput (tokens/s) of the selected lesson, if it trains.
@@ -556,6 +645,14 @@ impl LabApp {
                 });
             });
     }
+}
+
+/// The settings a fresh lesson `id` starts with.
+fn default_settings(id: &str) -> serde_json::Value {
+    all_lessons()
+        .into_iter()
+        .find(|l| l.info().id == id)
+        .map_or(serde_json::Value::Null, |mut l| l.settings().to_json())
 }
 
 fn lesson_key(id: &str) -> String {

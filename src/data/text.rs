@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use super::tasks::Dataset;
 use super::tokenizer::{Tokenizer, TokenizerKind};

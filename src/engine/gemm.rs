@@ -23,6 +23,10 @@
 //! β = 0 overwrites C without reading it. The packing buffers are per thread and kept (the
 //! training threads are long-lived), so after the first products a product allocates nothing.
 
+// The blocking constants, the workspace and `structure` are the x86-64 kernel's; elsewhere (the
+// browser) they are unused.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_variables))]
+
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 

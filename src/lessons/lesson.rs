@@ -64,6 +64,10 @@ pub trait Lesson {
     fn training_rate(&self) -> Option<f32> {
         None
     }
+    /// Steps trained so far by the lesson's run, for lessons that train.
+    fn training_step(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// A lesson's settings, as the app sees them: JSON in and out, checked on the way in.

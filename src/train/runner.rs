@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use super::trainer::{TrainConfig, Trainer};
 use crate::data::{Task, TextLoader, Tokenizer};

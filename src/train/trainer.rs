@@ -7,7 +7,7 @@
 //! good ones (the last validation whose loss was finite and sane). The caller stops: the runner
 //! pauses, `attention-lab train` exits with an error instead of saving.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -3,6 +3,10 @@
 //! in over a channel; updates come out at most every [`UPDATE_INTERVAL`] and wake the UI, which
 //! merges them into a [`Snapshot`] per run. The UI never locks the model and never waits.
 //!
+//! Where no thread can start (a browser: wasm32 has none), the same loop runs in slices instead:
+//! each [`Worker::poll`] from the UI runs one turn of it for at most [`SLICE`], so the page keeps
+//! its frame rate while it trains. Callers do not know which it is.
+//!
 //! The steps themselves run on the process's thread pool (`engine::pool::install`), so however
 //! many runs train at once, no more compute threads exist than cores. A panic inside a step
 //! stops the run, not the app: the UI gets the message and keeps the last weights it received.
@@ -18,7 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use super::runner::{Command, LossPoint, ProbeFrame, Runner, Update};
 use super::trainer::{TrainConfig, Trainer};
@@ -28,6 +33,9 @@ use crate::model::gpt::Gpt;
 
 /// Longest interval between updates while training runs.
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(30);
+/// Without a thread: the training time a frame spends in [`Worker::poll`] (the rest of a
+/// 60 fps frame, 16.7 ms, draws it).
+pub const SLICE: Duration = Duration::from_millis(8);
 /// At most this many probe frames are kept (older ones are thinned out).
 const PROBE_MAX: usize = 400;
 /// At most this many loss points are kept (then every other one is dropped, so that what is
@@ -158,6 +166,37 @@ pub struct Worker {
     latest: Vec<Snapshot>,
     want_model: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// Without a thread: the loop's side, run a slice at a time by `poll`.
+    local: Option<Box<Loop>>,
+}
+
+/// The worker's side of the channels: the runs and what the loop needs to talk to the UI.
+struct Loop {
+    runners: Vec<Runner>,
+    commands: Receiver<Command>,
+    out: Sender<Message>,
+    want_model: Arc<AtomicBool>,
+    wake: Box<dyn Fn() + Send>,
+    /// The loop has ended (Quit, a panic): nothing more runs.
+    ended: bool,
+}
+
+impl Loop {
+    /// One turn of the loop, training for at most `budget`; `false` once it has ended.
+    fn turn(&mut self, budget: Duration, block: bool) -> bool {
+        if !self.ended {
+            self.ended = !turn(
+                &mut self.runners,
+                &self.commands,
+                &self.out,
+                &self.want_model,
+                &*self.wake,
+                budget,
+                block,
+            );
+        }
+        !self.ended
+    }
 }
 
 impl Worker {
@@ -182,7 +221,12 @@ impl Worker {
         history: Vec<LossPoint>,
         wake: impl Fn() + Send + 'static,
     ) -> Result<Self, String> {
-        Self::start(name, vec![(config, Some(gpt), history)], wake)
+        Self::start(
+            name,
+            vec![(config, Some(gpt), history)],
+            wake,
+            !cfg!(target_arch = "wasm32"),
+        )
     }
 
     /// Start a worker for several runs (paused) that step in lock-step: one step of each in
@@ -193,13 +237,26 @@ impl Worker {
         wake: impl Fn() + Send + 'static,
     ) -> Result<Self, String> {
         let runs = runs.into_iter().map(|(c, g)| (c, g, Vec::new())).collect();
-        Self::start(name, runs, wake)
+        Self::start(name, runs, wake, !cfg!(target_arch = "wasm32"))
     }
 
+    /// [`Worker::spawn_group`] without a thread, as in a browser: each [`Worker::poll`] trains
+    /// for at most [`SLICE`]. (The browser gets this by itself; tests ask for it.)
+    pub fn spawn_group_in_slices(
+        name: &str,
+        runs: Vec<(TrainConfig, Option<Gpt>)>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<Self, String> {
+        let runs = runs.into_iter().map(|(c, g)| (c, g, Vec::new())).collect();
+        Self::start(name, runs, wake, false)
+    }
+
+    /// Start the runs on a thread of their own if `threaded` and one can start, else in slices.
     fn start(
         name: &str,
         runs: Vec<(TrainConfig, Option<Gpt>, Vec<LossPoint>)>,
         wake: impl Fn() + Send + 'static,
+        threaded: bool,
     ) -> Result<Self, String> {
         let mut runners = Vec::with_capacity(runs.len());
         let mut latest = Vec::with_capacity(runs.len());
@@ -225,17 +282,45 @@ impl Worker {
         let (cmd_tx, cmd_rx) = channel();
         let (upd_tx, upd_rx) = channel();
         let want_model = Arc::new(AtomicBool::new(false));
-        let want = Arc::clone(&want_model);
-        let thread = std::thread::Builder::new()
-            .name(format!("trainer-{name}"))
-            .spawn(move || run(runners, &cmd_rx, &upd_tx, &want, &wake))
-            .map_err(|e| format!("cannot start the training thread: {e}"))?;
+        let work = Box::new(Loop {
+            runners,
+            commands: cmd_rx,
+            out: upd_tx,
+            want_model: Arc::clone(&want_model),
+            wake: Box::new(wake),
+            ended: false,
+        });
+        // The loop is handed over through a slot, so that if no thread can start (a browser)
+        // it is still here to run in slices.
+        let slot = Arc::new(std::sync::Mutex::new(Some(work)));
+        let theirs = Arc::clone(&slot);
+        let thread = if !threaded {
+            None
+        } else {
+            std::thread::Builder::new()
+                .name(format!("trainer-{name}"))
+                .spawn(move || {
+                    let work = theirs.lock().map(|mut s| s.take()).ok().flatten();
+                    if let Some(mut work) = work {
+                        while work.turn(UPDATE_INTERVAL, true) {}
+                    }
+                })
+                .ok()
+        };
+        let local = match thread {
+            Some(_) => None,
+            None => slot.lock().ok().and_then(|mut s| s.take()),
+        };
+        if thread.is_none() && local.is_none() {
+            return Err("internal error: the training loop was lost".into());
+        }
         Ok(Self {
             commands: cmd_tx,
             updates: upd_rx,
             latest,
             want_model,
-            thread: Some(thread),
+            thread,
+            local,
         })
     }
 
@@ -266,6 +351,9 @@ impl Worker {
     }
 
     fn receive(&mut self) {
+        if let Some(work) = &mut self.local {
+            work.turn(SLICE, false);
+        }
         loop {
             match self.updates.try_recv() {
                 Ok(m) => self.apply(m),
@@ -303,6 +391,9 @@ impl Worker {
 
     /// Wait (up to `timeout`) for the next update. For tests and the CLI, not the UI.
     pub fn wait(&mut self, timeout: Duration) -> &Snapshot {
+        if let Some(work) = &mut self.local {
+            work.turn(timeout.min(UPDATE_INTERVAL), false);
+        }
         match self.updates.recv_timeout(timeout) {
             Ok(m) => self.apply(m),
             Err(RecvTimeoutError::Timeout) => {}
@@ -337,79 +428,87 @@ impl Drop for Worker {
     }
 }
 
-/// The thread's loop: apply commands; while any run has work, step the runs in lock-step on
-/// the pool for up to [`UPDATE_INTERVAL`], then send what changed.
-fn run(
-    mut runners: Vec<Runner>,
+/// One turn of the worker's loop: apply the commands that came in (while every run is idle
+/// and `block`, wait up to 200 ms for one); while any run has work, step the runs in lock-step
+/// on the pool for up to `budget`; then send what changed. `false` when the loop must end (Quit,
+/// the UI has gone, a panic inside a step).
+fn turn(
+    runners: &mut [Runner],
     commands: &Receiver<Command>,
     out: &Sender<Message>,
     want_model: &AtomicBool,
     wake: &dyn Fn(),
-) {
+    budget: Duration,
+    block: bool,
+) -> bool {
+    let mut first = true;
     loop {
         let busy = runners.iter().any(Runner::busy);
-        // While idle, block for the next command; while training, only peek.
-        let next = if busy {
-            match commands.try_recv() {
-                Ok(c) => Some(c),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => return,
-            }
-        } else {
+        // While idle (and allowed to), block for the next command; otherwise only peek, taking
+        // every command that is waiting.
+        let next = if block && first && !busy {
             match commands.recv_timeout(Duration::from_millis(200)) {
                 Ok(c) => Some(c),
                 Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        } else {
+            match commands.try_recv() {
+                Ok(c) => Some(c),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => return false,
             }
         };
+        first = false;
         match next {
-            Some(Command::Quit) => return,
+            Some(Command::Quit) => return false,
             Some(command) => {
-                for r in &mut runners {
+                for r in runners.iter_mut() {
                     r.handle(command.clone());
                 }
             }
-            None => {}
-        }
-        if runners.iter().any(Runner::busy) {
-            let slice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                pool::install(|| lock_step(&mut runners, UPDATE_INTERVAL))
-            }));
-            if let Err(panic) = slice {
-                let why = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "an unknown error".into());
-                // The UI keeps the last weights it received; if it is gone, nothing is lost.
-                if out
-                    .send(Message::Failed(format!(
-                        "training stopped after an internal error: {why}"
-                    )))
-                    .is_ok()
-                {
-                    wake();
-                }
-                return;
-            }
-        }
-        let want = want_model.swap(false, Ordering::Relaxed);
-        let mut sent = false;
-        for (i, r) in runners.iter_mut().enumerate() {
-            if r.has_news() || want {
-                if out.send(Message::Update(i, r.take_update(want))).is_err() {
-                    return;
-                }
-                sent = true;
-            }
-        }
-        if sent {
-            wake();
-        } else if want {
-            // Nobody had news; keep the request for the next round.
-            want_model.store(true, Ordering::Relaxed);
+            None => break,
         }
     }
+    if runners.iter().any(Runner::busy) {
+        let slice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool::install(|| lock_step(runners, budget))
+        }));
+        if let Err(panic) = slice {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "an unknown error".into());
+            // The UI keeps the last weights it received; if it is gone, nothing is lost.
+            if out
+                .send(Message::Failed(format!(
+                    "training stopped after an internal error: {why}"
+                )))
+                .is_ok()
+            {
+                wake();
+            }
+            return false;
+        }
+    }
+    let want = want_model.swap(false, Ordering::Relaxed);
+    let mut sent = false;
+    for (i, r) in runners.iter_mut().enumerate() {
+        if r.has_news() || want {
+            if out.send(Message::Update(i, r.take_update(want))).is_err() {
+                return false;
+            }
+            sent = true;
+        }
+    }
+    if sent {
+        wake();
+    } else if want {
+        // Nobody had news; keep the request for the next round.
+        want_model.store(true, Ordering::Relaxed);
+    }
+    true
 }
 
 /// One step of each busy run in turn until `budget` has passed.

@@ -85,8 +85,8 @@ pub fn csv_field(s: &str) -> String {
 
 /// `YYYYMMDD-HHMMSS` (UTC) for file names.
 pub fn timestamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    let secs = web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     timestamp_from_unix(secs)
@@ -142,8 +142,11 @@ pub fn save_png_crop(
     }
     let img = image::RgbaImage::from_raw(cw as u32, ch as u32, bytes)
         .ok_or_else(|| "internal error: screenshot size mismatch".to_string())?;
-    img.save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| format!("could not encode {}: {e}", path.display()))?;
+    // Through `files` (atomic on disk; a download in the browser).
+    crate::files::write_atomic(path, png.get_ref())?;
     Ok((cw as u32, ch as u32))
 }
 

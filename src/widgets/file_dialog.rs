@@ -1,6 +1,11 @@
 //! A small in-app file dialog (a modal): folder navigation, a list of the files with one
 //! extension, and a file-name field. Pure egui, so it works on a bare Linux without GTK or a
 //! desktop portal.
+//!
+//! In a browser the same dialog is the browser's own: Save confirms the suggested name at once
+//! (`files::write_atomic` then offers a download of that name), Load opens the browser's file
+//! picker and confirms `uploads/<name>` once the chosen file's bytes are in memory
+//! (`files::add_upload`). The lessons that use it do not change.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +28,21 @@ pub struct FileDialog {
     entries: Vec<(String, bool)>,
     error: Option<String>,
     title: String,
+    /// In a browser: the picker's answer, once it was opened.
+    #[cfg(target_arch = "wasm32")]
+    picked: Option<BrowserPick>,
+}
+
+/// The browser file picker's slot (see `web::pick_file`).
+#[cfg(target_arch = "wasm32")]
+#[derive(Clone)]
+struct BrowserPick(crate::web::Picked);
+
+#[cfg(target_arch = "wasm32")]
+impl std::fmt::Debug for BrowserPick {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BrowserPick")
+    }
 }
 
 impl FileDialog {
@@ -40,8 +60,12 @@ impl FileDialog {
             entries: Vec::new(),
             error: None,
             title,
+            #[cfg(target_arch = "wasm32")]
+            picked: None,
         };
-        d.refresh();
+        if !cfg!(target_arch = "wasm32") {
+            d.refresh();
+        }
         d
     }
 
@@ -92,6 +116,10 @@ impl FileDialog {
     /// Show the dialog. Returns `Some(Some(path))` when confirmed, `Some(None)` when cancelled,
     /// `None` while it stays open.
     pub fn show(&mut self, ctx: &egui::Context) -> Option<Option<PathBuf>> {
+        #[cfg(target_arch = "wasm32")]
+        if self.error.is_none() {
+            return self.show_in_browser(ctx);
+        }
         let mut result = None;
         let title = self.title.clone();
         let modal =
@@ -168,6 +196,40 @@ impl FileDialog {
             result = Some(None);
         }
         result
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl FileDialog {
+    /// [`FileDialog::show`] in a browser (see the top of this file). A file that cannot be read
+    /// leaves `error` set, and the modal shows it.
+    fn show_in_browser(&mut self, ctx: &egui::Context) -> Option<Option<PathBuf>> {
+        if self.mode == DialogMode::Save {
+            return Some(Some(PathBuf::from(&self.name)));
+        }
+        let slot = match &self.picked {
+            Some(p) => p.0.clone(),
+            None => match crate::web::pick_file(&format!(".{}", self.extension), ctx) {
+                Ok(slot) => {
+                    self.picked = Some(BrowserPick(slot.clone()));
+                    slot
+                }
+                Err(e) => {
+                    self.error = Some(format!("the file picker did not open: {e}"));
+                    return None;
+                }
+            },
+        };
+        let answer = slot.borrow_mut().take();
+        match answer {
+            // Still choosing (a cancelled picker leaves it here until the next Load…).
+            None => None,
+            Some(Ok((name, bytes))) => Some(Some(crate::files::add_upload(&name, bytes))),
+            Some(Err(e)) => {
+                self.error = Some(e);
+                None
+            }
+        }
     }
 }
 

@@ -3,8 +3,6 @@
 //! sentence's "bears" puts on its helper over the steps — the helpers' keys drift toward the
 //! queries that need them.
 
-use std::time::Duration;
-
 use egui::Ui;
 use ndarray::Array2;
 
@@ -48,9 +46,7 @@ impl Keys {
                 ..TrainConfig::default()
             };
             let waker = ctx.clone();
-            Worker::spawn("keys", config, None, move || {
-                waker.request_repaint_after(Duration::from_millis(30))
-            })
+            Worker::spawn("keys", config, None, move || waker.request_repaint())
         });
         match started {
             Ok(w) => {

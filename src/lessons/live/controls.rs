@@ -315,8 +315,7 @@ impl Live {
             Some(w) if w.latest().failed.is_none() => w.send(Command::Reset(Box::new(config))),
             _ => {
                 let waker = ctx.clone();
-                let wake =
-                    move || waker.request_repaint_after(std::time::Duration::from_millis(30));
+                let wake = move || waker.request_repaint();
                 match crate::train::Worker::spawn("live", config, None, wake) {
                     Ok(w) => {
                         self.worker = Some(w);

@@ -18,7 +18,6 @@ pub mod settings;
 mod training;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use egui::Ui;
 use ndarray::Array2;
@@ -76,7 +75,7 @@ impl Live {
             return;
         }
         let waker = ctx.clone();
-        let wake = move || waker.request_repaint_after(Duration::from_millis(30));
+        let wake = move || waker.request_repaint();
         // The pretrained bears model; its vocabulary is the grammar's, the same as the data's.
         // Its training run's loss curve comes with it: the first picture is a trained run.
         let started = bears_shared().and_then(|(gpt, _)| {
@@ -232,6 +231,10 @@ impl Lesson for Live {
 
     fn training_rate(&self) -> Option<f32> {
         self.worker.as_ref().map(|w| w.latest().tokens_per_sec)
+    }
+
+    fn training_step(&self) -> Option<usize> {
+        self.worker.as_ref().map(|w| w.latest().step)
     }
 
     fn csv(&mut self) -> String {

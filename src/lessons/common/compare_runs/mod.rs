@@ -9,8 +9,6 @@ mod preset;
 
 pub use preset::Preset;
 
-use std::time::Duration;
-
 use egui::Ui;
 
 use crate::data::Tokenizer;
@@ -76,9 +74,7 @@ impl CompareRuns {
         let runs: Vec<(String, TrainConfig)> = self.preset.runs(base).into_iter().take(4).collect();
         let waker = ctx.clone();
         let configs = runs.iter().map(|(_, c)| (c.clone(), None)).collect();
-        match Worker::spawn_group("compare", configs, move || {
-            waker.request_repaint_after(Duration::from_millis(30))
-        }) {
+        match Worker::spawn_group("compare", configs, move || waker.request_repaint()) {
             Ok(worker) => {
                 self.worker = Some(worker);
                 self.runs = runs

@@ -1,0 +1,307 @@
+//! The browser build (wasm32, `web/build.sh`): the same app in a page's canvas.
+//!
+//! Only what a browser does differently lives here; everything else is the native code path:
+//! - [`start`]: eframe's `WebRunner` in the `<canvas id="attention_lab_canvas">` of
+//!   `web/index.html`; a panic shows its message in the page (and eframe logs it to the console).
+//! - The URL fragment carries a lesson and its settings (`#lesson=softmax&scale=100`, the format
+//!   of `app::link`): following it on load and when it changes, and writing the open lesson's
+//!   link back as its settings change, so the address bar is always a link to the figure shown.
+//! - The page title carries the lesson and, while a lesson trains, its step; the canvas carries
+//!   them as `data-lesson`, `data-step`, `data-rate` (tokens/s) and `data-first-frame-ms` (when
+//!   the first frame was drawn, from the page's start), and `window.attentionLabLessons` lists
+//!   the lesson ids: what `web/test.mjs` reads in headless Chromium.
+//! - Files: [`download`] (Save PNG, Save… of a checkpoint) and [`pick_file`] (Load…).
+//!
+//! Training has no thread here: `train::worker` runs its steps in slices inside the frame loop,
+//! `lessons::common` computes on the UI thread; neither knows it is in a browser.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::app::{LabApp, StartOptions};
+
+/// The id of the canvas in `web/index.html`.
+const CANVAS_ID: &str = "attention_lab_canvas";
+
+/// Start the app in the page (called by `main` on wasm32).
+pub fn start() {
+    install_crash_note();
+    let runner = eframe::WebRunner::new();
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = match canvas() {
+            Ok(canvas) => runner
+                .start(
+                    canvas,
+                    eframe::WebOptions::default(),
+                    Box::new(|cc| Ok(Box::new(WebApp::new(cc)))),
+                )
+                .await
+                .map_err(|e| js_text(&e)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => set_loading(None),
+            Err(e) => set_loading(Some(&format!("The app could not start: {e}"))),
+        }
+    });
+}
+
+fn canvas() -> Result<web_sys::HtmlCanvasElement, String> {
+    document()?
+        .get_element_by_id(CANVAS_ID)
+        .ok_or_else(|| format!("the page has no element #{CANVAS_ID}"))?
+        .dyn_into::<web_sys::HtmlCanvasElement>()
+        .map_err(|_| format!("#{CANVAS_ID} is not a canvas"))
+}
+
+fn document() -> Result<web_sys::Document, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| "no document (not running in a page)".to_owned())
+}
+
+/// A line in the browser's console (a warning, not an error: the browser test fails on errors).
+fn log(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+/// A JavaScript error as text.
+fn js_text(v: &JsValue) -> String {
+    v.as_string()
+        .or_else(|| {
+            v.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+/// Replace the page's "Loading…" note with `message`, or remove it (`None`).
+fn set_loading(message: Option<&str>) {
+    let Ok(doc) = document() else { return };
+    if let Some(note) = doc.get_element_by_id("loading") {
+        match message {
+            Some(m) => note.set_text_content(Some(m)),
+            None => note.remove(),
+        }
+    }
+}
+
+/// On a panic, show its message in the page (`#crash`), as well as in the console.
+fn install_crash_note() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(doc) = document()
+            && let Some(note) = doc.get_element_by_id("crash")
+        {
+            note.set_text_content(Some(&format!(
+                "attention-lab stopped after an internal error: {info}. Reload the page to start again."
+            )));
+            if note.remove_attribute("hidden").is_err() {
+                // The text is set; the note stays hidden only if the page's script forbids it.
+            }
+        }
+        previous(info);
+    }));
+}
+
+/// The app, plus what the page shows of it: the URL fragment, the title, the canvas's data.
+struct WebApp {
+    app: LabApp,
+    /// The fragment as we last saw or wrote it (without '#').
+    fragment: String,
+    title: String,
+    /// What the canvas's `data-*` attributes say now.
+    shown: Vec<(&'static str, String)>,
+    frames: u64,
+}
+
+impl WebApp {
+    fn new(cc: &eframe::CreationContext<'_>) -> Self {
+        // A new fragment (a link opened in this tab, Back, an edit of the address) draws a frame,
+        // which follows it.
+        let ctx = cc.egui_ctx.clone();
+        let on_hash = Closure::<dyn Fn()>::new(move || ctx.request_repaint());
+        if let Some(window) = web_sys::window() {
+            if window
+                .add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref())
+                .is_err()
+            {
+                log(
+                    "attention-lab: cannot listen for hashchange; a changed link is followed at the next input",
+                );
+            }
+            let ids = js_sys::Array::new();
+            for id in crate::lessons::lesson_ids() {
+                ids.push(&JsValue::from_str(id));
+            }
+            if js_sys::Reflect::set(&window, &"attentionLabLessons".into(), &ids).is_err() {
+                log("attention-lab: cannot set window.attentionLabLessons");
+            }
+        }
+        // The listener lives as long as the page.
+        on_hash.forget();
+        Self {
+            app: LabApp::new(cc, StartOptions::default()),
+            fragment: String::new(),
+            title: String::new(),
+            shown: Vec::new(),
+            frames: 0,
+        }
+    }
+
+    /// The canvas's `data-*` attributes: the lesson, its training step and rate, and (once)
+    /// when the first frame was drawn.
+    fn sync_data(&mut self) {
+        self.frames += 1;
+        let mut data = vec![("lesson", self.app.current_lesson_id().to_owned())];
+        if let Some(step) = self.app.training_step() {
+            data.push(("step", step.to_string()));
+        }
+        if let Some(rate) = self.app.training_rate() {
+            data.push(("rate", format!("{rate:.0}")));
+        }
+        if self.frames == 1
+            && let Some(ms) = web_sys::window()
+                .and_then(|w| w.performance())
+                .map(|p| p.now())
+        {
+            data.push(("first-frame-ms", format!("{ms:.0}")));
+        }
+        let Ok(canvas) = canvas() else { return };
+        for (key, value) in &data {
+            if self.shown.iter().any(|(k, v)| k == key && v == value) {
+                continue;
+            }
+            if canvas.set_attribute(&format!("data-{key}"), value).is_err() {
+                log("attention-lab: cannot set the canvas's data attributes");
+                return;
+            }
+        }
+        for (key, _) in &self.shown {
+            if *key != "first-frame-ms"
+                && !data.iter().any(|(k, _)| k == key)
+                && canvas.remove_attribute(&format!("data-{key}")).is_err()
+            {
+                log("attention-lab: cannot remove a data attribute");
+            }
+        }
+        self.shown.retain(|(k, _)| *k == "first-frame-ms");
+        self.shown.extend(data);
+    }
+
+    /// Follow a fragment the user typed or opened; write the open lesson's link back.
+    fn sync_fragment(&mut self, before_frame: bool) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let location = window.location();
+        // Reading `location.hash` fails only on an opaque origin: then there is no link to follow.
+        let now = location
+            .hash()
+            .map(|h| h.trim_start_matches('#').to_owned())
+            .unwrap_or_else(|_| String::new());
+        if before_frame {
+            if now != self.fragment && !now.is_empty() {
+                self.app.follow_link(&now);
+            }
+            self.fragment = now;
+            return;
+        }
+        let link = self.app.link();
+        if link != now
+            && let Ok(history) = window.history()
+            && history
+                .replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{link}")))
+                .is_ok()
+        {
+            self.fragment = link;
+        }
+    }
+
+    fn sync_title(&mut self) {
+        let title = self.app.page_title();
+        if title != self.title
+            && let Ok(doc) = document()
+        {
+            doc.set_title(&title);
+            self.title = title;
+        }
+    }
+}
+
+impl eframe::App for WebApp {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.sync_fragment(true);
+        eframe::App::ui(&mut self.app, ui, frame);
+        self.sync_fragment(false);
+        self.sync_title();
+        self.sync_data();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::App::save(&mut self.app, storage);
+    }
+}
+
+/// Offer `bytes` to the user as a download named `name` (the browser's Save dialog or Downloads).
+pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+    let doc = document()?;
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| js_text(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_text(&e))?;
+    let anchor = doc
+        .create_element("a")
+        .map_err(|e| js_text(&e))?
+        .dyn_into::<web_sys::HtmlAnchorElement>()
+        .map_err(|_| "cannot create a link".to_owned())?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url).map_err(|e| js_text(&e))
+}
+
+/// What [`pick_file`] delivers: the file's name and bytes, or why there are none.
+pub type Picked = Rc<RefCell<Option<Result<(String, Vec<u8>), String>>>>;
+
+/// Open the browser's file picker for files ending in `accept` (e.g. ".safetensors"); the chosen
+/// file's name and bytes arrive in the returned slot (poll it each frame), and `ctx` repaints.
+/// Cancelling the picker leaves the slot empty.
+pub fn pick_file(accept: &str, ctx: &egui::Context) -> Result<Picked, String> {
+    let doc = document()?;
+    let input = doc
+        .create_element("input")
+        .map_err(|e| js_text(&e))?
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .map_err(|_| "cannot create a file input".to_owned())?;
+    input.set_type("file");
+    input.set_accept(accept);
+    let slot: Picked = Rc::default();
+    let theirs = Rc::clone(&slot);
+    let ctx = ctx.clone();
+    let chosen = input.clone();
+    let on_change = Closure::once_into_js(move || {
+        let Some(file) = chosen.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        wasm_bindgen_futures::spawn_local(async move {
+            let read = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+            let result = match read {
+                Ok(buffer) => Ok((name, js_sys::Uint8Array::new(&buffer).to_vec())),
+                Err(e) => Err(format!("cannot read {name}: {}", js_text(&e))),
+            };
+            *theirs.borrow_mut() = Some(result);
+            ctx.request_repaint();
+        });
+    });
+    input.set_onchange(Some(on_change.unchecked_ref()));
+    input.click();
+    Ok(slot)
+}
