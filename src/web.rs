@@ -7,8 +7,9 @@
 //!   of `app::link`): following it on load and when it changes, and writing the open lesson's
 //!   link back as its settings change, so the address bar is always a link to the figure shown.
 //! - The page title carries the lesson and, while a lesson trains, its step; the canvas carries
-//!   them as `data-lesson`, `data-step`, `data-rate` (tokens/s) and `data-first-frame-ms` (when
-//!   the first frame was drawn, from the page's start), and `window.attentionLabLessons` lists
+//!   them as `data-lesson`, `data-step`, `data-rate` (tokens/s), `data-frame-max-ms` (the
+//!   longest of the last 240 frames' own work) and `data-first-frame-ms` (when the first frame
+//!   was drawn, from the page's start), and `window.attentionLabLessons` lists
 //!   the lesson ids: what `web/test.mjs` reads in headless Chromium.
 //! - Files: [`download`] (Save PNG, Save… of a checkpoint) and [`pick_file`] (Load…).
 //!
@@ -22,6 +23,18 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::app::{LabApp, StartOptions};
+
+thread_local! {
+    /// How long the app's own part of the last frame took, in ms.
+    static FRAME_COST_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// The page's clock, in ms.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
 
 /// The id of the canvas in `web/index.html`.
 const CANVAS_ID: &str = "attention_lab_canvas";
@@ -43,10 +56,71 @@ pub fn start() {
             Err(e) => Err(e),
         };
         match result {
-            Ok(()) => set_loading(None),
+            Ok(()) => {
+                set_loading(None);
+                start_training_driver();
+            }
             Err(e) => set_loading(Some(&format!("The app could not start: {e}"))),
         }
     });
+}
+
+/// Train between frames: a timer runs one slice of every training run (`train::worker::SLICE`,
+/// 8 ms) and comes back at once while any trains (every 50 ms while none does, for commands), so
+/// input and frames wait at most one slice (a slice ends after the step that passes 8 ms). The
+/// page repaints for training at most every 100 ms, or every two frame times when frames take
+/// longer, so that a slow renderer (software WebGL) still leaves half of the main thread to
+/// training.
+fn start_training_driver() {
+    type Tick = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
+    let tick: Tick = Rc::default();
+    let again = Rc::clone(&tick);
+    let schedule = move |tick: &Tick, delay: i32| {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(cb) = tick.borrow().as_ref()
+            && window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    cb.as_ref().unchecked_ref(),
+                    delay,
+                )
+                .is_err()
+        {
+            log("attention-lab: cannot set a timer; training runs only while frames are drawn");
+        }
+    };
+    // When the last tick ended: a tick that comes much later than asked means the main thread
+    // was drawing meanwhile (the browser's part of a frame, which the app cannot time otherwise).
+    let mut last_end: Option<f64> = None;
+    let mut draw_ms = 0.0_f64;
+    *tick.borrow_mut() = Some(Closure::new(move || {
+        let now = now_ms();
+        if let Some(end) = last_end
+            && now - end > 20.0
+        {
+            draw_ms = 0.7 * draw_ms + 0.3 * (now - end);
+        }
+        let busy = crate::train::worker::drive_slices(crate::train::worker::SLICE);
+        // Wake the page for training at most every 100 ms (10 frames a second for the loss
+        // curve and the maps; input still repaints at once), or every two frame times when
+        // frames are slower, so that training gets at least half of the main thread.
+        let frame = FRAME_COST_MS.with(std::cell::Cell::get) + draw_ms;
+        crate::train::worker::set_repaint_interval(std::time::Duration::from_secs_f64(
+            (2.0 * frame).clamp(100.0, 1000.0) / 1000.0,
+        ));
+        last_end = Some(now_ms());
+        schedule(&again, if busy { 0 } else { 50 });
+    }));
+    // The closure holds itself (through `again`) for as long as the page lives.
+    if let Some(window) = web_sys::window()
+        && let Some(cb) = tick.borrow().as_ref()
+        && window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 0)
+            .is_err()
+    {
+        log("attention-lab: cannot set a timer; training runs only while frames are drawn");
+    }
 }
 
 fn canvas() -> Result<web_sys::HtmlCanvasElement, String> {
@@ -163,6 +237,10 @@ impl WebApp {
         if let Some(rate) = self.app.training_rate() {
             data.push(("rate", format!("{rate:.0}")));
         }
+        data.push((
+            "frame-max-ms",
+            format!("{:.0}", self.app.longest_recent_frame_ms()),
+        ));
         if self.frames == 1
             && let Some(ms) = web_sys::window()
                 .and_then(|w| w.performance())
@@ -234,6 +312,10 @@ impl WebApp {
 
 impl eframe::App for WebApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        // The app's own part of a frame, for the training driver's repaint interval.
+        if let Some(seconds) = frame.info().cpu_usage {
+            FRAME_COST_MS.with(|c| c.set(1000.0 * f64::from(seconds)));
+        }
         self.sync_fragment(true);
         eframe::App::ui(&mut self.app, ui, frame);
         self.sync_fragment(false);

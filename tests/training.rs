@@ -223,5 +223,30 @@ mod worker {
         for _ in 0..5 {
             assert_eq!(sliced.poll().step, paused, "no steps while paused");
         }
+        // Driven from outside (the browser's timer): `poll` only receives, the driver trains.
+        use attention_lab::train::worker::{SLICE, drive_slices};
+        assert!(!drive_slices(SLICE), "nothing is training");
+        sliced.send(Command::Play);
+        let mut turns = 0;
+        while sliced.poll().step < paused + 10 {
+            assert!(drive_slices(SLICE) || sliced.latest().step >= paused + 10);
+            turns += 1;
+            assert!(turns < 100_000);
+        }
+        sliced.send(Command::Pause);
+        drive_slices(SLICE);
+        let stopped = sliced.poll().step;
+        sliced.send(Command::Play);
+        for _ in 0..3 {
+            assert_eq!(
+                sliced.poll().step,
+                stopped,
+                "once driven, poll does not train"
+            );
+        }
+        assert!(drive_slices(SLICE), "the driver takes the Play");
+        sliced.send(Command::Pause);
+        drive_slices(SLICE);
+        assert!(!drive_slices(SLICE));
     }
 }

@@ -47,7 +47,7 @@ env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BO
   /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
     -Z build-std=std,panic_abort --bin attention-lab --target-dir "$TARGET_DIR" \
     --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1' \
-    --config 'profile.release.package."*".opt-level="s"' \
+    --config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="s"' \
     --config 'profile.release.package.ndarray.opt-level=3' \
     --config 'profile.release.package.matrixmultiply.opt-level=3'
 # Size: the .wasm must stay under 8 MB. The app's own crate and the matrix products are

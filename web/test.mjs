@@ -126,7 +126,7 @@ try {
     const title = await page.title();
     if (!title.includes("attention-lab")) fail(`lesson ${id}: the title is "${title}"`);
     await page.screenshot({ path: join(out, `${id}.png`) });
-    console.log(`ok   lesson ${id}: "${title}"`);
+    console.log(`ok   lesson ${id}: "${title}" (longest recent frame ${await data("frameMaxMs")} ms)`);
   }
 
   // A link with settings: the softmax lesson at scale 100 keeps them in the address bar.
@@ -147,6 +147,20 @@ try {
     const started = Date.now();
     await waitFor("training steps", async () => Number(await data("step")) >= s0 + 20, 60000);
     await sleep(4000);
+    // Frames the page drew per second while training (requestAnimationFrame callbacks).
+    const fps = await page.evaluate(
+      () =>
+        new Promise((done) => {
+          let n = 0;
+          const t0 = performance.now();
+          const tick = () => {
+            n += 1;
+            if (performance.now() - t0 < 2000) requestAnimationFrame(tick);
+            else done((n * 1000) / (performance.now() - t0));
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
     const s1 = Number(await data("step"));
     const secs = (Date.now() - started) / 1000;
     const rate = await data("rate");
@@ -154,7 +168,8 @@ try {
     if (s1 > s0) {
       console.log(
         `ok   live training: step ${s0} → ${s1} in ${secs.toFixed(1)} s ` +
-          `(${((s1 - s0) / secs).toFixed(1)} steps/s; the app reports ${rate} tokens/s)`,
+          `(${((s1 - s0) / secs).toFixed(1)} steps/s; the app reports ${rate} tokens/s; ` +
+          `longest recent frame ${await data("frameMaxMs")} ms; ${fps.toFixed(1)} frames/s)`,
       );
     } else {
       fail(`live training did not advance (step ${s0} → ${s1})`);

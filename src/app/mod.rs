@@ -294,6 +294,11 @@ impl LabApp {
         }
     }
 
+    /// The longest of the last frames, in ms of the app's own code (what F12 shows).
+    pub fn longest_recent_frame_ms(&self) -> f32 {
+        self.frame_times.iter().copied().fold(0.0, f32::max)
+    }
+
     /// Steps trained so far by the selected lesson's run, if it trains.
     pub fn training_step(&self) -> Option<usize> {
         self.lessons

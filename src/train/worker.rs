@@ -3,9 +3,11 @@
 //! in over a channel; updates come out at most every [`UPDATE_INTERVAL`] and wake the UI, which
 //! merges them into a [`Snapshot`] per run. The UI never locks the model and never waits.
 //!
-//! Where no thread can start (a browser: wasm32 has none), the same loop runs in slices instead:
-//! each [`Worker::poll`] from the UI runs one turn of it for at most [`SLICE`], so the page keeps
-//! its frame rate while it trains. Callers do not know which it is.
+//! Where no thread can start (a browser: wasm32 has none), the same loop runs in slices instead,
+//! each at most [`SLICE`] long: driven by [`drive_slices`] from a timer between the page's
+//! frames (the browser build starts one), or, with no driver, by each [`Worker::poll`]. Updates
+//! then wake the UI at most every [`set_repaint_interval`], so a page whose frames are slow to
+//! draw still leaves the main thread to training between them. Callers do not know which it is.
 //!
 //! The steps themselves run on the process's thread pool (`engine::pool::install`), so however
 //! many runs train at once, no more compute threads exist than cores. A panic inside a step
@@ -19,8 +21,9 @@
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::{Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use web_time::Instant;
@@ -166,8 +169,46 @@ pub struct Worker {
     latest: Vec<Snapshot>,
     want_model: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    /// Without a thread: the loop's side, run a slice at a time by `poll`.
-    local: Option<Box<Loop>>,
+    /// Without a thread: the loop's side, run a slice at a time (see the top of this file).
+    local: Option<Arc<Mutex<Loop>>>,
+}
+
+/// The loops of the workers without a thread, for [`drive_slices`].
+static SLICED: Mutex<Vec<Weak<Mutex<Loop>>>> = Mutex::new(Vec::new());
+/// A driver calls [`drive_slices`]: `poll` leaves the training to it.
+static DRIVEN: AtomicBool = AtomicBool::new(false);
+/// Without a thread, wake the UI at most this often (ms; 0: after every update).
+static REPAINT_EVERY_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Lock a mutex whose data stays whole across a panic (the loop's state is only replaced).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Run one slice (at most `budget`) of every worker without a thread, in turn; from now on
+/// `poll` leaves the training to these calls. True while any of them has work (call again soon);
+/// false when all are idle (a command may still come: call again within a frame or so).
+pub fn drive_slices(budget: Duration) -> bool {
+    DRIVEN.store(true, Ordering::Relaxed);
+    let loops: Vec<Arc<Mutex<Loop>>> = {
+        let mut all = lock(&SLICED);
+        all.retain(|w| w.strong_count() > 0);
+        all.iter().filter_map(Weak::upgrade).collect()
+    };
+    let share = budget / loops.len().max(1) as u32;
+    let mut busy = false;
+    for l in loops {
+        let mut l = lock(&l);
+        l.turn(share, false);
+        busy |= !l.ended && l.runners.iter().any(Runner::busy);
+    }
+    busy
+}
+
+/// Without a thread, wake the UI at most every `interval` while training: the browser build sets
+/// it from how long its frames take to draw, so that drawing and training share the main thread.
+pub fn set_repaint_interval(interval: Duration) {
+    REPAINT_EVERY_MS.store(interval.as_millis() as u64, Ordering::Relaxed);
 }
 
 /// The worker's side of the channels: the runs and what the loop needs to talk to the UI.
@@ -179,12 +220,19 @@ struct Loop {
     wake: Box<dyn Fn() + Send>,
     /// The loop has ended (Quit, a panic): nothing more runs.
     ended: bool,
+    /// Without a thread: when the UI was last woken, and whether a wake is owed since.
+    woken: Option<Instant>,
+    owed: bool,
 }
 
 impl Loop {
     /// One turn of the loop, training for at most `budget`; `false` once it has ended.
     fn turn(&mut self, budget: Duration, block: bool) -> bool {
-        if !self.ended {
+        if self.ended {
+            return false;
+        }
+        if block {
+            // On its own thread: wake the UI after every update.
             self.ended = !turn(
                 &mut self.runners,
                 &self.commands,
@@ -194,6 +242,25 @@ impl Loop {
                 budget,
                 block,
             );
+            return !self.ended;
+        }
+        // In slices: wake at most every REPAINT_EVERY_MS.
+        let woke = std::cell::Cell::new(false);
+        self.ended = !turn(
+            &mut self.runners,
+            &self.commands,
+            &self.out,
+            &self.want_model,
+            &|| woke.set(true),
+            budget,
+            block,
+        );
+        self.owed |= woke.get();
+        let every = Duration::from_millis(REPAINT_EVERY_MS.load(Ordering::Relaxed));
+        if self.owed && self.woken.is_none_or(|t| t.elapsed() >= every) {
+            (self.wake)();
+            self.woken = Some(Instant::now());
+            self.owed = false;
         }
         !self.ended
     }
@@ -289,6 +356,8 @@ impl Worker {
             want_model: Arc::clone(&want_model),
             wake: Box::new(wake),
             ended: false,
+            woken: None,
+            owed: false,
         });
         // The loop is handed over through a slot, so that if no thread can start (a browser)
         // it is still here to run in slices.
@@ -309,7 +378,11 @@ impl Worker {
         };
         let local = match thread {
             Some(_) => None,
-            None => slot.lock().ok().and_then(|mut s| s.take()),
+            None => slot.lock().ok().and_then(|mut s| s.take()).map(|work| {
+                let work = Arc::new(Mutex::new(*work));
+                lock(&SLICED).push(Arc::downgrade(&work));
+                work
+            }),
         };
         if thread.is_none() && local.is_none() {
             return Err("internal error: the training loop was lost".into());
@@ -351,8 +424,10 @@ impl Worker {
     }
 
     fn receive(&mut self) {
-        if let Some(work) = &mut self.local {
-            work.turn(SLICE, false);
+        if let Some(work) = &self.local
+            && !DRIVEN.load(Ordering::Relaxed)
+        {
+            lock(work).turn(SLICE, false);
         }
         loop {
             match self.updates.try_recv() {
@@ -391,8 +466,8 @@ impl Worker {
 
     /// Wait (up to `timeout`) for the next update. For tests and the CLI, not the UI.
     pub fn wait(&mut self, timeout: Duration) -> &Snapshot {
-        if let Some(work) = &mut self.local {
-            work.turn(timeout.min(UPDATE_INTERVAL), false);
+        if let Some(work) = &self.local {
+            lock(work).turn(timeout.min(UPDATE_INTERVAL), false);
         }
         match self.updates.recv_timeout(timeout) {
             Ok(m) => self.apply(m),
