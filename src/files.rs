@@ -236,7 +236,8 @@ mod browser {
             Some("csv") => "text/csv",
             _ => "application/octet-stream",
         };
-        crate::web::download(&name, bytes, mime).map_err(|e| format!("cannot download {name}: {e}"))
+        crate::browser::download(&name, bytes, mime)
+            .map_err(|e| format!("cannot download {name}: {e}"))
     }
 }
 

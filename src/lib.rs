@@ -10,9 +10,12 @@
 //!   data-parallel step;
 //! - [`math`]: the lessons' own math (RNNs, statistics, …), never egui;
 //! - [`widgets`], [`lessons`] (one folder per lesson behind one registry), [`app`], [`cli`];
-//!   `web` (wasm32 only): the browser's entry point, URL fragment, downloads and file picker.
+//!   `web` (wasm32 only): the browser's entry point and URL fragment, above the app; `browser`
+//!   (wasm32 only, beside [`files`]): the page's document, downloads and the file picker.
 
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod data;

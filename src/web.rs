@@ -11,7 +11,8 @@
 //!   longest of the last 240 frames' own work) and `data-first-frame-ms` (when the first frame
 //!   was drawn, from the page's start), and `window.attentionLabLessons` lists
 //!   the lesson ids: what `web/test.mjs` reads in headless Chromium.
-//! - Files: [`download`] (Save PNG, Save… of a checkpoint) and [`pick_file`] (Load…).
+//! - Files: `browser::download` (Save PNG, Save… of a checkpoint) and `browser::pick_file`
+//!   (Load…), used through `files.rs` and `widgets/file_dialog.rs`.
 //!
 //! Training has no thread here: `train::worker` runs its steps in slices inside the frame loop,
 //! `lessons::common` computes on the UI thread; neither knows it is in a browser.
@@ -23,6 +24,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::app::{LabApp, StartOptions};
+use crate::browser::{document, js_text, log};
 
 thread_local! {
     /// How long the app's own part of the last frame took, in ms.
@@ -129,27 +131,6 @@ fn canvas() -> Result<web_sys::HtmlCanvasElement, String> {
         .ok_or_else(|| format!("the page has no element #{CANVAS_ID}"))?
         .dyn_into::<web_sys::HtmlCanvasElement>()
         .map_err(|_| format!("#{CANVAS_ID} is not a canvas"))
-}
-
-fn document() -> Result<web_sys::Document, String> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| "no document (not running in a page)".to_owned())
-}
-
-/// A line in the browser's console (a warning, not an error: the browser test fails on errors).
-fn log(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(message));
-}
-
-/// A JavaScript error as text.
-fn js_text(v: &JsValue) -> String {
-    v.as_string()
-        .or_else(|| {
-            v.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| format!("{v:?}"))
 }
 
 /// Replace the page's "Loading…" note with `message`, or remove it (`None`).
@@ -326,64 +307,4 @@ impl eframe::App for WebApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::App::save(&mut self.app, storage);
     }
-}
-
-/// Offer `bytes` to the user as a download named `name` (the browser's Save dialog or Downloads).
-pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
-    let doc = document()?;
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|e| js_text(&e))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_text(&e))?;
-    let anchor = doc
-        .create_element("a")
-        .map_err(|e| js_text(&e))?
-        .dyn_into::<web_sys::HtmlAnchorElement>()
-        .map_err(|_| "cannot create a link".to_owned())?;
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    web_sys::Url::revoke_object_url(&url).map_err(|e| js_text(&e))
-}
-
-/// What [`pick_file`] delivers: the file's name and bytes, or why there are none.
-pub type Picked = Rc<RefCell<Option<Result<(String, Vec<u8>), String>>>>;
-
-/// Open the browser's file picker for files ending in `accept` (e.g. ".safetensors"); the chosen
-/// file's name and bytes arrive in the returned slot (poll it each frame), and `ctx` repaints.
-/// Cancelling the picker leaves the slot empty.
-pub fn pick_file(accept: &str, ctx: &egui::Context) -> Result<Picked, String> {
-    let doc = document()?;
-    let input = doc
-        .create_element("input")
-        .map_err(|e| js_text(&e))?
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .map_err(|_| "cannot create a file input".to_owned())?;
-    input.set_type("file");
-    input.set_accept(accept);
-    let slot: Picked = Rc::default();
-    let theirs = Rc::clone(&slot);
-    let ctx = ctx.clone();
-    let chosen = input.clone();
-    let on_change = Closure::once_into_js(move || {
-        let Some(file) = chosen.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        let name = file.name();
-        wasm_bindgen_futures::spawn_local(async move {
-            let read = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-            let result = match read {
-                Ok(buffer) => Ok((name, js_sys::Uint8Array::new(&buffer).to_vec())),
-                Err(e) => Err(format!("cannot read {name}: {}", js_text(&e))),
-            };
-            *theirs.borrow_mut() = Some(result);
-            ctx.request_repaint();
-        });
-    });
-    input.set_onchange(Some(on_change.unchecked_ref()));
-    input.click();
-    Ok(slot)
 }

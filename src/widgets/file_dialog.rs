@@ -33,10 +33,10 @@ pub struct FileDialog {
     picked: Option<BrowserPick>,
 }
 
-/// The browser file picker's slot (see `web::pick_file`).
+/// The browser file picker's slot (see `browser::pick_file`).
 #[cfg(target_arch = "wasm32")]
 #[derive(Clone)]
-struct BrowserPick(crate::web::Picked);
+struct BrowserPick(crate::browser::Picked);
 
 #[cfg(target_arch = "wasm32")]
 impl std::fmt::Debug for BrowserPick {
@@ -209,16 +209,20 @@ impl FileDialog {
         }
         let slot = match &self.picked {
             Some(p) => p.0.clone(),
-            None => match crate::web::pick_file(&format!(".{}", self.extension), ctx) {
-                Ok(slot) => {
-                    self.picked = Some(BrowserPick(slot.clone()));
-                    slot
+            None => {
+                let ctx = ctx.clone();
+                let arrived = move || ctx.request_repaint();
+                match crate::browser::pick_file(&format!(".{}", self.extension), arrived) {
+                    Ok(slot) => {
+                        self.picked = Some(BrowserPick(slot.clone()));
+                        slot
+                    }
+                    Err(e) => {
+                        self.error = Some(format!("the file picker did not open: {e}"));
+                        return None;
+                    }
                 }
-                Err(e) => {
-                    self.error = Some(format!("the file picker did not open: {e}"));
-                    return None;
-                }
-            },
+            }
         };
         let answer = slot.borrow_mut().take();
         match answer {
