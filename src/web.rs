@@ -10,7 +10,9 @@
 //!   them as `data-lesson`, `data-step`, `data-rate` (tokens/s), `data-frame-max-ms` (the
 //!   longest of the last 240 frames' own work) and `data-first-frame-ms` (when the first frame
 //!   was drawn, from the page's start), and `window.attentionLabLessons` lists
-//!   the lesson ids: what `web/test.mjs` reads in headless Chromium.
+//!   the lesson ids: what `web/test.mjs` reads in headless Chromium. It also calls
+//!   `window.attentionLabCheckProduct()` (this build's matrix product against the triple loop)
+//!   and `window.attentionLabTrainingRate(ms)` (steps per second with nothing drawn).
 //! - Files: `browser::download` (Save PNG, Save… of a checkpoint) and `browser::pick_file`
 //!   (Load…), used through `files.rs` and `widgets/file_dialog.rs`.
 //!
@@ -67,17 +69,33 @@ pub fn start() {
     });
 }
 
-/// Train between frames: a timer runs one slice of every training run (`train::worker::SLICE`,
+/// Train between frames: a task runs one slice of every training run (`train::worker::SLICE`,
 /// 8 ms) and comes back at once while any trains (every 50 ms while none does, for commands), so
-/// input and frames wait at most one slice (a slice ends after the step that passes 8 ms). The
-/// page repaints for training at most every 100 ms, or every two frame times when frames take
-/// longer, so that a slow renderer (software WebGL) still leaves half of the main thread to
-/// training.
+/// input and frames wait at most one slice (a slice ends after the step that passes 8 ms). "At
+/// once" is a message to ourselves on a `MessageChannel`: a `setTimeout(0)` set from inside a
+/// timer is delayed to 4 ms after five levels of nesting (the HTML standard's timer clamping),
+/// which left a third of the main thread idle. The page repaints for training at most every
+/// 100 ms, or every two frame times when frames take longer, so that a slow renderer (software
+/// WebGL) still leaves half of the main thread to training.
 fn start_training_driver() {
     type Tick = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
     let tick: Tick = Rc::default();
     let again = Rc::clone(&tick);
+    let channel = match web_sys::MessageChannel::new() {
+        Ok(c) => Some(c),
+        Err(_) => {
+            log("attention-lab: no MessageChannel; training waits for timers between slices");
+            None
+        }
+    };
+    let port = channel.as_ref().map(web_sys::MessageChannel::port2);
     let schedule = move |tick: &Tick, delay: i32| {
+        if delay == 0
+            && let Some(port) = &port
+            && port.post_message(&JsValue::NULL).is_ok()
+        {
+            return;
+        }
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -114,7 +132,13 @@ fn start_training_driver() {
         last_end = Some(now_ms());
         schedule(&again, if busy { 0 } else { 50 });
     }));
-    // The closure holds itself (through `again`) for as long as the page lives.
+    // The port's messages run the tick; the closure holds itself (through `again`) and the
+    // channel lives in it, for as long as the page lives.
+    if let (Some(channel), Some(cb)) = (&channel, tick.borrow().as_ref()) {
+        channel
+            .port1()
+            .set_onmessage(Some(cb.as_ref().unchecked_ref()));
+    }
     if let Some(window) = web_sys::window()
         && let Some(cb) = tick.borrow().as_ref()
         && window
@@ -123,6 +147,47 @@ fn start_training_driver() {
     {
         log("attention-lab: cannot set a timer; training runs only while frames are drawn");
     }
+    std::mem::forget(channel);
+}
+
+/// `window.attentionLabTrainingRate(ms)`: training steps per second of the live lesson's default
+/// run (the bears model) trained alone for about `ms` milliseconds, nothing drawn meanwhile; the
+/// browser's side of the rate `attention-lab train` prints on one core (its tok/s ÷ 256, the
+/// tokens of one batch). A string when the run cannot be made. `web/test.mjs` reports it.
+fn expose_training_rate(window: &web_sys::Window) {
+    let rate = Closure::<dyn Fn(f64) -> JsValue>::new(|ms: f64| {
+        let config = crate::lessons::live::LiveSettings::default().train_config();
+        let mut trainer = match crate::train::Trainer::new(config) {
+            Ok(t) => t,
+            Err(e) => return JsValue::from_str(&e),
+        };
+        // The first step allocates the run's buffers; time the steady state.
+        trainer.step();
+        let start = now_ms();
+        let mut steps = 0_u32;
+        while steps == 0 || now_ms() - start < ms {
+            trainer.step();
+            steps += 1;
+        }
+        JsValue::from_f64(f64::from(steps) * 1000.0 / (now_ms() - start))
+    });
+    if js_sys::Reflect::set(window, &"attentionLabTrainingRate".into(), rate.as_ref()).is_err() {
+        log("attention-lab: cannot set window.attentionLabTrainingRate");
+    }
+    // The page may call it at any time.
+    rate.forget();
+    // `window.attentionLabCheckProduct()`: the matrix product of this build (the simd128 kernel,
+    // which no native test runs) against the triple loop; "ok: N products" or the first error.
+    let check = Closure::<dyn Fn() -> JsValue>::new(|| {
+        JsValue::from_str(&match crate::engine::gemm::check_against_reference() {
+            Ok(n) => format!("ok: {n} products"),
+            Err(e) => e,
+        })
+    });
+    if js_sys::Reflect::set(window, &"attentionLabCheckProduct".into(), check.as_ref()).is_err() {
+        log("attention-lab: cannot set window.attentionLabCheckProduct");
+    }
+    check.forget();
 }
 
 fn canvas() -> Result<web_sys::HtmlCanvasElement, String> {
@@ -195,6 +260,7 @@ impl WebApp {
             if js_sys::Reflect::set(&window, &"attentionLabLessons".into(), &ids).is_err() {
                 log("attention-lab: cannot set window.attentionLabLessons");
             }
+            expose_training_rate(&window);
         }
         // The listener lives as long as the page.
         on_hash.forget();

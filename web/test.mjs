@@ -3,8 +3,11 @@
 // - the app starts, draws its first frame, and logs no console error and throws no page error
 //   (a panic is a console error: eframe logs it with console.error);
 // - every lesson opens through its URL fragment (#lesson=ID), and a screenshot of each is saved;
-// - the live lesson trains (#lesson=live&play): its step, on the canvas's data-step, advances.
-// It prints what it measured: the first frame's time, the training rate, the .wasm size.
+// - the live lesson trains (#lesson=live&play): its step, on the canvas's data-step, advances;
+// - the browser's matrix product (the simd128 kernel, which no native test runs) agrees with the
+//   triple loop (window.attentionLabCheckProduct).
+// It prints what it measured: the first frame's time, the training rate while drawing and alone
+// (window.attentionLabTrainingRate), the .wasm size.
 //
 // Usage: node web/test.mjs [--dist web/dist] [--out target/web-screens] [--chromium /usr/bin/chromium]
 // Exit status 0 when every check passed, 1 otherwise (each failure is printed).
@@ -173,6 +176,24 @@ try {
       );
     } else {
       fail(`live training did not advance (step ${s0} → ${s1})`);
+    }
+  }
+
+  // The browser's matrix product (the simd128 kernel) against the triple loop.
+  if (!failures.length) {
+    const product = await page.evaluate(() => window.attentionLabCheckProduct());
+    if (typeof product === "string" && product.startsWith("ok")) console.log(`ok   matrix product: ${product}`);
+    else fail(`the matrix product differs from the triple loop: ${product}`);
+  }
+
+  // The training step alone, nothing drawn (3 s, blocking the page): the browser's side of the
+  // rate `attention-lab train` prints on one core (tok/s ÷ 256).
+  if (!failures.length) {
+    const alone = await page.evaluate(() => window.attentionLabTrainingRate(3000));
+    if (typeof alone === "number" && alone > 0) {
+      console.log(`ok   training alone: ${alone.toFixed(1)} steps/s (the live lesson's default run)`);
+    } else {
+      fail(`window.attentionLabTrainingRate(3000) gave ${alone}`);
     }
   }
 

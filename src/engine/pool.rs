@@ -46,6 +46,15 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
+/// Start every thread of the pool now and return once each has run: rayon starts its threads in
+/// the background, and a thread that starts late allocates (its name, its queues) in the middle
+/// of whatever runs then. `tests/allocations.rs` calls it before it counts a step's allocations.
+pub fn start_all() {
+    if let Some(p) = pool() {
+        p.broadcast(|_| ());
+    }
+}
+
 /// The number of cores (at least 1).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism()
