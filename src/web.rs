@@ -11,7 +11,7 @@
 //!   longest of the last 240 frames' own work) and `data-first-frame-ms` (when the first frame
 //!   was drawn, from the page's start), and `window.attentionLabLessons` lists
 //!   the lesson ids: what `web/test.mjs` reads in headless Chromium. It also calls
-//!   `window.attentionLabCheckProduct()` (this build's matrix product against the triple loop)
+//!   `window.attentionLabCheckKernels()` (this build's simd128 loops against their references)
 //!   and `window.attentionLabTrainingRate(ms)` (steps per second with nothing drawn).
 //! - Files: `browser::download` (Save PNG, Save… of a checkpoint) and `browser::pick_file`
 //!   (Load…), used through `files.rs` and `widgets/file_dialog.rs`.
@@ -176,16 +176,19 @@ fn expose_training_rate(window: &web_sys::Window) {
     }
     // The page may call it at any time.
     rate.forget();
-    // `window.attentionLabCheckProduct()`: the matrix product of this build (the simd128 kernel,
-    // which no native test runs) against the triple loop; "ok: N products" or the first error.
+    // `window.attentionLabCheckKernels()`: this build's simd128 loops, which no native test
+    // runs: the matrix product against the triple loop, GELU's 4-lane rows against its scalar
+    // loop; "ok: …" or the first error.
     let check = Closure::<dyn Fn() -> JsValue>::new(|| {
-        JsValue::from_str(&match crate::engine::gemm::check_against_reference() {
-            Ok(n) => format!("ok: {n} products"),
-            Err(e) => e,
+        let product = crate::engine::gemm::check_against_reference();
+        let gelu = crate::model::mlp::check_rows_against_single_entries();
+        JsValue::from_str(&match (product, gelu) {
+            (Ok(p), Ok(g)) => format!("ok: {p} products, {g} GELU entries"),
+            (Err(e), _) | (_, Err(e)) => e,
         })
     });
-    if js_sys::Reflect::set(window, &"attentionLabCheckProduct".into(), check.as_ref()).is_err() {
-        log("attention-lab: cannot set window.attentionLabCheckProduct");
+    if js_sys::Reflect::set(window, &"attentionLabCheckKernels".into(), check.as_ref()).is_err() {
+        log("attention-lab: cannot set window.attentionLabCheckKernels");
     }
     check.forget();
 }

@@ -35,7 +35,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("app", &["lessons", "widgets", "model", "files"]),
-    ("web.rs", &["app", "lessons", "train", "browser"]),
+    (
+        "web.rs",
+        &["app", "lessons", "train", "browser", "engine", "model"],
+    ),
     (
         "cli",
         &[

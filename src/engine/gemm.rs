@@ -918,7 +918,7 @@ mod x86 {
 /// loop of [`super::reference::matmul_naive`]: shapes across the tile and block edges, every
 /// layout (transposed operands are strided views), α and β, with the unit tests' tolerance
 /// (1e-6 · (2k + 2) · (1 + |C|)). Ok(number of products checked), or the first entry that is
-/// off. The browser test calls it through `window.attentionLabCheckProduct`, because the
+/// off. The browser test calls it through `window.attentionLabCheckKernels`, because the
 /// simd128 kernel runs only there; the unit tests call it on the native kernels.
 pub fn check_against_reference() -> Result<usize, String> {
     let filled = |rows: usize, cols: usize, seed: usize| {

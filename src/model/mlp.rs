@@ -9,28 +9,12 @@ use crate::engine::simd::{multiversion, on_rows, rows};
 
 const GELU_SCALE: f32 = 0.797_884_6; // √(2/π)
 
-/// tanh as a 13/6 rational function on [−7.9, 7.9] (Eigen's `generic_fast_tanh_float`), within
-/// 5e-7 of libm's `tanhf` (tested: a few ulp) and several times faster: libm's tanh was a third of a
-/// training step.
-#[inline]
-#[allow(clippy::excessive_precision)] // the coefficients as published
-pub fn fast_tanh(x: f32) -> f32 {
-    const CLAMP: f32 = 7.905_311;
-    let x = x.clamp(-CLAMP, CLAMP);
-    let x2 = x * x;
-    let mut p = x2 * -2.760_768_5e-16 + 2.000_187_9e-13;
-    p = x2 * p + -8.604_671_5e-11;
-    p = x2 * p + 5.122_297e-8;
-    p = x2 * p + 1.485_722_4e-5;
-    p = x2 * p + 6.372_619_3e-4;
-    p = x2 * p + 4.893_524_6e-3;
-    p *= x;
-    let mut q = x2 * 1.198_258_4e-6 + 1.185_347_1e-4;
-    q = x2 * q + 2.268_434_6e-3;
-    q = x2 * q + 4.893_525_2e-3;
-    // A select, not a branch, so that loops of it vectorize.
-    if x.abs() < 4e-4 { x } else { p / q }
-}
+/// tanh as a 13/6 rational function, branch-free (`engine::simd::tanh`: Eigen's
+/// `generic_fast_tanh_float`), within 5e-7 of libm's `tanhf` (tested below).
+pub use crate::engine::simd::tanh as fast_tanh;
+
+/// The cubic's coefficient in the tanh approximation.
+const GELU_CUBIC: f32 = 0.044715;
 
 /// out = gelu(x), elementwise. x, out: (N, 4C)
 pub fn gelu_forward<D: Dimension>(mut out: ArrayViewMut<'_, f32, D>, x: ArrayView<'_, f32, D>) {
@@ -53,8 +37,12 @@ pub fn gelu_backward<D: Dimension>(
 multiversion! {
     /// [`gelu_forward`] on contiguous entries.
     pub fn gelu_rows(out: &mut [f32], x: &[f32]) {
+        // In the browser (vectorizes no loop: see `engine::simd::lanes4`) the same operations
+        // run 4 entries at a time; the loop below takes what is left.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let (out, x) = crate::engine::simd::lanes4::gelu_rows(out, x, GELU_SCALE, GELU_CUBIC);
         for (o, &v) in out.iter_mut().zip(x) {
-            let cube = 0.044715 * v * v * v;
+            let cube = GELU_CUBIC * v * v * v;
             *o = 0.5 * v * (1.0 + fast_tanh(GELU_SCALE * (v + cube)));
         }
     }
@@ -62,21 +50,60 @@ multiversion! {
 
 multiversion! {
     /// [`gelu_backward`] on contiguous entries.
-    fn gelu_backward_rows(dx: &mut [f32], x: &[f32], dout: &[f32]) {
+    pub fn gelu_backward_rows(dx: &mut [f32], x: &[f32], dout: &[f32]) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let (dx, x, dout) =
+            crate::engine::simd::lanes4::gelu_backward_rows(dx, x, dout, GELU_SCALE, GELU_CUBIC);
         for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dout) {
-            let u = GELU_SCALE * (v + 0.044715 * v * v * v);
+            let u = GELU_SCALE * (v + GELU_CUBIC * v * v * v);
             let t = fast_tanh(u);
             let sech2 = 1.0 - t * t;
             let local =
-                0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * 0.044715 * v * v);
+                0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * v * v);
             *d += local * g;
         }
     }
 }
 
+/// [`gelu_rows`] and [`gelu_backward_rows`] on a whole row against the same loops one entry at a
+/// time, bit for bit, for x from −10 to 10: in the browser a row goes 4 entries at a time through
+/// `engine::simd::lanes4` and a single entry through the scalar loop, so this checks that the two
+/// agree there (the browser test calls it, through `window.attentionLabCheckKernels`; the unit
+/// tests call it on the native build). Ok(entries checked) or the first that differs.
+pub fn check_rows_against_single_entries() -> Result<usize, String> {
+    let n = 4001;
+    let x: Vec<f32> = (0..n)
+        .map(|i| -10.0 + 20.0 * i as f32 / (n - 1) as f32)
+        .collect();
+    let g: Vec<f32> = (0..n)
+        .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+        .collect();
+    let mut out = vec![0.0; n];
+    gelu_rows(&mut out, &x);
+    let mut dx = vec![0.5; n];
+    gelu_backward_rows(&mut dx, &x, &g);
+    for i in 0..n {
+        let (mut one, mut d) = ([0.0], [0.5]);
+        gelu_rows(&mut one, &x[i..=i]);
+        gelu_backward_rows(&mut d, &x[i..=i], &g[i..=i]);
+        if one[0].to_bits() != out[i].to_bits() || d[0].to_bits() != dx[i].to_bits() {
+            return Err(format!(
+                "GELU at x = {}: the row gives {} and {}, one entry {} and {}",
+                x[i], out[i], dx[i], one[0], d[0]
+            ));
+        }
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_and_single_entries_agree_bit_for_bit() {
+        assert_eq!(check_rows_against_single_entries(), Ok(4001));
+    }
 
     #[test]
     fn fast_tanh_matches_libm() {

@@ -188,6 +188,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Run one slice (at most `budget`) of every worker without a thread, in turn; from now on
 /// `poll` leaves the training to these calls. True while any of them has work (call again soon);
 /// false when all are idle (a command may still come: call again within a frame or so).
+///
+/// The runs of the lesson on screen come first: while any run whose `Worker` was polled within
+/// [`SHOWN`] has work, only those train (the others still take their commands); the rest train
+/// when nothing on screen does. On one thread every run driven takes its share of each slice,
+/// so a hidden lesson's compare runs (four, say) left playing would leave the lesson on screen a
+/// fifth of the page's training time.
 pub fn drive_slices(budget: Duration) -> bool {
     DRIVEN.store(true, Ordering::Relaxed);
     let loops: Vec<Arc<Mutex<Loop>>> = {
@@ -195,15 +201,27 @@ pub fn drive_slices(budget: Duration) -> bool {
         all.retain(|w| w.strong_count() > 0);
         all.iter().filter_map(Weak::upgrade).collect()
     };
-    let share = budget / loops.len().max(1) as u32;
+    let shown_busy = loops.iter().any(|l| {
+        let l = lock(l);
+        l.shown() && l.busy()
+    });
+    let driven = |l: &Loop| !shown_busy || l.shown();
+    let count = loops.iter().filter(|l| driven(&lock(l))).count();
+    let share = budget / count.max(1) as u32;
     let mut busy = false;
     for l in loops {
         let mut l = lock(&l);
-        l.turn(share, false);
-        busy |= !l.ended && l.runners.iter().any(Runner::busy);
+        let slice = if driven(&l) { share } else { Duration::ZERO };
+        l.turn(slice, false);
+        busy |= l.busy();
     }
     busy
 }
+
+/// Without a thread, a run counts as on screen while its `Worker` was polled this recently: a
+/// lesson polls its worker in every frame it draws, and a training run wakes the page at least
+/// every second (see [`set_repaint_interval`]).
+pub const SHOWN: Duration = Duration::from_secs(3);
 
 /// Without a thread, wake the UI at most every `interval` while training: the browser build sets
 /// it from how long its frames take to draw, so that drawing and training share the main thread.
@@ -223,9 +241,21 @@ struct Loop {
     /// Without a thread: when the UI was last woken, and whether a wake is owed since.
     woken: Option<Instant>,
     owed: bool,
+    /// Without a thread: when the UI last polled this loop's `Worker` (see [`drive_slices`]).
+    polled: Option<Instant>,
 }
 
 impl Loop {
+    /// Has the UI polled this loop's `Worker` within [`SHOWN`]?
+    fn shown(&self) -> bool {
+        self.polled.is_some_and(|t| t.elapsed() < SHOWN)
+    }
+
+    /// Is there training to do?
+    fn busy(&self) -> bool {
+        !self.ended && self.runners.iter().any(Runner::busy)
+    }
+
     /// One turn of the loop, training for at most `budget`; `false` once it has ended.
     fn turn(&mut self, budget: Duration, block: bool) -> bool {
         if self.ended {
@@ -358,6 +388,7 @@ impl Worker {
             ended: false,
             woken: None,
             owed: false,
+            polled: None,
         });
         // The loop is handed over through a slot, so that if no thread can start (a browser)
         // it is still here to run in slices.
@@ -424,10 +455,12 @@ impl Worker {
     }
 
     fn receive(&mut self) {
-        if let Some(work) = &self.local
-            && !DRIVEN.load(Ordering::Relaxed)
-        {
-            lock(work).turn(SLICE, false);
+        if let Some(work) = &self.local {
+            let mut work = lock(work);
+            work.polled = Some(Instant::now());
+            if !DRIVEN.load(Ordering::Relaxed) {
+                work.turn(SLICE, false);
+            }
         }
         loop {
             match self.updates.try_recv() {

@@ -1,0 +1,73 @@
+//! The browser's training driver (`train::worker::drive_slices`, called from a timer between
+//! frames): the runs of the lesson on screen train first, a hidden lesson's runs wait while they
+//! do, and train again when nothing on screen does. Its own test binary, because the first call
+//! of `drive_slices` hands every thread-less worker of the process to the driver for good.
+
+use attention_lab::model::GptConfig;
+use attention_lab::train::worker::{SLICE, drive_slices};
+use attention_lab::train::{Command, TrainConfig, Worker};
+
+fn small(seed: u64) -> TrainConfig {
+    TrainConfig {
+        model: GptConfig {
+            n_layer: 1,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 8,
+            ..GptConfig::default()
+        },
+        batch: 4,
+        eval_every: 0,
+        seed,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
+    let spawn = |name, seed| {
+        Worker::spawn_group_in_slices(name, vec![(small(seed), None)], || {})
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut shown = spawn("shown", 0);
+    let mut hidden = spawn("hidden", 1);
+    shown.send(Command::Play);
+    hidden.send(Command::Play);
+    // Only `shown` is drawn (polled): 40 slices train it, and `hidden` takes no step.
+    let mut polls = 0;
+    while shown.poll().step < 40 {
+        assert!(drive_slices(SLICE), "a playing run is work");
+        polls += 1;
+        assert!(polls < 100_000, "the shown run did not train");
+    }
+    assert_eq!(hidden.poll().step, 0, "the hidden run waited");
+    // Now both are on screen (both were just polled): they share the slices.
+    let start = shown.poll().step;
+    while hidden.poll().step < 10 {
+        drive_slices(SLICE);
+        polls += 1;
+        assert!(polls < 200_000, "the second run did not train once shown");
+    }
+    assert!(shown.poll().step > start, "both train while both are shown");
+    // Nothing on screen trains: a run that was never drawn gets the slices.
+    let mut third = spawn("third", 2);
+    third.send(Command::Play);
+    shown.send(Command::Pause);
+    hidden.send(Command::Pause);
+    for _ in 0..20 {
+        drive_slices(SLICE);
+    }
+    assert!(
+        third.poll().step > 0,
+        "an idle screen leaves the slices to others"
+    );
+    let paused = (shown.poll().step, hidden.poll().step);
+    for _ in 0..5 {
+        drive_slices(SLICE);
+    }
+    assert_eq!(
+        (shown.poll().step, hidden.poll().step),
+        paused,
+        "paused runs stay"
+    );
+}
