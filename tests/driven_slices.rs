@@ -1,7 +1,10 @@
 //! The browser's training driver (`train::worker::drive_slices`, called from a timer between
 //! frames): the runs of the lesson on screen train first, a hidden lesson's runs wait while they
-//! do, and train again when nothing on screen does. Its own test binary, because the first call
-//! of `drive_slices` hands every thread-less worker of the process to the driver for good.
+//! do, and train again when nothing on screen does; compare runs take one step each per slice,
+//! in turn. Its own test binary, because the first call of `drive_slices` hands every
+//! thread-less worker of the process to the driver for good.
+
+use std::time::Duration;
 
 use attention_lab::model::GptConfig;
 use attention_lab::train::worker::{SLICE, drive_slices};
@@ -70,4 +73,19 @@ fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
         paused,
         "paused runs stay"
     );
+    drop((shown, hidden, third));
+
+    // A group of compare runs: a slice ends after the step that passes its budget, and the next
+    // goes on with the next run, so with a budget shorter than any step each slice is one step
+    // of one run, in turn (not one of every run).
+    let runs = (3..6).map(|seed| (small(seed), None)).collect();
+    let mut group =
+        Worker::spawn_group_in_slices("group", runs, || {}).unwrap_or_else(|e| panic!("{e}"));
+    group.send(Command::Play);
+    group.poll_all();
+    for want in [[1, 0, 0], [1, 1, 0], [1, 1, 1], [2, 1, 1]] {
+        drive_slices(Duration::from_nanos(1));
+        let steps: Vec<usize> = group.poll_all().iter().map(|s| s.step).collect();
+        assert_eq!(steps, want);
+    }
 }

@@ -191,9 +191,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 ///
 /// The runs of the lesson on screen come first: while any run whose `Worker` was polled within
 /// [`SHOWN`] has work, only those train (the others still take their commands); the rest train
-/// when nothing on screen does. On one thread every run driven takes its share of each slice,
-/// so a hidden lesson's compare runs (four, say) left playing would leave the lesson on screen a
-/// fifth of the page's training time.
+/// when nothing on screen does. On one thread every worker driven takes its share of each slice,
+/// and a group of compare runs at least one step of each run per slice, however short its share:
+/// a hidden lesson's compare runs left playing would take most of the page's training time from
+/// the lesson on screen.
 pub fn drive_slices(budget: Duration) -> bool {
     DRIVEN.store(true, Ordering::Relaxed);
     let loops: Vec<Arc<Mutex<Loop>>> = {
@@ -243,6 +244,8 @@ struct Loop {
     owed: bool,
     /// Without a thread: when the UI last polled this loop's `Worker` (see [`drive_slices`]).
     polled: Option<Instant>,
+    /// Without a thread: the run whose step comes next (see `lock_step`).
+    cursor: usize,
 }
 
 impl Loop {
@@ -270,7 +273,7 @@ impl Loop {
                 &self.want_model,
                 &*self.wake,
                 budget,
-                block,
+                None,
             );
             return !self.ended;
         }
@@ -283,7 +286,7 @@ impl Loop {
             &self.want_model,
             &|| woke.set(true),
             budget,
-            block,
+            Some(&mut self.cursor),
         );
         self.owed |= woke.get();
         let every = Duration::from_millis(REPAINT_EVERY_MS.load(Ordering::Relaxed));
@@ -389,6 +392,7 @@ impl Worker {
             woken: None,
             owed: false,
             polled: None,
+            cursor: 0,
         });
         // The loop is handed over through a slot, so that if no thread can start (a browser)
         // it is still here to run in slices.
@@ -536,10 +540,12 @@ impl Drop for Worker {
     }
 }
 
-/// One turn of the worker's loop: apply the commands that came in (while every run is idle
-/// and `block`, wait up to 200 ms for one); while any run has work, step the runs in lock-step
-/// on the pool for up to `budget`; then send what changed. `false` when the loop must end (Quit,
-/// the UI has gone, a panic inside a step).
+/// One turn of the worker's loop: apply the commands that came in (on its own thread, while
+/// every run is idle, wait up to 200 ms for one); while any run has work, step the runs in
+/// lock-step on the pool for up to `budget`; then send what changed. `slices`: `None` on the
+/// worker's own thread, else (no thread) where the round of lock-step runs stands between slices
+/// (see `lock_step`). `false` when the loop must end (Quit, the UI has gone, a panic inside a
+/// step).
 fn turn(
     runners: &mut [Runner],
     commands: &Receiver<Command>,
@@ -547,8 +553,9 @@ fn turn(
     want_model: &AtomicBool,
     wake: &dyn Fn(),
     budget: Duration,
-    block: bool,
+    slices: Option<&mut usize>,
 ) -> bool {
+    let block = slices.is_none();
     let mut first = true;
     loop {
         let busy = runners.iter().any(Runner::busy);
@@ -580,7 +587,7 @@ fn turn(
     }
     if runners.iter().any(Runner::busy) {
         let slice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pool::install(|| lock_step(runners, budget))
+            pool::install(|| lock_step(runners, budget, slices))
         }));
         if let Err(panic) = slice {
             let why = panic
@@ -619,9 +626,32 @@ fn turn(
     true
 }
 
-/// One step of each busy run in turn until `budget` has passed.
-fn lock_step(runners: &mut [Runner], budget: Duration) {
+/// One step of each busy run in turn until `budget` has passed. Without a thread (`cursor`), a
+/// round may stop between two runs once the budget is spent, and the next slice goes on from the
+/// run after: a slice then holds the page for one step of one run, not one of every run (a
+/// lesson's four compare runs held it for 1.3–2.3 s in the browser, measured on a loaded
+/// machine: residuals §2–5).
+fn lock_step(runners: &mut [Runner], budget: Duration, cursor: Option<&mut usize>) {
     let start = Instant::now();
+    if let Some(cursor) = cursor {
+        // A zero budget takes no step (a worker `drive_slices` passes over); any other ends
+        // after the step that passes it.
+        let n = runners.len();
+        let mut idle = 0;
+        while idle < n && !budget.is_zero() {
+            let i = *cursor % n;
+            *cursor = (i + 1) % n;
+            if !runners[i].step() {
+                idle += 1;
+                continue;
+            }
+            idle = 0;
+            if start.elapsed() >= budget {
+                return;
+            }
+        }
+        return;
+    }
     while start.elapsed() < budget {
         let mut any = false;
         for r in runners.iter_mut() {
