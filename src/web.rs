@@ -74,7 +74,7 @@ pub fn start() {
 /// input and frames wait at most one slice (a slice ends after the step that passes 8 ms). "At
 /// once" is a message to ourselves on a `MessageChannel`: a `setTimeout(0)` set from inside a
 /// timer is delayed to 4 ms after five levels of nesting (the HTML standard's timer clamping),
-/// which left a third of the main thread idle. The page repaints for training at most every
+/// which left up to a third of the main thread idle. The page repaints for training at most every
 /// 100 ms, or every two frame times when frames take longer, so that a slow renderer (software
 /// WebGL) still leaves half of the main thread to training.
 fn start_training_driver() {
@@ -150,11 +150,12 @@ fn start_training_driver() {
     std::mem::forget(channel);
 }
 
-/// `window.attentionLabTrainingRate(ms)`: training steps per second of the live lesson's default
-/// run (the bears model) trained alone for about `ms` milliseconds, nothing drawn meanwhile; the
-/// browser's side of the rate `attention-lab train` prints on one core (its tok/s ÷ 256, the
-/// tokens of one batch). A string when the run cannot be made. `web/test.mjs` reports it.
-fn expose_training_rate(window: &web_sys::Window) {
+/// The page's checks, which `web/test.mjs` calls. `window.attentionLabTrainingRate(ms)`: training
+/// steps per second of the live lesson's default run (the bears model) trained alone for about
+/// `ms` milliseconds, nothing drawn meanwhile: the browser's side of `attention-lab train` on one
+/// core (the same run; the README says how it was timed), or a string when the run cannot be
+/// made.
+fn expose_checks(window: &web_sys::Window) {
     let rate = Closure::<dyn Fn(f64) -> JsValue>::new(|ms: f64| {
         let config = crate::lessons::live::LiveSettings::default().train_config();
         let mut trainer = match crate::train::Trainer::new(config) {
@@ -263,7 +264,7 @@ impl WebApp {
             if js_sys::Reflect::set(&window, &"attentionLabLessons".into(), &ids).is_err() {
                 log("attention-lab: cannot set window.attentionLabLessons");
             }
-            expose_training_rate(&window);
+            expose_checks(&window);
         }
         // The listener lives as long as the page.
         on_hash.forget();

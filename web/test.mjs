@@ -191,8 +191,8 @@ try {
     else fail(`a simd128 loop differs from its reference: ${kernels}`);
   }
 
-  // The training step alone, nothing drawn (3 s, blocking the page): the browser's side of the
-  // rate `attention-lab train` prints on one core (tok/s ÷ 256).
+  // The training step alone, nothing drawn (3 s, blocking the page): the browser's side of
+  // `attention-lab train` on one core (the same run).
   if (!failures.length) {
     const alone = await page.evaluate(() => window.attentionLabTrainingRate(3000));
     if (typeof alone === "number" && alone > 0) {
