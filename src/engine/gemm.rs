@@ -398,10 +398,12 @@ mod portable {
     /// size in the browser build, where LLVM neither vectorizes nor unrolls a loop on its own, so
     /// the twelve accumulators are twelve named variables (an array of them indexed in a loop
     /// over the rows is kept in memory when that loop is not unrolled) and B is read with two
-    /// vector loads. Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`):
-    /// the live lesson's model trained at 52–59 steps/s with this kernel in the size-optimised
-    /// build, and at 70–75 steps/s with the whole crate at -O3 (9.3 MB, over the 8 MB budget). Each step of p is 2 loads of B, 6 broadcasts of A, 12 multiplies and 12 adds, in
-    /// the same order as the plain loop, so the results are the same.
+    /// vector loads. Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, GELU
+    /// still scalar): the live lesson's model trained at 52–59 steps/s with this kernel in the
+    /// size-optimised build, and at 70–75 steps/s with the whole crate at -O3, where LLVM unrolls
+    /// the loop itself (9.3 MB, over the 8 MB budget). Each step of p is 2 loads of B, 6
+    /// broadcasts of A, 12 multiplies and 12 adds, in the same order as the plain loop, so the
+    /// results are the same.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     #[inline(always)]
     fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
