@@ -923,59 +923,66 @@ mod x86 {
 /// off. The browser test calls it through `window.attentionLabCheckKernels`, because the
 /// simd128 kernel runs only there; the unit tests call it on the native kernels.
 pub fn check_against_reference() -> Result<usize, String> {
-    let filled = |rows: usize, cols: usize, seed: usize| {
-        ndarray::Array2::from_shape_fn((rows, cols), |(i, j)| {
-            (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.13
-        })
-    };
     let mut checked = 0;
-    let mut cases = Vec::new();
     for &m in &[1, 5, 6, 7, 16, 17, 65, 130] {
         for &n in &[1, 7, 8, 9, 17, 64, 129] {
             for &k in &[1, 3, 16, 64, 257] {
-                cases.push((
-                    m,
-                    k,
-                    n,
-                    (m + n + k) % 2 == 0,
-                    (m * n + k) % 3 == 0,
-                    1.0,
-                    0.0,
-                ));
+                let (ta, tb) = ((m + n + k) % 2 == 0, (m * n + k) % 3 == 0);
+                check_one(m, k, n, ta, tb, 1.0, 0.0)?;
+                checked += 1;
             }
         }
     }
     for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
         for (alpha, beta) in [(1.0, 1.0), (0.25, 1.0), (-2.0, 0.5)] {
-            cases.push((37, 300, 70, ta, tb, alpha, beta));
-            cases.push((256, 64, 192, ta, tb, alpha, beta));
+            check_one(37, 300, 70, ta, tb, alpha, beta)?;
+            check_one(256, 64, 192, ta, tb, alpha, beta)?;
+            checked += 2;
         }
-    }
-    for (m, k, n, ta, tb, alpha, beta) in cases {
-        let (a, b, c0) = (filled(m, k, 1), filled(k, n, 2), filled(m, n, 3));
-        let want = super::reference::matmul_naive(alpha, a.view(), b.view(), beta, c0.view());
-        // The same matrices, stored transposed when asked (the views are then strided).
-        let at = a.t().as_standard_layout().into_owned();
-        let bt = b.t().as_standard_layout().into_owned();
-        let av = if ta { at.t() } else { a.view() };
-        let bv = if tb { bt.t() } else { b.view() };
-        let mut c = c0.clone();
-        if beta == 0.0 {
-            c.fill(f32::NAN); // β = 0 must not read C
-        }
-        gemm(alpha, av, bv, beta, c.view_mut());
-        let scale = k as f64 * 2.0 + 2.0;
-        for ((i, j), &got) in c.indexed_iter() {
-            let w = want[[i, j]];
-            if (f64::from(got) - w).abs() > 1e-6 * scale * (1.0 + w.abs()) || got.is_nan() {
-                return Err(format!(
-                    "({m}, {k}, {n}) transposed A {ta}, B {tb}, α = {alpha}, β = {beta}: C[{i}, {j}] = {got}, the triple loop gives {w}"
-                ));
-            }
-        }
-        checked += 1;
     }
     Ok(checked)
+}
+
+/// A (rows, cols) matrix of small, varied, exactly representable entries.
+fn filled(rows: usize, cols: usize, seed: usize) -> ndarray::Array2<f32> {
+    ndarray::Array2::from_shape_fn((rows, cols), |(i, j)| {
+        (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.13
+    })
+}
+
+/// One product, (m, k) · (k, n), A and/or B stored transposed when asked, against the triple
+/// loop with the tolerance of [`check_against_reference`]; the first entry off, if any.
+fn check_one(
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+    alpha: f32,
+    beta: f32,
+) -> Result<(), String> {
+    let (a, b, c0) = (filled(m, k, 1), filled(k, n, 2), filled(m, n, 3));
+    let want = super::reference::matmul_naive(alpha, a.view(), b.view(), beta, c0.view());
+    // The same matrices, stored transposed when asked (the views are then strided).
+    let at = a.t().as_standard_layout().into_owned();
+    let bt = b.t().as_standard_layout().into_owned();
+    let av = if ta { at.t() } else { a.view() };
+    let bv = if tb { bt.t() } else { b.view() };
+    let mut c = c0.clone();
+    if beta == 0.0 {
+        c.fill(f32::NAN); // β = 0 must not read C
+    }
+    gemm(alpha, av, bv, beta, c.view_mut());
+    let scale = k as f64 * 2.0 + 2.0;
+    for ((i, j), &got) in c.indexed_iter() {
+        let w = want[[i, j]];
+        if (f64::from(got) - w).abs() > 1e-6 * scale * (1.0 + w.abs()) || got.is_nan() {
+            return Err(format!(
+                "({m}, {k}, {n}) transposed A {ta}, B {tb}, α = {alpha}, β = {beta}: C[{i}, {j}] = {got}, the triple loop gives {w}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -994,35 +1001,9 @@ mod tests {
         crate::engine::reference::matmul_naive(alpha, a.view(), b.view(), beta, c.view())
     }
 
-    fn filled(rows: usize, cols: usize, seed: usize) -> Array2<f32> {
-        Array2::from_shape_fn((rows, cols), |(i, j)| {
-            (((i * 31 + j * 17 + seed * 7) % 23) as f32 - 11.0) * 0.13
-        })
-    }
-
     fn check(m: usize, k: usize, n: usize, ta: bool, tb: bool, alpha: f32, beta: f32) {
-        let a = filled(m, k, 1);
-        let b = filled(k, n, 2);
-        let c0 = filled(m, n, 3);
-        let want = reference(alpha, &a, &b, beta, &c0);
-        // The same matrices, stored transposed when asked (the views are then strided).
-        let at = a.t().as_standard_layout().into_owned();
-        let bt = b.t().as_standard_layout().into_owned();
-        let av = if ta { at.t() } else { a.view() };
-        let bv = if tb { bt.t() } else { b.view() };
-        let mut c = c0.clone();
-        if beta == 0.0 {
-            c.fill(f32::NAN); // β = 0 must not read C
-        }
-        gemm(alpha, av, bv, beta, c.view_mut());
-        let scale = k as f64 * 2.0 + 2.0;
-        for ((i, j), &got) in c.indexed_iter() {
-            let err = (f64::from(got) - want[[i, j]]).abs();
-            assert!(
-                err <= 1e-6 * scale * (1.0 + want[[i, j]].abs()),
-                "({m}, {k}, {n}) ta={ta} tb={tb} α={alpha} β={beta}: C[{i}, {j}] = {got}, want {}",
-                want[[i, j]]
-            );
+        if let Err(e) = check_one(m, k, n, ta, tb, alpha, beta) {
+            panic!("{e}");
         }
     }
 

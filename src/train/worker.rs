@@ -340,8 +340,9 @@ impl Worker {
         Self::start(name, runs, wake, !cfg!(target_arch = "wasm32"))
     }
 
-    /// [`Worker::spawn_group`] without a thread, as in a browser: each [`Worker::poll`] trains
-    /// for at most [`SLICE`]. (The browser gets this by itself; tests ask for it.)
+    /// [`Worker::spawn_group`] without a thread, as in a browser: each [`Worker::poll`] (or
+    /// [`drive_slices`], once a driver calls it) trains one slice, which ends after the step
+    /// that passes [`SLICE`]. (The browser gets this by itself; tests ask for it.)
     pub fn spawn_group_in_slices(
         name: &str,
         runs: Vec<(TrainConfig, Option<Gpt>)>,
