@@ -71,7 +71,8 @@ pub fn start() {
 
 /// Train between frames: a task runs one slice of every training run (`train::worker::SLICE`,
 /// 8 ms) and comes back at once while any trains (every 50 ms while none does, for commands), so
-/// input and frames wait at most one slice (a slice ends after the step that passes 8 ms). "At
+/// input and frames wait at most one slice (parts of steps while they fit in 8 ms, at least one;
+/// a part is one shard of the batch, `Trainer::step_part`). "At
 /// once" is a message to ourselves on a `MessageChannel`: a `setTimeout(0)` set from inside a
 /// timer is delayed to 4 ms after five levels of nesting (the HTML standard's timer clamping),
 /// which left up to a third of the main thread idle. The page repaints for training at most every

@@ -1,7 +1,7 @@
 //! The browser's training driver (`train::worker::drive_slices`, called from a timer between
 //! frames): the runs of the lesson on screen train first, a hidden lesson's runs wait while they
-//! do, and train again when nothing on screen does; compare runs take one step each per slice,
-//! in turn. Its own test binary, because the first call of `drive_slices` hands every
+//! do, and train again when nothing on screen does; compare runs take one step each, in turn,
+//! and a step of a model big enough is taken a part per slice. Its own test binary, because the first call of `drive_slices` hands every
 //! thread-less worker of the process to the driver for good.
 
 use std::time::Duration;
@@ -88,4 +88,58 @@ fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
         let steps: Vec<usize> = group.poll_all().iter().map(|s| s.step).collect();
         assert_eq!(steps, want);
     }
+    drop(group);
+
+    // Runs big enough for steps in parts (`Trainer::step_part`): a slice is one part, and the
+    // next slice goes on with the same run until its step is done; a pause between two parts
+    // keeps the step where it stands.
+    use attention_lab::train::data_parallel::part_count;
+    let big = |seed| TrainConfig {
+        eval_every: 0,
+        seed,
+        ..TrainConfig::default()
+    };
+    let probe = attention_lab::train::Trainer::new(big(7)).unwrap_or_else(|e| panic!("{e}"));
+    let k = part_count(
+        &probe.gpt,
+        probe.config.batch,
+        probe.config.model.block_size,
+    );
+    assert!(k >= 2, "{k} part(s)");
+    let mut pair =
+        Worker::spawn_group_in_slices("pair", vec![(big(7), None), (big(8), None)], || {})
+            .unwrap_or_else(|e| panic!("{e}"));
+    pair.send(Command::Play);
+    pair.poll_all();
+    let tick = |w: &mut Worker| {
+        drive_slices(Duration::from_nanos(1));
+        w.poll_all().iter().map(|s| s.step).collect::<Vec<_>>()
+    };
+    for _ in 1..k {
+        assert_eq!(tick(&mut pair), [0, 0], "parts of the first run's step");
+    }
+    assert_eq!(tick(&mut pair), [1, 0], "its last part");
+    for _ in 1..k {
+        assert_eq!(tick(&mut pair), [1, 0]);
+    }
+    assert_eq!(tick(&mut pair), [1, 1], "then the second run's step");
+    tick(&mut pair);
+    pair.send(Command::Pause);
+    for _ in 0..3 {
+        assert_eq!(tick(&mut pair), [1, 1], "paused between two parts");
+    }
+    pair.send(Command::Step(1));
+    for _ in 2..k {
+        assert_eq!(tick(&mut pair), [1, 1]);
+    }
+    assert_eq!(tick(&mut pair), [2, 1], "the step goes on where it stood");
+    // It ends as the step taken in one piece with as many shards ends.
+    let mut whole = attention_lab::train::Trainer::new(big(7)).unwrap_or_else(|e| panic!("{e}"));
+    whole.set_threads(k);
+    whole.step();
+    whole.step();
+    assert_eq!(pair.poll_all()[0].step, 2);
+    pair.request_model();
+    drive_slices(Duration::from_nanos(1));
+    assert_eq!(pair.poll_all()[0].gpt.params, whole.gpt.params);
 }

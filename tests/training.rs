@@ -108,6 +108,86 @@ fn bad_configs_are_refused() {
     assert!(Trainer::new(c).is_err());
 }
 
+/// The bears model of the live lesson: big enough that a step taken in parts (the browser)
+/// has several.
+fn live_sized() -> TrainConfig {
+    TrainConfig {
+        eval_every: 3,
+        eval_batches: 2,
+        ..TrainConfig::default()
+    }
+}
+
+/// A step in parts (`step_part`, the browser's slices) is the step in one piece on a machine
+/// that cuts the batch into as many shards: the same weights and training losses bit for bit,
+/// the validation loss up to the order of its sums; one part per shard, plus one per shard of
+/// each validation batch.
+#[test]
+fn a_step_in_parts_is_the_same_step() {
+    use attention_lab::train::data_parallel::part_count;
+    let mut parts = Trainer::new(live_sized()).unwrap_or_else(|e| panic!("{e}"));
+    let (b, t) = (parts.config.batch, parts.config.model.block_size);
+    let k = part_count(&parts.gpt, b, t);
+    assert!(k >= 2, "the live lesson's model takes {k} part(s)");
+    let mut whole = Trainer::new(live_sized()).unwrap_or_else(|e| panic!("{e}"));
+    whole.set_threads(k);
+    for step in 1..=7 {
+        let one = whole.step();
+        let mut calls = 1;
+        let cut = loop {
+            match parts.step_part() {
+                Some(s) => break s,
+                None => calls += 1,
+            }
+        };
+        let validates = step % 3 == 0;
+        assert_eq!(
+            calls,
+            k + if validates { 2 * k } else { 0 },
+            "parts of step {step}"
+        );
+        assert_eq!(cut.step, step);
+        assert_eq!(cut.loss.to_bits(), one.loss.to_bits(), "step {step}'s loss");
+        assert_eq!(cut.grad_norm.to_bits(), one.grad_norm.to_bits());
+        assert_eq!(
+            parts.gpt.params, whole.gpt.params,
+            "weights after step {step}"
+        );
+        match (cut.val_loss, one.val_loss) {
+            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-5 * b.abs(), "{a} vs {b}"),
+            (None, None) => assert!(!validates),
+            other => panic!("step {step}: validation {other:?}"),
+        }
+    }
+}
+
+/// A model small enough for one part: `step_part` is exactly `step`, validation included (10
+/// steps apart, so step 10 validates).
+#[test]
+fn a_step_in_one_part_is_bit_identical() {
+    let mut a = Trainer::new(small()).unwrap_or_else(|e| panic!("{e}"));
+    let mut b = Trainer::new(small()).unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..12 {
+        let one = a.step();
+        let mut calls = 0;
+        let cut = loop {
+            calls += 1;
+            if let Some(s) = b.step_part() {
+                break s;
+            }
+        };
+        // One part, plus one per validation batch.
+        let batches = b.config.eval_batches;
+        assert_eq!(calls, 1 + if one.val_loss.is_some() { batches } else { 0 });
+        assert_eq!(cut.loss.to_bits(), one.loss.to_bits());
+        assert_eq!(
+            cut.val_loss.map(f32::to_bits),
+            one.val_loss.map(f32::to_bits)
+        );
+        assert_eq!(a.gpt.params, b.gpt.params);
+    }
+}
+
 mod worker {
     use std::time::{Duration, Instant};
 

@@ -294,7 +294,12 @@ fn product(
 /// Chromium, 2 cores): ndarray's `general_mat_mul` (matrixmultiply's scalar fallback kernel on
 /// wasm32) made a training step of the live lesson's model take about 65 ms; this blocked
 /// product with a 6 × 8 tile that LLVM keeps in vector registers (simd128 in the browser, SSE2
-/// elsewhere) is the same Goto/BLIS loop nest as the AVX2 kernel, written in plain Rust.
+/// elsewhere) is the same Goto/BLIS loop nest as the AVX2 kernel, written in plain Rust. The
+/// operands are packed and C written through raw offsets (`ptr + i·rs + j·cs`, any sign of
+/// stride) rather than ndarray's iterators: the iterators over strided views are generic code
+/// compiled in this crate, which the browser build optimises for size, and there they were not
+/// inlined; measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, same run):
+/// 67 steps/s with the iterators, 75–80 with raw offsets.
 mod portable {
     use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
@@ -347,6 +352,12 @@ mod portable {
             c.mapv_inplace(|x| beta * x);
         }
         let (m_pad, n_pad) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
+        // Element (i, j) of each operand is at `ptr + i·rs + j·cs` (ndarray's strides, any sign;
+        // `as_ptr` is element (0, 0)), read through raw offsets (see this module's header).
+        let (ra, ca) = (a.strides()[0], a.strides()[1]);
+        let (rb, cb) = (b.strides()[0], b.strides()[1]);
+        let (rc, cc) = (c.strides()[0], c.strides()[1]);
+        let (pa, pb, pc_ptr) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         BUFFERS.with(|buffers| {
             let (ap, bp) = &mut *buffers.borrow_mut();
             for pc in (0..k).step_by(KC) {
@@ -361,28 +372,62 @@ mod portable {
                     bp.resize(n_pad * kc, 0.0);
                 }
                 let (ap, bp) = (&mut ap[..m_pad * kc], &mut bp[..n_pad * kc]);
-                // A's rows in panels of MR: ap[panel][p][r] = α·A[panel·MR + r, pc + p].
-                for (i, row) in a.rows().into_iter().enumerate() {
-                    let (panel, r) = (i / MR, i % MR);
-                    let dst = &mut ap[panel * MR * kc..(panel + 1) * MR * kc];
-                    for (p, &x) in row.iter().skip(pc).take(kc).enumerate() {
-                        dst[p * MR + r] = alpha * x;
+                // SAFETY (both packings): i < m, j < n and pc + p < k, so every offset is that
+                // of an element inside the views' shapes.
+                let at = |i: usize, p: usize| unsafe {
+                    *pa.offset(i as isize * ra + (pc + p) as isize * ca)
+                };
+                let bt = |p: usize, j: usize| unsafe {
+                    *pb.offset((pc + p) as isize * rb + j as isize * cb)
+                };
+                // A's rows in panels of MR: ap[panel][p][r] = α·A[panel·MR + r, pc + p], read
+                // along whichever of A's axes is contiguous.
+                for (panel, dst) in ap.chunks_exact_mut(MR * kc).enumerate() {
+                    let rows = MR.min(m - panel * MR);
+                    if ca.unsigned_abs() <= ra.unsigned_abs() {
+                        for r in 0..rows {
+                            for p in 0..kc {
+                                dst[p * MR + r] = alpha * at(panel * MR + r, p);
+                            }
+                        }
+                    } else {
+                        for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                            for (r, x) in d.iter_mut().enumerate().take(rows) {
+                                *x = alpha * at(panel * MR + r, p);
+                            }
+                        }
                     }
                 }
                 // B's columns in panels of NR: bp[panel][p][j] = B[pc + p, panel·NR + j].
-                for (p, row) in b.rows().into_iter().skip(pc).take(kc).enumerate() {
-                    for (j, &x) in row.iter().enumerate() {
-                        bp[(j / NR) * NR * kc + p * NR + j % NR] = x;
+                for (panel, dst) in bp.chunks_exact_mut(NR * kc).enumerate() {
+                    let cols = NR.min(n - panel * NR);
+                    if cb.unsigned_abs() <= rb.unsigned_abs() {
+                        for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+                            for (j, x) in d.iter_mut().enumerate().take(cols) {
+                                *x = bt(p, panel * NR + j);
+                            }
+                        }
+                    } else {
+                        for j in 0..cols {
+                            for p in 0..kc {
+                                dst[p * NR + j] = bt(p, panel * NR + j);
+                            }
+                        }
                     }
                 }
                 for (jp, bpanel) in bp.chunks_exact(NR * kc).enumerate() {
                     for (ip, apanel) in ap.chunks_exact(MR * kc).enumerate() {
                         let tile = kernel(apanel, bpanel);
                         let (i0, j0) = (ip * MR, jp * NR);
-                        for (r, tile_row) in tile.iter().enumerate().take(m - i0.min(m)) {
-                            let mut c_row = c.row_mut(i0 + r);
-                            for (j, &v) in tile_row.iter().enumerate().take(n - j0.min(n)) {
-                                c_row[j0 + j] += v;
+                        for (r, tile_row) in tile.iter().enumerate().take(m - i0) {
+                            for (j, &v) in tile_row.iter().enumerate().take(n - j0) {
+                                // SAFETY: i0 + r < m and j0 + j < n: an element of C, which
+                                // is borrowed mutably here and cannot overlap A or B.
+                                unsafe {
+                                    *pc_ptr
+                                        .offset((i0 + r) as isize * rc + (j0 + j) as isize * cc) +=
+                                        v;
+                                }
                             }
                         }
                     }
@@ -1049,6 +1094,23 @@ mod tests {
             }
             assert_eq!(c[[i, 4]], 0.0);
             assert_eq!(c[[i, 29]], 0.0);
+        }
+        // Negative strides (reversed views) for A, B and C, which the AVX2 kernel hands to the
+        // portable product.
+        let (a, b) = (filled(13, 21, 7), filled(21, 11, 8));
+        let want = reference(1.0, &a, &b, 0.0, &Array2::zeros((13, 11)));
+        let mut c = Array2::<f32>::zeros((13, 11));
+        let (ar, br) = (a.slice(s![..;-1, ..]), b.slice(s![.., ..;-1]));
+        gemm(1.0, ar, br, 0.0, c.slice_mut(s![..;-1, ..;-1]));
+        for i in 0..13 {
+            for j in 0..11 {
+                // Entry (i, j) of the reversed product is (A·B)[12 - i, 10 - j], and it lands
+                // in C's reversed view at that same place: C itself is A·B.
+                assert!(
+                    (f64::from(c[[i, j]]) - want[[i, j]]).abs() < 1e-4,
+                    "({i}, {j})"
+                );
+            }
         }
         // k = 0: C ← β·C.
         let mut c = Array2::from_elem((3, 4), 2.0_f32);

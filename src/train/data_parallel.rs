@@ -7,6 +7,10 @@
 //! BatchNorm couples the rows of a batch (its statistics are over all of them), so a BatchNorm
 //! model is never sharded. Deterministic: the split and the order of the sums are fixed, so a
 //! run repeats bit for bit whichever thread takes which shard.
+//!
+//! Without threads (a browser) the same shards are the parts of a step taken in parts
+//! (`Trainer::step_part`): [`Shards::pass`] runs one on the calling thread, [`Shards::reduce`]
+//! averages them, and [`part_count`] cuts the batch by work rather than by cores.
 
 use crate::engine::pool;
 use crate::engine::simd::multiversion;
@@ -41,6 +45,28 @@ pub fn shard_count(model: &Gpt, b: usize, t: usize, cores: usize) -> usize {
     }
 }
 
+/// A step taken in parts (no thread: a browser) runs one shard per part; a shard does about this
+/// many multiply-adds in its forward pass (its backward about twice as many). Measured in
+/// headless Chromium on the 2-core machine (2026-12-02, live lesson training in the page): its
+/// model (d 64, 2 blocks, 16 × 16 tokens: 27 M) takes 3 parts, a median 3.8 ms each and 6.0 ms
+/// for the last, which also updates the weights (90th percentile 6–7 and 10 ms); at 14 M a part
+/// it took 2 (5.9 and 7.3 ms, 90th percentile 10 and 12 ms) for the same training rate.
+const PART_WORK: usize = 9_000_000;
+
+/// How many shards a step taken in parts uses: enough that each does at most [`PART_WORK`]
+/// (one per sequence at most; a BatchNorm model, whose rows are coupled, is never cut). Fixed by
+/// the model and the batch, never by a clock, so a run taken in parts repeats bit for bit.
+pub fn part_count(model: &Gpt, b: usize, t: usize) -> usize {
+    let c = &model.config;
+    let per_token =
+        c.n_layer * (12 * c.n_embd * c.n_embd + 2 * t * c.n_embd) + c.n_embd * c.vocab_size;
+    if c.norm == NormKind::BatchNorm || b < 2 {
+        1
+    } else {
+        (b * t * per_token).div_ceil(PART_WORK).clamp(1, b)
+    }
+}
+
 /// Forward and backward over `b` sequences of `t` tokens in `k` shards; `grads` receives the
 /// batch's gradient (overwritten); returns the batch's mean loss. `acts` is used when k = 1.
 #[allow(clippy::too_many_arguments)]
@@ -64,43 +90,92 @@ pub fn forward_backward(
         }
         return loss;
     }
-    if shards
-        .states
-        .first()
-        .is_some_and(|s| s.grads.count() != grads.count())
-    {
-        shards.states.clear();
-    }
-    while shards.states.len() < k {
-        shards.states.push(ShardState {
-            acts: Activations::default(),
-            grads: Params::zeros(&model.config),
-            loss: f32::NAN,
-        });
-    }
-    // Sequences per shard: as even as possible.
-    let bounds = |i: usize| (i * b / k, (i + 1) * b / k);
+    shards.prepare(model, k);
     pool::for_each_mut(&mut shards.states[..k], |i, st| {
-        let (lo, hi) = bounds(i);
-        let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
-        st.loss =
-            gpt_forward(model, &mut st.acts, tok, Some(tgt), hi - lo, t, train).unwrap_or(f32::NAN);
-        st.grads.zero();
-        if st.loss.is_finite() {
-            gpt_backward(model, &mut st.acts, tgt, &mut st.grads);
-        }
+        st.pass(model, tokens, targets, shard_bounds(i, b, k), t, train);
     });
-    let mut loss = 0.0;
-    for (i, st) in shards.states.iter().take(k).enumerate() {
-        let (lo, hi) = bounds(i);
-        let w = (hi - lo) as f32 / b as f32;
-        loss += w * st.loss;
-        // The first shard overwrites (so `grads` needs no zeroing), the others add.
-        for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
-            weighted_add(dst.data, src.data, w, i == 0);
+    shards.reduce(k, b, grads)
+}
+
+/// Sequences [lo, hi) of shard `i` of `k` over a batch of `b`: as even as possible.
+fn shard_bounds(i: usize, b: usize, k: usize) -> (usize, usize) {
+    (i * b / k, (i + 1) * b / k)
+}
+
+impl Shards {
+    /// Have buffers for `k` shards of `model`'s gradients.
+    fn prepare(&mut self, model: &Gpt, k: usize) {
+        if self
+            .states
+            .first()
+            .is_some_and(|s| s.grads.count() != model.params.count())
+        {
+            self.states.clear();
+        }
+        while self.states.len() < k {
+            self.states.push(ShardState {
+                acts: Activations::default(),
+                grads: Params::zeros(&model.config),
+                loss: f32::NAN,
+            });
         }
     }
-    loss
+
+    /// Shard `i` of `k` alone, on this thread: what [`forward_backward`] runs on the pool, for a
+    /// step taken in parts (no thread: `Trainer::step_part`). The shards' results wait here for
+    /// [`Shards::reduce`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn pass(
+        &mut self,
+        model: &Gpt,
+        tokens: &[usize],
+        targets: &[usize],
+        b: usize,
+        t: usize,
+        i: usize,
+        k: usize,
+        train: bool,
+    ) {
+        self.prepare(model, k);
+        self.states[i].pass(model, tokens, targets, shard_bounds(i, b, k), t, train);
+    }
+
+    /// The batch's mean loss and its gradient into `grads` (overwritten) from the `k` shards'
+    /// results, in shard order: the weighted average n_i / n.
+    pub fn reduce(&self, k: usize, b: usize, grads: &mut Params) -> f32 {
+        let mut loss = 0.0;
+        for (i, st) in self.states.iter().take(k).enumerate() {
+            let (lo, hi) = shard_bounds(i, b, k);
+            let w = (hi - lo) as f32 / b as f32;
+            loss += w * st.loss;
+            // The first shard overwrites (so `grads` needs no zeroing), the others add.
+            for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
+                weighted_add(dst.data, src.data, w, i == 0);
+            }
+        }
+        loss
+    }
+}
+
+impl ShardState {
+    /// Forward and backward over sequences [lo, hi) of the batch into this shard's gradients.
+    fn pass(
+        &mut self,
+        model: &Gpt,
+        tokens: &[usize],
+        targets: &[usize],
+        (lo, hi): (usize, usize),
+        t: usize,
+        train: bool,
+    ) {
+        let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
+        self.loss = gpt_forward(model, &mut self.acts, tok, Some(tgt), hi - lo, t, train)
+            .unwrap_or(f32::NAN);
+        self.grads.zero();
+        if self.loss.is_finite() {
+            gpt_backward(model, &mut self.acts, tgt, &mut self.grads);
+        }
+    }
 }
 
 multiversion! {

@@ -93,6 +93,17 @@ pub struct Update {
     pub frames: Vec<ProbeFrame>,
 }
 
+/// What [`Runner::step_part`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing: the run is not training.
+    Idle,
+    /// A part of a step; the step is not finished.
+    Part,
+    /// The last part of a step: the step is done and recorded.
+    Step,
+}
+
 /// A training run: its trainer, whether it is playing, and what has not been sent yet.
 pub struct Runner {
     trainer: Trainer,
@@ -298,12 +309,30 @@ impl Runner {
 
     /// Take one step if there is training to do; false if there was none.
     pub fn step(&mut self) -> bool {
+        self.advance(false) != Progress::Idle
+    }
+
+    /// [`Runner::step`] one part at a time (`Trainer::step_part`): for the loop without a
+    /// thread, whose slices must stay short. A pause between parts keeps the step where it
+    /// stands; Play goes on with it.
+    pub fn step_part(&mut self) -> Progress {
+        self.advance(true)
+    }
+
+    fn advance(&mut self, in_parts: bool) -> Progress {
         if !self.training() || self.loading.is_some() {
             self.window = None; // a pause starts a new throughput window
-            return false;
+            return Progress::Idle;
         }
         let (start, tokens) = *self.window.get_or_insert((Instant::now(), 0));
-        let s = self.trainer.step();
+        let s = if in_parts {
+            match self.trainer.step_part() {
+                Some(s) => s,
+                None => return Progress::Part,
+            }
+        } else {
+            self.trainer.step()
+        };
         let tokens = tokens + self.trainer.config.batch * self.trainer.config.model.block_size;
         // Wall-clock throughput over windows of ≥ 0.5 s: what the class sees, including the
         // updates and whatever the UI takes from the cores.
@@ -346,7 +375,7 @@ impl Runner {
                 self.boundary = true;
             }
         }
-        true
+        Progress::Step
     }
 
     /// Take steps until `budget` has passed or there is no more work (reading a text file

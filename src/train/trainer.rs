@@ -1,5 +1,7 @@
 //! `Trainer`: model, optimizer, data and RNG; `step()` is plain, synchronous and deterministic
-//! from the seed (tests drive it without threads; the worker calls it in a loop).
+//! from the seed (tests drive it without threads; the worker calls it in a loop). Without
+//! threads (a browser), `step_part()` takes the same step a part at a time, so that the page
+//! can draw between parts.
 //!
 //! A divergence — a loss or gradient that is not finite, a loss far above anything a working
 //! model gives, or a weight that blew up after the update — is caught before it can spread: the
@@ -13,7 +15,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::data_parallel::{Shards, forward_backward, shard_count};
+use super::data_parallel::{Shards, forward_backward, part_count, shard_count};
 use crate::data::{Dataset, Task};
 use crate::engine::pool;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
@@ -237,6 +239,83 @@ struct LastGood {
     step: usize,
 }
 
+/// Where a step taken in parts stands (see [`Trainer::step_part`]).
+struct Partial {
+    started: Instant,
+    /// Shards of the batch, one per part.
+    k: usize,
+    stage: Stage,
+}
+
+enum Stage {
+    /// Shard `i`'s forward and backward comes next (the batch is drawn).
+    Shard(usize),
+    /// The weights are updated; the validation goes on.
+    Validate(StepStats, Box<Validation>),
+}
+
+/// A validation loss computed a part at a time: the mean over `n` batches (drawn from a fixed
+/// seed) of each batch's loss, a batch in `k` shards of sequences weighted n_i / n as in
+/// training.
+struct Validation {
+    rng: StdRng,
+    acts: Activations,
+    inputs: Vec<usize>,
+    targets: Vec<usize>,
+    k: usize,
+    /// The batch and shard that come next.
+    batch: usize,
+    shard: usize,
+    /// The current batch's loss so far, the finished batches' sum.
+    batch_loss: f32,
+    total: f32,
+}
+
+impl Validation {
+    fn new(seed: u64, k: usize) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed ^ 0x5EED),
+            acts: Activations::default(),
+            inputs: Vec::new(),
+            targets: Vec::new(),
+            k,
+            batch: 0,
+            shard: 0,
+            batch_loss: 0.0,
+            total: 0.0,
+        }
+    }
+
+    /// One shard of one batch (b sequences of t tokens); the mean over the `n` batches once the
+    /// last is done.
+    fn advance(&mut self, gpt: &Gpt, data: &Dataset, b: usize, t: usize, n: usize) -> Option<f32> {
+        if self.shard == 0 {
+            data.batch(
+                true,
+                &mut self.rng,
+                b,
+                t,
+                &mut self.inputs,
+                &mut self.targets,
+            );
+            self.batch_loss = 0.0;
+        }
+        let (lo, hi) = (self.shard * b / self.k, (self.shard + 1) * b / self.k);
+        let (tok, tgt) = (&self.inputs[lo * t..hi * t], &self.targets[lo * t..hi * t]);
+        let loss =
+            gpt_forward(gpt, &mut self.acts, tok, Some(tgt), hi - lo, t, false).unwrap_or(f32::NAN);
+        self.batch_loss += (hi - lo) as f32 / b as f32 * loss;
+        self.shard += 1;
+        if self.shard < self.k {
+            return None;
+        }
+        self.shard = 0;
+        self.total += self.batch_loss;
+        self.batch += 1;
+        (self.batch == n).then(|| self.total / n as f32)
+    }
+}
+
 /// A training run.
 pub struct Trainer {
     /// The run's settings.
@@ -254,6 +333,8 @@ pub struct Trainer {
     step: usize,
     shards: Shards,
     cores: usize,
+    /// A step taken in parts, between two of its parts.
+    partial: Option<Partial>,
     last_good: LastGood,
     /// The last [`LOSS_WINDOW`] training losses, oldest first.
     recent: std::collections::VecDeque<f32>,
@@ -309,6 +390,7 @@ impl Trainer {
             step: 0,
             shards: Shards::default(),
             cores: pool::threads(),
+            partial: None,
             last_good,
             recent: std::collections::VecDeque::with_capacity(LOSS_WINDOW),
             layer_grad_norms: Vec::with_capacity(n_layer),
@@ -356,6 +438,8 @@ impl Trainer {
 
     /// Replace the model (e.g. a loaded checkpoint) and restart the optimizer.
     pub fn set_model(&mut self, gpt: Gpt) {
+        // A step in parts belongs to the old weights.
+        self.partial = None;
         self.config.model = gpt.config.clone();
         self.optim = AdamW::new(self.optim.config, &gpt.params);
         self.grads = Params::zeros(&gpt.config);
@@ -405,16 +489,11 @@ impl Trainer {
     /// weights back to the last good ones ([`Trainer::last_good_step`]) and is reported; it is
     /// for the caller to stop.
     pub fn step(&mut self) -> StepStats {
+        // A step left in parts is dropped: this one starts from a new batch.
+        self.partial = None;
         let started = Instant::now();
         let (b, t) = (self.config.batch, self.config.model.block_size);
-        self.data.batch(
-            false,
-            &mut self.rng,
-            b,
-            t,
-            &mut self.inputs,
-            &mut self.targets,
-        );
+        self.draw_batch();
         let k = shard_count(&self.gpt, b, t, self.cores);
         let loss = forward_backward(
             &self.gpt,
@@ -428,6 +507,107 @@ impl Trainer {
             true,
             &mut self.grads,
         );
+        let mut stats = self.update(loss);
+        if self.validates(&stats) {
+            stats.val_loss = Some(self.evaluate());
+        }
+        self.finish(stats, started)
+    }
+
+    /// [`Trainer::step`] one part at a time, for a caller that must return often (no thread: a
+    /// browser's main thread trains between its frames). A step is [`part_count`] parts of
+    /// forward + backward, one shard of the batch each (the last one also averages the shards'
+    /// gradients and updates the weights), then, when the step validates, one part per shard of
+    /// each validation batch. Returns the step's stats after its last part, `None` before.
+    ///
+    /// The shards are fixed by the model and the batch, so a run taken in parts repeats bit for
+    /// bit; its weights are those of [`Trainer::step`] on a machine that cuts the batch into as
+    /// many shards (one piece when [`part_count`] is 1), its validation losses the same up to the
+    /// order of the sums. The weights change only in the last training part: between parts the
+    /// model can be read, saved or sent, the learning rate changed; [`Trainer::set_model`]
+    /// drops a step in progress.
+    pub fn step_part(&mut self) -> Option<StepStats> {
+        let (b, t) = (self.config.batch, self.config.model.block_size);
+        let mut part = match self.partial.take() {
+            Some(p) => p,
+            None => {
+                self.draw_batch();
+                Partial {
+                    started: Instant::now(),
+                    k: part_count(&self.gpt, b, t),
+                    stage: Stage::Shard(0),
+                }
+            }
+        };
+        let k = part.k;
+        match part.stage {
+            Stage::Shard(i) => {
+                let loss = if k == 1 {
+                    // One piece: exactly `step`'s pass (BatchNorm's statistics come from `acts`).
+                    forward_backward(
+                        &self.gpt,
+                        &mut self.shards,
+                        &mut self.acts,
+                        &self.inputs,
+                        &self.targets,
+                        b,
+                        t,
+                        1,
+                        true,
+                        &mut self.grads,
+                    )
+                } else {
+                    self.shards
+                        .pass(&self.gpt, &self.inputs, &self.targets, b, t, i, k, true);
+                    if i + 1 < k {
+                        part.stage = Stage::Shard(i + 1);
+                        self.partial = Some(part);
+                        return None;
+                    }
+                    self.shards.reduce(k, b, &mut self.grads)
+                };
+                let stats = self.update(loss);
+                if !self.validates(&stats) {
+                    return Some(self.finish(stats, part.started));
+                }
+                part.stage = Stage::Validate(stats, Box::new(Validation::new(self.config.seed, k)));
+                self.partial = Some(part);
+                None
+            }
+            Stage::Validate(mut stats, mut v) => {
+                let n = self.config.eval_batches.max(1);
+                match v.advance(&self.gpt, &self.data, b, t, n) {
+                    Some(val) => {
+                        stats.val_loss = Some(self.accept_validation(val));
+                        Some(self.finish(stats, part.started))
+                    }
+                    None => {
+                        part.stage = Stage::Validate(stats, v);
+                        self.partial = Some(part);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// A new training batch into `inputs`, `targets`.
+    fn draw_batch(&mut self) {
+        let (b, t) = (self.config.batch, self.config.model.block_size);
+        self.data.batch(
+            false,
+            &mut self.rng,
+            b,
+            t,
+            &mut self.inputs,
+            &mut self.targets,
+        );
+    }
+
+    /// After forward and backward (the batch's mean `loss`, its gradient in `grads`): the
+    /// update, unless the loss, the gradient or the new weights say the run diverged (then the
+    /// last good weights come back). The stats lack the throughput and the validation.
+    fn update(&mut self, loss: f32) -> StepStats {
         let mut grad_norm = f32::NAN;
         self.layer_grad_norms.clear();
         // Checked before the update: a bad batch never touches the weights.
@@ -461,17 +641,29 @@ impl Trainer {
             }
             self.recent.push_back(loss);
         }
-        let every = self.config.eval_every;
-        let val_loss = (diverged.is_none() && every > 0 && self.step.is_multiple_of(every))
-            .then(|| self.evaluate());
-        let secs = started.elapsed().as_secs_f32().max(1e-9);
         StepStats {
             step: self.step,
             loss,
             grad_norm,
-            tokens_per_sec: (b * t) as f32 / secs,
-            val_loss,
+            tokens_per_sec: 0.0,
+            val_loss: None,
             diverged,
+        }
+    }
+
+    /// Does the step that `stats` reports end with a validation?
+    fn validates(&self, stats: &StepStats) -> bool {
+        let every = self.config.eval_every;
+        stats.diverged.is_none() && every > 0 && self.step.is_multiple_of(every)
+    }
+
+    /// The step's throughput, from when it started.
+    fn finish(&self, stats: StepStats, started: Instant) -> StepStats {
+        let (b, t) = (self.config.batch, self.config.model.block_size);
+        let secs = started.elapsed().as_secs_f32().max(1e-9);
+        StepStats {
+            tokens_per_sec: (b * t) as f32 / secs,
+            ..stats
         }
     }
 
@@ -487,6 +679,12 @@ impl Trainer {
     /// worse than guessing), the current weights become the rollback point.
     fn evaluate(&mut self) -> f32 {
         let val = self.val_loss();
+        self.accept_validation(val)
+    }
+
+    /// A validation loss `val` that is finite and sane makes the current weights the rollback
+    /// point; returns `val`.
+    fn accept_validation(&mut self, val: f32) -> f32 {
         if val.is_finite() && val <= 1.5 * self.uniform_loss() + 1.0 {
             self.last_good.params.copy_from(&self.gpt.params);
             self.last_good.optim.copy_from(&self.optim);
@@ -500,17 +698,12 @@ impl Trainer {
     /// successive values are comparable).
     pub fn val_loss(&mut self) -> f32 {
         let (b, t) = (self.config.batch, self.config.model.block_size);
-        let mut rng = StdRng::seed_from_u64(self.config.seed ^ 0x5EED);
-        let mut acts = Activations::default();
-        let (mut inputs, mut targets) = (Vec::new(), Vec::new());
         let n = self.config.eval_batches.max(1);
-        let mut total = 0.0;
-        for _ in 0..n {
-            self.data
-                .batch(true, &mut rng, b, t, &mut inputs, &mut targets);
-            total += gpt_forward(&self.gpt, &mut acts, &inputs, Some(&targets), b, t, false)
-                .unwrap_or(f32::NAN);
+        let mut v = Validation::new(self.config.seed, 1);
+        loop {
+            if let Some(val) = v.advance(&self.gpt, &self.data, b, t, n) {
+                return val;
+            }
         }
-        total / n as f32
     }
 }

@@ -3,9 +3,12 @@
 //! in over a channel; updates come out at most every [`UPDATE_INTERVAL`] and wake the UI, which
 //! merges them into a [`Snapshot`] per run. The UI never locks the model and never waits.
 //!
-//! Where no thread can start (a browser: wasm32 has none), the same loop runs in slices instead,
-//! each at most [`SLICE`] long: driven by [`drive_slices`] from a timer between the page's
-//! frames (the browser build starts one), or, with no driver, by each [`Worker::poll`]. Updates
+//! Where no thread can start (a browser: wasm32 has none), the same loop runs in slices instead:
+//! driven by [`drive_slices`] from a timer between the page's frames (the browser build starts
+//! one), or, with no driver, by each [`Worker::poll`]. There, steps are taken in parts
+//! (`Trainer::step_part`, one shard of the batch each), and a slice takes parts while they fit in
+//! [`SLICE`] (at least one), so that it holds the page for a few milliseconds, not for a whole
+//! step of a deep model. Updates
 //! then wake the UI at most every [`set_repaint_interval`], so a page whose frames are slow to
 //! draw still leaves the main thread to training between them. Callers do not know which it is.
 //!
@@ -28,7 +31,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use web_time::Instant;
 
-use super::runner::{Command, LossPoint, ProbeFrame, Runner, Update};
+use super::runner::{Command, LossPoint, ProbeFrame, Progress, Runner, Update};
 use super::trainer::{TrainConfig, Trainer};
 use crate::data::Tokenizer;
 use crate::engine::pool;
@@ -36,8 +39,8 @@ use crate::model::gpt::Gpt;
 
 /// Longest interval between updates while training runs.
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(30);
-/// Without a thread: the training time a frame spends in [`Worker::poll`] (the rest of a
-/// 60 fps frame, 16.7 ms, draws it).
+/// Without a thread: the training time of one slice, between two frames (the rest of a 60 fps
+/// frame, 16.7 ms, draws it): parts of steps while they fit (at least one).
 pub const SLICE: Duration = Duration::from_millis(8);
 /// At most this many probe frames are kept (older ones are thinned out).
 const PROBE_MAX: usize = 400;
@@ -341,8 +344,9 @@ impl Worker {
     }
 
     /// [`Worker::spawn_group`] without a thread, as in a browser: each [`Worker::poll`] (or
-    /// [`drive_slices`], once a driver calls it) trains one slice, which ends after the step
-    /// that passes [`SLICE`]. (The browser gets this by itself; tests ask for it.)
+    /// [`drive_slices`], once a driver calls it) trains one slice: parts of steps
+    /// (`Trainer::step_part`) while they fit in [`SLICE`]. (The browser gets this by itself;
+    /// tests ask for it.)
     pub fn spawn_group_in_slices(
         name: &str,
         runs: Vec<(TrainConfig, Option<Gpt>)>,
@@ -627,27 +631,38 @@ fn turn(
     true
 }
 
-/// One step of each busy run in turn until `budget` has passed. Without a thread (`cursor`), a
-/// round may stop between two runs once the budget is spent, and the next slice goes on from the
-/// run after: a slice then holds the page for one step of one run, not one of every run (a
-/// lesson's four compare runs held it for 1.3–2.3 s in the browser, measured on a loaded
-/// machine: residuals §2–5).
+/// One step of each busy run in turn until `budget` has passed. Without a thread (`cursor`),
+/// steps are taken in parts (`Runner::step_part`) and a slice stops before a part that would
+/// likely pass the budget (after one at least); the next slice goes on with the same run until its step is done, then with the
+/// next run. A slice then holds the page for one part of one run's step, not for a step of every
+/// run: a lesson's four compare runs of 8 blocks held it for 1.3–2.3 s in the browser when a
+/// slice was one step of each (measured on a loaded machine: residuals §2–5), 0.3–0.7 s when it
+/// was one whole step of one run, and 20–95 ms in parts (measured 2026-12-02, idle machine; the
+/// slowest are the run without skips or norm, whose vanishing gradients are subnormal floats).
 fn lock_step(runners: &mut [Runner], budget: Duration, cursor: Option<&mut usize>) {
     let start = Instant::now();
     if let Some(cursor) = cursor {
-        // A zero budget takes no step (a worker `drive_slices` passes over); any other ends
-        // after the step that passes it.
+        // A zero budget takes no step (a worker `drive_slices` passes over); any other takes
+        // at least one part.
         let n = runners.len();
         let mut idle = 0;
         while idle < n && !budget.is_zero() {
             let i = *cursor % n;
-            *cursor = (i + 1) % n;
-            if !runners[i].step() {
-                idle += 1;
-                continue;
+            let part = Instant::now();
+            match runners[i].step_part() {
+                Progress::Idle => {
+                    *cursor = (i + 1) % n;
+                    idle += 1;
+                    continue;
+                }
+                // The next slice goes on with this run's step.
+                Progress::Part => {}
+                Progress::Step => *cursor = (i + 1) % n,
             }
             idle = 0;
-            if start.elapsed() >= budget {
+            // Stop before a part that would likely pass the budget (the next one is about as
+            // long as this one): a slice is then at most one budget long when parts are.
+            if start.elapsed() + part.elapsed() >= budget {
                 return;
             }
         }
