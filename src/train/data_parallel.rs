@@ -98,7 +98,7 @@ pub fn forward_backward(
 }
 
 /// Sequences [lo, hi) of shard `i` of `k` over a batch of `b`: as even as possible.
-fn shard_bounds(i: usize, b: usize, k: usize) -> (usize, usize) {
+pub fn shard_bounds(i: usize, b: usize, k: usize) -> (usize, usize) {
     (i * b / k, (i + 1) * b / k)
 }
 

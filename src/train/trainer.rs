@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::data_parallel::{Shards, forward_backward, part_count, shard_count};
+use super::data_parallel::{Shards, forward_backward, part_count, shard_bounds, shard_count};
 use crate::data::{Dataset, Task};
 use crate::engine::pool;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
@@ -300,7 +300,7 @@ impl Validation {
             );
             self.batch_loss = 0.0;
         }
-        let (lo, hi) = (self.shard * b / self.k, (self.shard + 1) * b / self.k);
+        let (lo, hi) = shard_bounds(self.shard, b, self.k);
         let (tok, tgt) = (&self.inputs[lo * t..hi * t], &self.targets[lo * t..hi * t]);
         let loss =
             gpt_forward(gpt, &mut self.acts, tok, Some(tgt), hi - lo, t, false).unwrap_or(f32::NAN);
@@ -494,19 +494,7 @@ impl Trainer {
         let started = Instant::now();
         let (b, t) = (self.config.batch, self.config.model.block_size);
         self.draw_batch();
-        let k = shard_count(&self.gpt, b, t, self.cores);
-        let loss = forward_backward(
-            &self.gpt,
-            &mut self.shards,
-            &mut self.acts,
-            &self.inputs,
-            &self.targets,
-            b,
-            t,
-            k,
-            true,
-            &mut self.grads,
-        );
+        let loss = self.forward_backward(shard_count(&self.gpt, b, t, self.cores));
         let mut stats = self.update(loss);
         if self.validates(&stats) {
             stats.val_loss = Some(self.evaluate());
@@ -544,18 +532,7 @@ impl Trainer {
             Stage::Shard(i) => {
                 let loss = if k == 1 {
                     // One piece: exactly `step`'s pass (BatchNorm's statistics come from `acts`).
-                    forward_backward(
-                        &self.gpt,
-                        &mut self.shards,
-                        &mut self.acts,
-                        &self.inputs,
-                        &self.targets,
-                        b,
-                        t,
-                        1,
-                        true,
-                        &mut self.grads,
-                    )
+                    self.forward_backward(1)
                 } else {
                     self.shards
                         .pass(&self.gpt, &self.inputs, &self.targets, b, t, i, k, true);
@@ -589,6 +566,24 @@ impl Trainer {
                 }
             }
         }
+    }
+
+    /// Forward and backward over the drawn batch in `k` shards on the pool; the gradient into
+    /// `grads`, the batch's mean loss returned.
+    fn forward_backward(&mut self, k: usize) -> f32 {
+        let (b, t) = (self.config.batch, self.config.model.block_size);
+        forward_backward(
+            &self.gpt,
+            &mut self.shards,
+            &mut self.acts,
+            &self.inputs,
+            &self.targets,
+            b,
+            t,
+            k,
+            true,
+            &mut self.grads,
+        )
     }
 
     /// A new training batch into `inputs`, `targets`.
