@@ -17,7 +17,8 @@
 //!   (Load…), used through `files.rs` and `widgets/file_dialog.rs`.
 //!
 //! Training has no thread here: `train::worker` runs its steps in slices inside the frame loop,
-//! `lessons::common` computes on the UI thread; neither knows it is in a browser.
+//! `lessons::common` computes on the UI thread (a job of seconds a piece per frame:
+//! `Background::get_in_steps`); neither knows it is in a browser.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -70,7 +71,8 @@ pub fn start() {
 }
 
 /// Train between frames: a task runs one slice of every training run (`train::worker::SLICE`,
-/// 8 ms) and comes back at once while any trains (every 50 ms while none does, for commands), so
+/// 8 ms), and as long again of the lessons' computations taken in pieces
+/// (`lessons::common::background::drive_pieces`), and comes back at once while any trains (every 50 ms while none does, for commands), so
 /// input and frames wait at most one slice (parts of steps while they fit in 8 ms, at least one;
 /// a part is one shard of the batch, `Trainer::step_part`). "At
 /// once" is a message to ourselves on a `MessageChannel`: a `setTimeout(0)` set from inside a
@@ -122,7 +124,8 @@ fn start_training_driver() {
         {
             draw_ms = 0.7 * draw_ms + 0.3 * (now - end);
         }
-        let busy = crate::train::worker::drive_slices(crate::train::worker::SLICE);
+        let busy = crate::train::worker::drive_slices(crate::train::worker::SLICE)
+            | crate::lessons::common::background::drive_pieces(crate::train::worker::SLICE);
         // Wake the page for training at most every 100 ms (10 frames a second for the loss
         // curve and the maps; input still repaints at once), or every two frame times when
         // frames are slower, so that training gets at least half of the main thread.

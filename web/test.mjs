@@ -4,6 +4,8 @@
 //   (a panic is a console error: eframe logs it with console.error);
 // - every lesson opens through its URL fragment (#lesson=ID), and a screenshot of each is saved;
 // - the live lesson trains (#lesson=live&play): its step, on the canvas's data-step, advances;
+// - a computation of seconds (the experts' cross-entropy table at k = 64, V = 100) is taken in
+//   pieces: the page keeps drawing frames while it runs;
 // - the browser's simd128 loops, which no native test runs, agree with their references: the
 //   matrix product with the triple loop, GELU's 4-lane rows with its scalar loop
 //   (window.attentionLabCheckKernels).
@@ -111,6 +113,23 @@ try {
     return false;
   };
 
+  // Frames the page draws per second over `ms` (requestAnimationFrame callbacks).
+  const framesPerSecond = (ms) =>
+    page.evaluate(
+      (ms) =>
+        new Promise((done) => {
+          let n = 0;
+          const t0 = performance.now();
+          const tick = () => {
+            n += 1;
+            if (performance.now() - t0 < ms) requestAnimationFrame(tick);
+            else done((n * 1000) / (performance.now() - t0));
+          };
+          requestAnimationFrame(tick);
+        }),
+      ms,
+    );
+
   // Start: the overview, from a clean profile.
   const t0 = Date.now();
   await page.goto(`${base}#lesson=overview`);
@@ -145,6 +164,30 @@ try {
     else console.log(`ok   link kept: ${hash}`);
   }
 
+  // A long computation without threads keeps the page drawing: the experts' cross-entropy table
+  // at k = 64 members and V = 100 classes is 140 million normal draws (seconds of work), taken
+  // a piece per frame (`Background::get_in_steps`). In one piece the page would draw nothing.
+  if (!failures.length && lessons.includes("experts")) {
+    // The longest wait between two frames over the 3 s after the link is followed.
+    const gap = await page.evaluate(
+      () =>
+        new Promise((done) => {
+          let [last, worst] = [performance.now(), 0];
+          const t0 = last;
+          const tick = (now) => {
+            worst = Math.max(worst, now - last);
+            last = now;
+            if (now - t0 < 3000) requestAnimationFrame(tick);
+            else done(worst);
+          };
+          location.hash = "lesson=experts&section=3&k=64&classes=100";
+          requestAnimationFrame(tick);
+        }),
+    );
+    if (gap < 500) console.log(`ok   experts §4 at k = 64, V = 100: the page drew while it sampled (longest gap between frames ${gap.toFixed(0)} ms)`);
+    else fail(`experts §4 at k = 64, V = 100: no frame for ${gap.toFixed(0)} ms while it sampled`);
+  }
+
   // Live training: the step advances while the page keeps drawing.
   if (!failures.length && lessons.includes("live")) {
     await page.evaluate(() => (location.hash = "lesson=live&play"));
@@ -156,19 +199,7 @@ try {
     const started = Date.now();
     await sleep(6000);
     // Frames the page drew per second while training (requestAnimationFrame callbacks).
-    const fps = await page.evaluate(
-      () =>
-        new Promise((done) => {
-          let n = 0;
-          const t0 = performance.now();
-          const tick = () => {
-            n += 1;
-            if (performance.now() - t0 < 2000) requestAnimationFrame(tick);
-            else done((n * 1000) / (performance.now() - t0));
-          };
-          requestAnimationFrame(tick);
-        }),
-    );
+    const fps = await framesPerSecond(2000);
     const s1 = Number(await data("step"));
     const secs = (Date.now() - started) / 1000;
     const rate = await data("rate");

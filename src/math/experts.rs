@@ -948,55 +948,100 @@ pub fn ensemble_ce(
     trials: usize,
     seed: u64,
 ) -> CeRow {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let k = k.max(1);
-    let classes = classes.max(2);
-    let (a, b) = (
-        rho.clamp(0.0, 1.0).sqrt(),
-        (1.0 - rho.clamp(0.0, 1.0)).sqrt(),
-    );
-    let sd = v.max(0.0).sqrt();
-    let mut member = Vec::with_capacity(trials);
-    let mut prob = Vec::with_capacity(trials);
-    let mut logit = Vec::with_capacity(trials);
-    let mut violations = 0;
-    let mut shared = vec![0.0; classes];
-    let mut z = vec![0.0; classes];
-    let mut zbar = vec![0.0; classes];
-    let mut ces = vec![0.0; k];
-    for _ in 0..trials {
-        for s in shared.iter_mut() {
-            *s = randn(&mut rng);
+    let mut run = EnsembleCe::new(k, rho, v, classes, margin, seed);
+    run.advance(trials);
+    run.finish()
+}
+
+/// [`ensemble_ce`] a few draws at a time (a browser has no thread to sample on, so its frames
+/// take the draws in pieces): [`EnsembleCe::advance`] by any counts that add up to `trials`
+/// gives the same row, bit for bit, since the draws come from one generator in one order.
+pub struct EnsembleCe {
+    rng: StdRng,
+    k: usize,
+    rho: f64,
+    classes: usize,
+    margin: f64,
+    /// √ρ and √(1 − ρ): the weights of the shared and the member's own noise.
+    a: f64,
+    b: f64,
+    /// √v
+    sd: f64,
+    member: Vec<f64>,
+    prob: Vec<f64>,
+    logit: Vec<f64>,
+    violations: usize,
+}
+
+impl EnsembleCe {
+    pub fn new(k: usize, rho: f64, v: f64, classes: usize, margin: f64, seed: u64) -> Self {
+        let r = rho.clamp(0.0, 1.0);
+        EnsembleCe {
+            rng: StdRng::seed_from_u64(seed),
+            k: k.max(1),
+            rho,
+            classes: classes.max(2),
+            margin,
+            a: r.sqrt(),
+            b: (1.0 - r).sqrt(),
+            sd: v.max(0.0).sqrt(),
+            member: Vec::new(),
+            prob: Vec::new(),
+            logit: Vec::new(),
+            violations: 0,
         }
-        zbar.iter_mut().for_each(|v| *v = 0.0);
-        for ce in ces.iter_mut() {
-            for c in 0..classes {
-                let truth = if c == 0 { margin } else { 0.0 };
-                z[c] = truth + sd * (a * shared[c] + b * randn(&mut rng));
-                zbar[c] += z[c] / k as f64;
-            }
-            *ce = ce_of(&z, 0);
-        }
-        let m = mean(&ces);
-        // −log (1/k) Σ pᵢ = −log-sum-exp(−ceᵢ) + log k
-        let neg: Vec<f64> = ces.iter().map(|c| -c).collect();
-        let pa = -log_sum_exp(&neg) + (k as f64).ln();
-        let la = ce_of(&zbar, 0);
-        let tol = 1e-9 * (1.0 + m.abs());
-        if pa > m + tol || la > m + tol {
-            violations += 1;
-        }
-        member.push(m);
-        prob.push(pa);
-        logit.push(la);
     }
-    CeRow {
-        rho,
-        k,
-        member: estimate(&member),
-        prob_avg: estimate(&prob),
-        logit_avg: estimate(&logit),
-        jensen_violations: violations,
+
+    /// Draws taken so far.
+    pub fn trials(&self) -> usize {
+        self.member.len()
+    }
+
+    /// Take `trials` more draws.
+    pub fn advance(&mut self, trials: usize) {
+        let (k, classes) = (self.k, self.classes);
+        let (mut shared, mut z, mut zbar) =
+            (vec![0.0; classes], vec![0.0; classes], vec![0.0; classes]);
+        let mut ces = vec![0.0; k];
+        let rng = &mut self.rng;
+        for _ in 0..trials {
+            for s in shared.iter_mut() {
+                *s = randn(rng);
+            }
+            zbar.iter_mut().for_each(|v| *v = 0.0);
+            for ce in ces.iter_mut() {
+                for c in 0..classes {
+                    let truth = if c == 0 { self.margin } else { 0.0 };
+                    z[c] = truth + self.sd * (self.a * shared[c] + self.b * randn(rng));
+                    zbar[c] += z[c] / k as f64;
+                }
+                *ce = ce_of(&z, 0);
+            }
+            let m = mean(&ces);
+            // −log (1/k) Σ pᵢ = −log-sum-exp(−ceᵢ) + log k
+            let neg: Vec<f64> = ces.iter().map(|c| -c).collect();
+            let pa = -log_sum_exp(&neg) + (k as f64).ln();
+            let la = ce_of(&zbar, 0);
+            let tol = 1e-9 * (1.0 + m.abs());
+            if pa > m + tol || la > m + tol {
+                self.violations += 1;
+            }
+            self.member.push(m);
+            self.prob.push(pa);
+            self.logit.push(la);
+        }
+    }
+
+    /// The row from the draws taken.
+    pub fn finish(&self) -> CeRow {
+        CeRow {
+            rho: self.rho,
+            k: self.k,
+            member: estimate(&self.member),
+            prob_avg: estimate(&self.prob),
+            logit_avg: estimate(&self.logit),
+            jensen_violations: self.violations,
+        }
     }
 }
 
@@ -1024,6 +1069,26 @@ mod tests {
             let total: f64 = (0..3).map(|i| g.component_pdf(i, x)).sum();
             assert!((total - g.pdf(x)).abs() < 1e-12 * (1.0 + total));
         }
+    }
+
+    #[test]
+    fn a_row_taken_in_pieces_is_the_same_row() {
+        let whole = ensemble_ce(3, 0.4, 2.0, 7, 1.5, 500, 9);
+        let mut run = EnsembleCe::new(3, 0.4, 2.0, 7, 1.5, 9);
+        for n in [1, 0, 120, 379] {
+            run.advance(n);
+        }
+        assert_eq!(run.trials(), 500);
+        let pieces = run.finish();
+        for (a, b) in [
+            (whole.member, pieces.member),
+            (whole.prob_avg, pieces.prob_avg),
+            (whole.logit_avg, pieces.logit_avg),
+        ] {
+            assert_eq!(a.mean.to_bits(), b.mean.to_bits());
+            assert_eq!(a.stderr.to_bits(), b.stderr.to_bits());
+        }
+        assert_eq!(whole.jensen_violations, pieces.jensen_violations);
     }
 
     #[test]

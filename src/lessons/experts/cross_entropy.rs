@@ -10,7 +10,7 @@ use egui_plot::{Line, LineStyle};
 
 use super::ensemble::error_bars;
 use super::settings::ExpertsSettings;
-use super::{CE_TRIALS, ce_table, rho_grid};
+use super::{CE_TRIALS, ce_table, ce_table_in_steps, rho_grid};
 use crate::lessons::common::background::Background;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::experts::{CeRow, Estimate, ce_floor, ensemble_mse_theory};
@@ -53,9 +53,11 @@ impl Section<ExpertsSettings> for CrossEntropy {
         });
         let key: Key = (s.k, s.v.to_bits(), s.classes, s.margin.to_bits(), s.seed);
         let ctx = ui.ctx().clone();
-        let (table, fresh) = self.table.get(&key, &ctx, |(k, v, classes, margin, seed)| {
-            ce_table(k, f64::from_bits(v), classes, f64::from_bits(margin), seed)
-        });
+        let (table, fresh) =
+            self.table
+                .get_in_steps(&key, &ctx, |(k, v, classes, margin, seed)| {
+                    ce_table_in_steps(k, f64::from_bits(v), classes, f64::from_bits(margin), seed)
+                });
         let Some(table) = table else {
             ui.horizontal(|ui| {
                 ui.spinner();

@@ -15,9 +15,10 @@ pub mod settings;
 
 use serde_json::{Value, json};
 
+use crate::lessons::common::background::Steps;
 use crate::lessons::lesson::{Lesson, LessonInfo, LessonSettings, Sectioned};
 use crate::math::experts::{
-    CeRow, Estimate, ExpertsRun, Gmm, ce_floor, ensemble_ce, ensemble_mse_mc, ensemble_mse_theory,
+    CeRow, EnsembleCe, Estimate, ExpertsRun, Gmm, ce_floor, ensemble_mse_mc, ensemble_mse_theory,
     parameter_counts,
 };
 pub use settings::ExpertsSettings;
@@ -114,21 +115,45 @@ pub fn em_fits(samples: &[f64], components: usize, steps: usize) -> Vec<Gmm> {
 
 /// Section 4's table at (k, v, V, m): one row per ρ of [`rho_grid`].
 pub fn ce_table(k: usize, v: f64, classes: usize, margin: f64, seed: u64) -> Vec<CeRow> {
-    rho_grid()
-        .iter()
-        .enumerate()
-        .map(|(i, &rho)| {
-            ensemble_ce(
-                k,
-                rho,
-                v,
-                classes,
-                margin,
-                CE_TRIALS,
-                seed.wrapping_add(i as u64),
-            )
-        })
-        .collect()
+    let mut job = ce_table_in_steps(k, v, classes, margin, seed);
+    loop {
+        if let Some(table) = job() {
+            return table;
+        }
+    }
+}
+
+/// Normal draws per piece of [`ce_table_in_steps`]: about a millisecond of work in the browser.
+const PIECE_DRAWS: usize = 20_000;
+
+/// [`ce_table`] a piece at a time (about [`PIECE_DRAWS`] normal draws each), for a frame
+/// without threads: at k = 64 members and V = 100 classes the table is 140 million draws,
+/// seconds of work. The same table, bit for bit ([`EnsembleCe`]).
+pub fn ce_table_in_steps(
+    k: usize,
+    v: f64,
+    classes: usize,
+    margin: f64,
+    seed: u64,
+) -> Steps<Vec<CeRow>> {
+    let rhos = rho_grid();
+    let per_trial = (k.max(1) + 1) * classes.max(2);
+    let per_piece = (PIECE_DRAWS / per_trial).max(1);
+    let mut rows = Vec::with_capacity(rhos.len());
+    let mut run: Option<EnsembleCe> = None;
+    Box::new(move || {
+        let i = rows.len();
+        let rho = *rhos.get(i)?;
+        let r = run.get_or_insert_with(|| {
+            EnsembleCe::new(k, rho, v, classes, margin, seed.wrapping_add(i as u64))
+        });
+        r.advance(per_piece.min(CE_TRIALS - r.trials()));
+        if r.trials() == CE_TRIALS {
+            rows.push(r.finish());
+            run = None;
+        }
+        (rows.len() == rhos.len()).then(|| std::mem::take(&mut rows))
+    })
 }
 
 /// The members k and variance v sliders of sections 1 and 4 (`v_name`: what v is there).

@@ -33,7 +33,7 @@ impl Section<SoftmaxSettings> for SqrtD {
 
     fn ui(&mut self, ui: &mut Ui, settings: &mut SoftmaxSettings, _ctx: &mut LessonContext) {
         ui.label("Draw q, k ~ N(0, I_d). The dot product q·k = Σ q_i k_i adds d independent terms of variance 1, so Var(q·k) = d: the scores spread like √d and the softmax saturates. Dividing by √d brings the variance back to 1 for every d.")
-            .on_hover_text("How it is sampled: q is drawn in full; k is rotation invariant, so its component along q is N(0, 1) and q·k = ‖q‖·z has exactly the distribution of the full product, with d + 1 draws instead of 2d.");
+            .on_hover_text("How it is sampled: k is rotation invariant, so its component along q is z ~ N(0, 1), independent of q, and q·k = ‖q‖·z; ‖q‖² is a χ² variable with d degrees of freedom, drawn in one go. So q·k has exactly the distribution of the full product, from 2 draws instead of 2d.");
         ui.horizontal_wrapped(|ui| {
             labelled(ui, "head size d", |ui| {
                 ui.add(egui::Slider::new(&mut settings.d, 1..=1024).logarithmic(true))
