@@ -330,3 +330,60 @@ mod worker {
         assert!(!drive_slices(SLICE));
     }
 }
+
+/// A deep stack without skips or norm (residuals §3's "no skips, no norm" at 8 blocks) makes
+/// gradients full of subnormal floats, which training flushes to zero (`engine::subnormal`).
+/// Flushing must not change what the lesson draws: each block's gradient norm is within 1e-3
+/// (relative; 4e-4 of a decade on the figure's log axis) of the one IEEE arithmetic gives (the layers called directly on this thread, which does not flush) for
+/// the same weights and batch — block 1's falls to 1e-33 here — and the caller's float mode is
+/// left as it was.
+#[test]
+fn flushing_subnormals_leaves_the_per_block_gradient_norms_as_they_are() {
+    use attention_lab::engine::subnormal::Flush;
+    use attention_lab::model::{Activations, Grads, NormKind, gpt_backward, gpt_forward};
+    let mut config = TrainConfig {
+        batch: 8,
+        ..TrainConfig::default()
+    };
+    config.model.n_layer = 8;
+    config.model.residual = false;
+    config.model.norm = NormKind::None;
+    let mut trainer = Trainer::new(config).expect("a valid config");
+    trainer.set_threads(1);
+    let mut tiny_seen = false;
+    let mut worst = 0f32;
+    for step in 0..24 {
+        let before = trainer.gpt.clone();
+        trainer.step();
+        assert!(!Flush::is_on(), "step {step} left the thread flushing");
+        let (x, y) = trainer.last_batch();
+        let (x, y) = (x.to_vec(), y.to_vec());
+        let (b, t) = (trainer.config.batch, trainer.config.model.block_size);
+        let mut acts = Activations::default();
+        gpt_forward(&before, &mut acts, &x, Some(&y), b, t, true);
+        let mut grads = Grads::zeros(&before.config);
+        gpt_backward(&before, &mut acts, &y, &mut grads);
+        let mut ieee = Vec::new();
+        grads.block_norms_into(&mut ieee);
+        let flushed = trainer.layer_grad_norms();
+        assert_eq!(flushed.len(), 8);
+        for (l, (f, i)) in flushed.iter().zip(&ieee).enumerate() {
+            assert!(*i > 0.0, "step {step} block {}: IEEE norm {i}", l + 1);
+            let rel = (f - i).abs() / i;
+            worst = worst.max(rel);
+            assert!(
+                rel < 1e-3,
+                "step {step} block {}: {f:e} flushed, {i:e} IEEE",
+                l + 1
+            );
+        }
+        tiny_seen |= ieee[0] < 1e-15;
+    }
+    assert!(
+        tiny_seen,
+        "the run should reach block-1 gradients below 1e-15"
+    );
+    println!("largest relative difference of a block's gradient norm: {worst:e}");
+    trainer.val_loss();
+    assert!(!Flush::is_on());
+}

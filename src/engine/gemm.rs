@@ -387,13 +387,13 @@ mod portable {
                     if ca.unsigned_abs() <= ra.unsigned_abs() {
                         for r in 0..rows {
                             for p in 0..kc {
-                                dst[p * MR + r] = alpha * at(panel * MR + r, p);
+                                dst[p * MR + r] = flush(alpha * at(panel * MR + r, p));
                             }
                         }
                     } else {
                         for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
                             for (r, x) in d.iter_mut().enumerate().take(rows) {
-                                *x = alpha * at(panel * MR + r, p);
+                                *x = flush(alpha * at(panel * MR + r, p));
                             }
                         }
                     }
@@ -404,13 +404,13 @@ mod portable {
                     if cb.unsigned_abs() <= rb.unsigned_abs() {
                         for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
                             for (j, x) in d.iter_mut().enumerate().take(cols) {
-                                *x = bt(p, panel * NR + j);
+                                *x = flush(bt(p, panel * NR + j));
                             }
                         }
                     } else {
                         for j in 0..cols {
                             for p in 0..kc {
-                                dst[p * NR + j] = bt(p, panel * NR + j);
+                                dst[p * NR + j] = flush(bt(p, panel * NR + j));
                             }
                         }
                     }
@@ -437,6 +437,20 @@ mod portable {
         if let Some(bias) = bias {
             c += &bias;
         }
+    }
+
+    /// A subnormal operand read as zero, as x86's DAZ flag does natively while the model trains
+    /// (`engine::subnormal`). WebAssembly has no such flag, and the browser's arithmetic on
+    /// subnormals takes the CPU's slow path: residuals §3's 8-block run without skips or norm
+    /// has gradients and activations full of them. Packing is the one place every operand passes
+    /// through once. Products of two tiny normal operands still make subnormals inside the
+    /// kernel; measured in headless Chromium (2026-12-02, the section's first 30 s, its four runs
+    /// lock-stepped): step 35 without this, 43 with it, and 62 for a throwaway build that
+    /// flushed everything below 1e-19 (the most that removing subnormals could give; not kept:
+    /// it changes real gradients). Changes only values below 1.18e-38.
+    #[inline(always)]
+    fn flush(x: f32) -> f32 {
+        if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
     }
 
     /// [`kernel`] with the browser's 128-bit vectors written out. The crate is optimised for
@@ -633,6 +647,7 @@ mod x86 {
             return;
         }
         ensure(&mut ws.a, MC * KC);
+        let wide_ok = crate::engine::simd::avx512() && !no_avx512();
         if let B::Matrix(_) = b {
             ensure(&mut ws.b, KC * NC.min(n.div_ceil(NR) * NR));
         }
@@ -669,8 +684,12 @@ mod x86 {
                         // SAFETY: (ic, pc) is inside A and the block is mc × kc.
                         unsafe { pack::<MR>(mc, kc, a.at(ic, pc), &mut ws.a) };
                     }
-                    for jr in (0..nc).step_by(NR) {
-                        let nr = NR.min(nc - jr);
+                    let mut jr = 0;
+                    while jr < nc {
+                        // Two panels of B at once (a 6 × 32 tile) with AVX-512 when the block
+                        // has two left; else one (6 × 16, AVX2).
+                        let wide = wide_ok && nc - jr > NR;
+                        let nr = (if wide { 2 * NR } else { NR }).min(nc - jr);
                         // SAFETY: panel jr / NR of the block.
                         let bp = unsafe { b_block.add(jr * kc) };
                         for ir in (0..mc).step_by(MR) {
@@ -705,20 +724,31 @@ mod x86 {
                                     },
                                 };
                                 let (steps, bp) = (p1 - p0, bp.add(p0 * NR));
+                                // The second panel (wide): kc steps of NR floats further on.
+                                let bp2 = bp.wrapping_add(kc * NR);
                                 if direct {
                                     let rows = a.at(ic + ir, pc + p0);
                                     let mut ap = [rows.ptr; MR];
                                     for (i, p) in ap.iter_mut().enumerate().take(mr) {
                                         *p = rows.ptr.wrapping_offset(i as isize * a.rs);
                                     }
-                                    kernel_rows::<1>(steps, ap, bp, tile);
+                                    if wide {
+                                        wide::kernel_rows::<1>(steps, ap, [bp, bp2], tile);
+                                    } else {
+                                        kernel_rows::<1>(steps, ap, bp, tile);
+                                    }
                                 } else {
                                     let panel = ws.a[ir * kc + p0 * MR..].as_ptr();
                                     let ap = std::array::from_fn(|i| panel.add(i));
-                                    kernel_rows::<MR>(steps, ap, bp, tile);
+                                    if wide {
+                                        wide::kernel_rows::<MR>(steps, ap, [bp, bp2], tile);
+                                    } else {
+                                        kernel_rows::<MR>(steps, ap, bp, tile);
+                                    }
                                 }
                             }
                         }
+                        jr += nr;
                     }
                 }
             }
@@ -836,6 +866,164 @@ mod x86 {
             _mm256_permute2f128_ps::<0x31>(u2, u6),
             _mm256_permute2f128_ps::<0x31>(u3, u7),
         ]
+    }
+
+    #[cfg(test)]
+    thread_local! {
+        /// Tests of this thread use the AVX2 kernel even where AVX-512 is present.
+        pub static NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn no_avx512() -> bool {
+        #[cfg(test)]
+        return NO_AVX512.with(std::cell::Cell::get);
+        #[cfg(not(test))]
+        false
+    }
+
+    /// The AVX-512 micro-kernel: a 6 × 32 tile of C in 12 zmm registers, from two adjacent
+    /// packed panels of B (the same NR = 16 packing as the AVX2 kernel, so packed weights
+    /// serve both). Each step of k is 2 loads of B, 6 broadcasts of A and 12 fused
+    /// multiply-adds of 16 lanes: twice the AVX2 kernel's work for the same instructions. Every
+    /// entry of C is the same chain of fused multiply-adds over p in the same order, then α, β
+    /// and the bias as in [`kernel`], so the two kernels give the same bits (tested).
+    mod wide {
+        use super::{MR, NR, Tile};
+        use std::arch::x86_64::*;
+
+        /// [`kernel`] with as many rows as the tile has, rounded up to 2, 4 or 6.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        pub unsafe fn kernel_rows<const AS: usize>(
+            kc: usize,
+            a: [*const f32; MR],
+            b: [*const f32; 2],
+            t: Tile,
+        ) {
+            // SAFETY: as for `kernel`; R ≥ mr in every arm.
+            unsafe {
+                match t.mr {
+                    0..=2 => kernel::<AS, 2>(kc, a, b, t),
+                    3..=4 => kernel::<AS, 4>(kc, a, b, t),
+                    _ => kernel::<AS, MR>(kc, a, b, t),
+                }
+            }
+        }
+
+        /// The tile C[0..mr, 0..nr] (nr ≤ 32) ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps,
+        /// computing R ≥ mr rows. Row i of A is read at `a[i] + p·AS`; columns 0–15 of B from
+        /// panel `b[0]`, 16–31 from panel `b[1]`, 16 floats per step each.
+        ///
+        /// # Safety
+        /// AVX-512F is present; the panels hold kc steps; rows of A hold kc steps; the tile
+        /// of C (mr × nr, strides rsc, csc) and the bias (nr floats, or null) are valid.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn kernel<const AS: usize, const R: usize>(
+            kc: usize,
+            a: [*const f32; MR],
+            b: [*const f32; 2],
+            t: Tile,
+        ) {
+            let Tile {
+                c,
+                rsc,
+                csc,
+                mr,
+                nr,
+                alpha,
+                beta,
+                bias,
+            } = t;
+            if beta != 0.0 {
+                // C is read after the loop: start fetching its rows now.
+                for i in 0..mr {
+                    let row = c.wrapping_offset(i as isize * rsc) as *const i8;
+                    // Prefetching is safe: it never faults, whatever the address.
+                    _mm_prefetch::<_MM_HINT_T0>(row);
+                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_offset(31 * csc * 4));
+                }
+            }
+            let mut acc = [[_mm512_setzero_ps(); 2]; R];
+            for p in 0..kc {
+                // SAFETY: both B panels hold kc steps of NR floats; each row of A kc steps.
+                unsafe {
+                    let b0 = _mm512_loadu_ps(b[0].add(p * NR));
+                    let b1 = _mm512_loadu_ps(b[1].add(p * NR));
+                    for (row, ai) in acc.iter_mut().zip(a) {
+                        let ai = _mm512_set1_ps(*ai.add(p * AS));
+                        row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
+                        row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
+                    }
+                }
+            }
+            if alpha != 1.0 {
+                let av = _mm512_set1_ps(alpha);
+                for row in &mut acc {
+                    row[0] = _mm512_mul_ps(av, row[0]);
+                    row[1] = _mm512_mul_ps(av, row[1]);
+                }
+            }
+            if csc == 1 {
+                // Whole rows of 16 through masks: columns h·16 … h·16 + 15 that are < nr.
+                let bv = _mm512_set1_ps(beta);
+                for (i, row) in acc.iter().enumerate().take(mr) {
+                    for (h, v) in row.iter().enumerate() {
+                        let cols = nr.saturating_sub(16 * h).min(16);
+                        if cols == 0 {
+                            continue;
+                        }
+                        let mask: __mmask16 = if cols == 16 {
+                            0xFFFF
+                        } else {
+                            (1u16 << cols) - 1
+                        };
+                        // SAFETY: row i < mr, and the mask keeps to columns < nr of the tile
+                        // (masked-off lanes are neither read nor written).
+                        unsafe {
+                            let p = c.offset(i as isize * rsc).add(16 * h);
+                            let mut out = if beta == 0.0 {
+                                *v
+                            } else if beta == 1.0 {
+                                _mm512_add_ps(_mm512_maskz_loadu_ps(mask, p), *v)
+                            } else if cols == 16 {
+                                _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(mask, p), *v)
+                            } else {
+                                // A part of a panel: rounded as the AVX2 kernel's scalar store
+                                // rounds it (β·C, then + the sum).
+                                _mm512_add_ps(_mm512_mul_ps(bv, _mm512_maskz_loadu_ps(mask, p)), *v)
+                            };
+                            if !bias.is_null() {
+                                out = _mm512_add_ps(
+                                    out,
+                                    _mm512_maskz_loadu_ps(mask, bias.add(16 * h)),
+                                );
+                            }
+                            _mm512_mask_storeu_ps(p, mask, out);
+                        }
+                    }
+                }
+            } else {
+                let mut tile = [0.0f32; MR * 2 * NR];
+                for (i, row) in acc.iter().enumerate() {
+                    for (h, v) in row.iter().enumerate() {
+                        // SAFETY: tile has MR·2NR floats.
+                        unsafe { _mm512_storeu_ps(tile.as_mut_ptr().add(i * 2 * NR + 16 * h), *v) };
+                    }
+                }
+                for i in 0..mr {
+                    for j in 0..nr {
+                        // SAFETY: (i, j) is inside the tile of C.
+                        unsafe {
+                            let p = c.offset(i as isize * rsc + j as isize * csc);
+                            let t = tile[i * 2 * NR + j];
+                            *p = if beta == 0.0 { t } else { beta * *p + t };
+                            if !bias.is_null() {
+                                *p += *bias.add(j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Where a micro-kernel writes: the tile of C at `c`, mr × nr of it valid.
@@ -1260,6 +1448,116 @@ mod tests {
         structured_products_equal_the_full_ones();
         bias_and_packed_b_give_the_product_then_the_bias_bit_for_bit();
         portable::FORCE.with(|f| f.set(false));
+    }
+
+    /// The AVX-512 kernel (6 × 32 tiles) gives the AVX2 kernel's bits: every layout, α, β,
+    /// bias, packed B, the triangular structures, and the tile edges (n around 16, 32, 48).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_kernel_gives_the_avx2_kernels_bits() {
+        if !crate::engine::simd::avx512() {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        let run = |no_512: bool, f: &dyn Fn() -> ndarray::Array2<f32>| {
+            x86::NO_AVX512.with(|c| c.set(no_512));
+            let out = f();
+            x86::NO_AVX512.with(|c| c.set(false));
+            out
+        };
+        let mut compared = 0;
+        for &m in &[1, 5, 6, 7, 13, 64, 97] {
+            for &n in &[1, 15, 16, 17, 31, 32, 33, 47, 48, 64, 100, 130, 200] {
+                for &k in &[1, 7, 64, 300] {
+                    for (ta, tb, alpha, beta) in [
+                        (false, false, 1.0, 0.0),
+                        (true, false, 0.5, 1.0),
+                        (false, true, 1.0, -0.75),
+                        (true, true, -2.0, 0.3),
+                    ] {
+                        let (a, b, c0) = (filled(m, k, 1), filled(k, n, 2), filled(m, n, 3));
+                        let bias = filled(1, n, 4).row(0).to_owned();
+                        let at = a.t().as_standard_layout().into_owned();
+                        let bt = b.t().as_standard_layout().into_owned();
+                        let av = if ta { at.t() } else { a.view() };
+                        let bv = if tb { bt.t() } else { b.view() };
+                        let packed = PackedB::new(bv);
+                        let product = |bias_on: bool, pack: bool| {
+                            let mut c = c0.clone();
+                            let rhs = if pack {
+                                Rhs::Packed(&packed, 0..n)
+                            } else {
+                                Rhs::Matrix(bv)
+                            };
+                            let bias = bias_on.then(|| bias.view());
+                            gemm_bias(alpha, av, rhs, beta, c.view_mut(), bias);
+                            c
+                        };
+                        for (bias_on, pack) in [(false, false), (true, false), (true, true)] {
+                            let wide = run(false, &|| product(bias_on, pack));
+                            let narrow = run(true, &|| product(bias_on, pack));
+                            assert!(
+                                wide.iter()
+                                    .zip(&narrow)
+                                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                                "({m}, {k}) · ({k}, {n}) ta {ta} tb {tb} α {alpha} β {beta} bias {bias_on} packed {pack}"
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Causal attention's square products, lower-triangular A and the lower half of C.
+        for t in [5, 17, 33, 64, 130] {
+            let (a, b) = (filled(t, t, 5), filled(t, t, 6));
+            let lower_a =
+                ndarray::Array2::from_shape_fn(
+                    (t, t),
+                    |(i, j)| if j <= i { a[[i, j]] } else { 0.0 },
+                );
+            for (structure, a) in [
+                (Structure::LowerA, &lower_a),
+                (Structure::UpperA, &lower_a.t().to_owned()),
+                (Structure::LowerC, &a),
+            ] {
+                let product = || {
+                    let mut c = ndarray::Array2::zeros((t, t));
+                    gemm_structured(1.0, a.view(), b.view(), 0.0, c.view_mut(), structure);
+                    c
+                };
+                let (wide, narrow) = (run(false, &product), run(true, &product));
+                for i in 0..t {
+                    for j in 0..t {
+                        if structure != Structure::LowerC || j <= i {
+                            assert_eq!(
+                                wide[[i, j]].to_bits(),
+                                narrow[[i, j]].to_bits(),
+                                "{structure:?} t {t} ({i}, {j})"
+                            );
+                        }
+                    }
+                }
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 7 * 13 * 4 * 4 * 3 + 15);
+    }
+
+    #[test]
+    fn the_portable_product_reads_subnormal_operands_as_zero() {
+        // 2⁻¹⁴⁹ (the smallest subnormal) in A and 2⁻¹²⁷ in B, against 2⁶⁰: IEEE arithmetic
+        // gives 2⁻⁸⁹ and 2⁻⁶⁷; read as zero (DAZ), they add nothing. Normal operands, even the
+        // smallest (2⁻¹²⁶), are untouched: 2⁻¹²⁶ · 2⁶⁰ = 2⁻⁶⁶ exactly.
+        let (sub_a, sub_b, big) = (f32::from_bits(1), f32::MIN_POSITIVE / 2.0, 2f32.powi(60));
+        assert!(sub_a.is_subnormal() && sub_b.is_subnormal());
+        let a = ndarray::array![[sub_a, 1.0], [f32::MIN_POSITIVE, 0.0]];
+        let b = ndarray::array![[big, 0.0], [sub_b, big]];
+        portable::FORCE.with(|f| f.set(true));
+        let mut c = Array2::<f32>::zeros((2, 2));
+        gemm(1.0, a.view(), b.view(), 0.0, c.view_mut());
+        portable::FORCE.with(|f| f.set(false));
+        assert_eq!(c, ndarray::array![[0.0, big], [2f32.powi(-66), 0.0]]);
     }
 
     #[test]

@@ -5,12 +5,16 @@
 //! - [`gemm`]: the matrix product C ← α·A·B + β·C under every linear layer and attention head
 //!   (AVX2/FMA kernels chosen at run time, a portable fallback elsewhere, the browser included).
 //!   The layers call [`gemm::gemm`], [`gemm::gemm_structured`] and [`gemm::gemm_bias`].
+//! - [`peak`]: the cores' FMA throughput on registers alone, the ceiling `bench` measures
+//!   each training step against.
 //! - [`reference`]: the naive triple loop the kernels are checked against.
 //! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop a second time
 //!   for AVX2 (the layers mark their loops with it; the loop bodies stay ordinary Rust), and the
 //!   vector-friendly sums, dot products and `exp` those loops use.
 //! - [`pool`]: one thread pool for the process (rayon), used by the data-parallel training step
 //!   (`train::data_parallel`) and by the inference forward pass (`inference`).
+//! - [`subnormal`]: training flushes subnormal floats to zero (x86's FTZ/DAZ), which keeps a
+//!   deep stack without skips or norms (residuals §3) from running 6× slower.
 //! - [`gemm::PackedB`]: a weight packed once for many products (inference packs every Wᵀ once;
 //!   `inference::Prepared`).
 //!
@@ -25,6 +29,8 @@
 //! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
 
 pub mod gemm;
+pub mod peak;
 pub mod pool;
 pub mod reference;
 pub mod simd;
+pub mod subnormal;

@@ -38,7 +38,11 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
         rayon::ThreadPoolBuilder::new()
             .num_threads(cores)
             .thread_name(|i| format!("attention-lab compute {i}"))
-            .start_handler(|_| lower_priority())
+            .start_handler(|_| {
+                lower_priority();
+                // The pool's threads run only model code: subnormals flushed (`subnormal`).
+                super::subnormal::Flush::forever();
+            })
             .build()
             // No thread could start: compute on the caller, which always works.
             .ok()

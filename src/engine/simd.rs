@@ -22,6 +22,20 @@ pub fn avx2() -> bool {
     }
 }
 
+/// Does this CPU have AVX-512 (F: 512-bit vectors and their fused multiply-add)? Cached, as
+/// [`avx2`].
+#[inline]
+pub fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f") && avx2()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Define `fn name(args) -> ret { body }` so that its body runs compiled for AVX2 + FMA when the
 /// CPU has them (see the top of this file). Arguments are plain `name: Type` (rebind with
 /// `let mut` inside the body).

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::data_parallel::{Shards, forward_backward, part_count, shard_bounds, shard_count};
 use crate::data::{Dataset, Task};
 use crate::engine::pool;
+use crate::engine::subnormal::Flush;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
 use crate::model::optim::{AdamW, AdamWConfig};
 use crate::model::{GptConfig, NormKind};
@@ -491,6 +492,8 @@ impl Trainer {
     pub fn step(&mut self) -> StepStats {
         // A step left in parts is dropped: this one starts from a new batch.
         self.partial = None;
+        // Subnormals flushed to zero while the step computes (`engine::subnormal`).
+        let _flush = Flush::on();
         let started = Instant::now();
         let (b, t) = (self.config.batch, self.config.model.block_size);
         self.draw_batch();
@@ -515,6 +518,7 @@ impl Trainer {
     /// model can be read, saved or sent, the learning rate changed; [`Trainer::set_model`]
     /// drops a step in progress.
     pub fn step_part(&mut self) -> Option<StepStats> {
+        let _flush = Flush::on();
         let (b, t) = (self.config.batch, self.config.model.block_size);
         let mut part = match self.partial.take() {
             Some(p) => p,
@@ -692,6 +696,7 @@ impl Trainer {
     /// Mean loss over `eval_batches` validation batches (eval mode; a fixed sampling seed so that
     /// successive values are comparable).
     pub fn val_loss(&mut self) -> f32 {
+        let _flush = Flush::on();
         let (b, t) = (self.config.batch, self.config.model.block_size);
         let n = self.config.eval_batches.max(1);
         let mut v = Validation::new(self.config.seed, 1);
