@@ -148,3 +148,65 @@ fn gui_settings_are_checked_before_the_window_opens() {
         .expect("the binary runs");
     assert_eq!(out.status.code(), Some(1), "{}", stderr_line(&out));
 }
+
+/// `bench` prints every config's row with its GFLOP/s and share of the measured peak, and says
+/// why PyTorch was not compared; `--products` lists the large step's products and their total.
+#[test]
+fn bench_prints_its_rows_the_peak_and_the_products() {
+    let out = run(&[
+        "bench",
+        "--only",
+        "tiny",
+        "--seconds",
+        "0.05",
+        "--rounds",
+        "0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FMA peak of"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("tiny "))
+        .expect("a tiny row");
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    // name, d, L, H, ctx, batch, ms/step, tokens/s, fwd ms, fwd 1 core, GFLOP/s, % peak
+    assert_eq!(&fields[..6], ["tiny", "32", "1", "2", "16", "8"], "{row}");
+    let number = |i: usize| fields[i].parse::<f64>().unwrap_or(f64::NAN);
+    assert!(number(6) > 0.0 && number(10) > 0.0, "{row}");
+    // The step's GFLOP/s is nanoGPT's count over the step's time.
+    let flops = attention_lab::cli::bench::step_flops(32, 1, 16, 8);
+    let expect = flops / (number(6) / 1000.0) / 1e9;
+    assert!(
+        (number(10) - expect).abs() <= 0.05 + 1e-3 * expect,
+        "{row}: {expect}"
+    );
+    assert!(text.contains("PyTorch not compared: --rounds 0"), "{text}");
+
+    let out = run(&["bench", "--products", "--seconds", "0.2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows = text
+        .lines()
+        .filter(|l| l.contains(" = ") && l.split_whitespace().count() >= 8);
+    assert_eq!(rows.count(), 21, "{text}");
+    assert!(text.contains("all products of one shard's step:"), "{text}");
+}
+
+/// nanoGPT's estimate_mfu count for the large config, by hand: N = 3 176 192 parameters without
+/// the position table (wte 65·256 = 16 640; per block 12·256² + 13·256 = 789 760, × 4; ln_f 512),
+/// 6N + 12·L·d·T = 19 057 152 + 1 572 864 = 20 630 016 per token, × 1024 tokens ≈ 21.1 GFLOP
+/// (the engine issue's "≈ 21 GFLOP").
+#[test]
+fn the_step_flop_count_is_nanogpts() {
+    let flops = attention_lab::cli::bench::step_flops(256, 4, 128, 8);
+    assert_eq!(flops, 20_630_016.0 * 1024.0);
+}

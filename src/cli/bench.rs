@@ -241,7 +241,16 @@ fn torch_available() -> Result<std::path::PathBuf, String> {
 /// structure, times per step). "Aᵀ" / "Bᵀ": the operand is a transposed view (strided), as the
 /// layer passes it.
 /// (what, m, k, n, A transposed, B transposed, structure, times per step).
-type ProductShape = (&'static str, usize, usize, usize, bool, bool, Structure, usize);
+type ProductShape = (
+    &'static str,
+    usize,
+    usize,
+    usize,
+    bool,
+    bool,
+    Structure,
+    usize,
+);
 
 const LARGE_PRODUCTS: [ProductShape; 21] = [
     (
@@ -551,8 +560,8 @@ pub fn run(args: &BenchArgs) -> ExitCode {
     });
     let status = super::print_stdout(&format!(
         "training step = forward + backward + AdamW; forward = one sequence (batch 1, T = ctx); vocab 65\n\
-         FMA peak of {threads} thread(s) together, registers only: {peak_text}; \
-         step GFLOP counted as nanoGPT's estimate_mfu counts them\n\
+         FMA peak of {threads} thread(s) together, registers only: {peak_text} now (\"% peak\": of the peak \
+         measured just before and after each row); step GFLOP counted as nanoGPT's estimate_mfu counts them\n\
          {:<8} {:>4} {:>3} {:>3} {:>4} {:>5} {:>10} {:>12} {:>11} {:>11} {:>8} {:>6}",
         "config",
         "d",
@@ -590,9 +599,15 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             }
         }
         for (i, &&(name, d, l, h, ctx, b)) in selected.iter().enumerate() {
+            // The peak measured just before and just after this config's timing (this
+            // machine's speed drifts within minutes), averaged.
+            let around = Duration::from_secs_f32((args.seconds / 4.0).min(0.5));
+            let before = crate::engine::peak::fma_peak(threads, around);
             let r = bench_config(d, l, h, ctx, b, args.seconds);
+            let after = crate::engine::peak::fma_peak(threads, around);
+            let local_peak = before.zip(after).map(|(x, y)| (x + y) / 2.0);
             let gflops = step_flops(d, l, ctx, b) / (r.step_ms / 1000.0) / 1e9;
-            let share = peak.map_or("—".to_owned(), |p| {
+            let share = local_peak.map_or("—".to_owned(), |p| {
                 format!("{:.0} %", 100.0 * gflops * 1e9 / p)
             });
             let mut line = format!(

@@ -16,8 +16,12 @@
 //! - B can be packed once and reused ([`PackedB`]): inference packs every Wᵀ once per set of
 //!   weights instead of in every product.
 //!
-//! On x86-64 with AVX2 and FMA (checked at run time) this kernel runs; anywhere else (the
-//! browser) a portable version of the same loop nest with a 6 × 8 tile (`portable`), which LLVM
+//! On x86-64 with AVX2 and FMA (checked at run time) this kernel runs; with AVX-512 too, the
+//! tiles of two adjacent panels of B are computed at once, 6 × 32 in 12 zmm registers
+//! (`x86::wide`: per step of k, 2 loads of B, 6 broadcasts, 12 FMAs of 16 lanes), which gives
+//! the same bits as the 6 × 16 kernel and took the large training step from 186–235 to 121–133
+//! ms (`attention-lab bench`, 2 cores, 2026-12-02, two rounds each). Anywhere else (the browser)
+//! a portable version of the same loop nest with a 6 × 8 tile (`portable`), which LLVM
 //! vectorizes for the target (simd128, SSE2).
 //!
 //! Shapes: a: (M, K), b: (K, N), c: (M, N); any non-negative strides (transposed views are fine).

@@ -19,12 +19,25 @@
 //!   `inference::Prepared`).
 //!
 //! Where the time goes (2026-12-02, `perf record -e cpu-clock` of `attention-lab bench --only
-//! large` on the 2-core machine, training steps and forward passes; share of samples): the
-//! product's kernel 81.2 % and its packing 3.6 %; softmax rows 2.4 %; GELU 2.4 % forward and
-//! 1.0 % backward; LayerNorm 0.7 % forward and 0.6 % backward; adding the shards' gradients
-//! 0.6 %; AdamW 0.5 %; the rest below 0.5 % each. PyTorch 2.15 (SDPA attention, MKL and oneDNN
-//! on AVX-512) was 1.5–1.9× faster per large training step in the same hour (README): the lever
-//! is the kernel (AVX-512 where the CPU has it), not the elementwise passes.
+//! large` on the 2-core machine, training steps and forward passes; share of samples). With the
+//! AVX2 kernel: the product's kernel 81.2 % and its packing 3.6 %; softmax rows 2.4 %; GELU 2.4 %
+//! forward and 1.0 % backward; LayerNorm 0.7 % forward and 0.6 % backward; adding the shards'
+//! gradients 0.6 %; AdamW 0.5 %. With the AVX-512 kernel (`gemm`'s 6 × 32 tiles), the large
+//! step went from 186–235 to 119–133 ms and the samples are: the kernel 67.8 %, the loops around
+//! it 7.4 %, packing 4.5 %, softmax 3.2 %, GELU 3.1 % + 1.2 %, LayerNorm 0.9 % + 0.8 %, the
+//! residual adds 0.8 %, AdamW and the shards' sum 0.7 % each.
+//!
+//! Each product of the large step alone on one thread (`attention-lab bench --products`): the
+//! linear layers' products, forward and backward (512 × 256 · 256 × 768 and the like), reach
+//! 77–84 % of one thread's FMA peak (170 GFLOP/s here, [`peak`]); the attention heads' products
+//! (128 × 32 · 32 × 128) 83 %, their transposed-A backward products (attᵀ·dy, dSᵀ·Q) 63 %; the
+//! LM head's (65 columns) 61–75 %. One shard's products add up to 77–82 ms on one thread; the
+//! whole step, two shards on two threads, took 119–123 ms in the same minutes, 50–56 % of the
+//! two threads' peak measured beside it (nanoGPT's FLOP count). The rest is the elementwise
+//! passes, and the products running slower inside the step than alone: by the samples above,
+//! about 95 ms of each thread's step is in products, against 77–82 ms alone (likely their
+//! operands coming from L3 or memory instead of a warm cache; this machine has no hardware
+//! counters to show it).
 //!
 //! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
 
