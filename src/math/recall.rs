@@ -453,6 +453,28 @@ pub fn train_recall(k: usize, n: usize, steps: usize, seed: u64) -> ([f64; 2], V
     (run.accuracy(), history)
 }
 
+/// [`train_recall`]'s accuracy a step at a time (a browser has no thread to train on): each
+/// call takes one training step and returns `None`; the call after the last step returns the
+/// accuracy, the same numbers as `train_recall(k, n, steps, seed).0`.
+pub fn train_recall_in_steps(
+    k: usize,
+    n: usize,
+    steps: usize,
+    seed: u64,
+) -> impl FnMut() -> Option<[f64; 2]> + Send {
+    let mut run: Option<RecallRun> = None;
+    let mut done = 0;
+    move || {
+        let r = run.get_or_insert_with(|| RecallRun::new(k, n, seed));
+        if done < steps {
+            r.train_step();
+            done += 1;
+            return None;
+        }
+        Some(r.accuracy())
+    }
+}
+
 /// The delays of the sweep.
 pub const SWEEP_K: [usize; 7] = [1, 2, 5, 10, 20, 50, 100];
 
@@ -673,5 +695,31 @@ impl CopyRun {
             self.eval[0].clone(),
             [g(&self.models[0]), g(&self.models[1])],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_accuracy_taken_a_step_at_a_time_is_the_same() {
+        for (k, steps) in [(1, 0), (3, 20), (10, 7)] {
+            let mut job = train_recall_in_steps(k, 8, steps, 5);
+            let mut calls = 1;
+            let acc = loop {
+                if let Some(a) = job() {
+                    break a;
+                }
+                calls += 1;
+            };
+            assert_eq!(calls, steps + 1, "one call per step, then the accuracy");
+            let whole = train_recall(k, 8, steps, 5).0;
+            assert_eq!(
+                acc.map(f64::to_bits),
+                whole.map(f64::to_bits),
+                "k {k}, {steps} steps"
+            );
+        }
     }
 }

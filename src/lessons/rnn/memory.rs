@@ -12,7 +12,7 @@ use super::settings::RnnSettings;
 use crate::lessons::common::background::Background;
 use crate::lessons::common::chunked::{Chunked, Steppable};
 use crate::lessons::lesson::{LessonContext, Section};
-use crate::math::recall::{EVAL, RecallPoint, RecallRun, SWEEP_K, SYMBOLS, train_recall};
+use crate::math::recall::{EVAL, RecallPoint, RecallRun, SWEEP_K, SYMBOLS, train_recall_in_steps};
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{BLUE, GREY, ORANGE};
 use crate::widgets::plots::{Scale, labelled};
@@ -131,9 +131,11 @@ impl Section<RnnSettings> for Memory {
                 .iter()
                 .find(|&&k| !self.sweep.contains_key(&(k, s.seed)))
         {
-            let (res, fresh) = self.sweep_job.get(&(k, s.seed), &ctx, |(k, seed)| {
-                train_recall(k, HIDDEN, SWEEP_STEPS, seed).0
-            });
+            let (res, fresh) = self
+                .sweep_job
+                .get_in_steps(&(k, s.seed), &ctx, |(k, seed)| {
+                    Box::new(train_recall_in_steps(k, HIDDEN, SWEEP_STEPS, seed))
+                });
             if fresh && let Some(a) = res {
                 let a = *a;
                 self.sweep.insert((k, s.seed), a);
