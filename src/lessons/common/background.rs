@@ -139,11 +139,12 @@ pub fn drive_pieces(budget: Duration) -> bool {
 ///
 /// With threads the job runs on its own short-lived thread. Without (a browser), a job given
 /// to [`Background::get`] runs whole inside the frame, so it must be cheap (measured in
-/// headless Chromium, 2026-12-02: every such job of the lessons at its default settings
-/// takes 1–25 ms there); one given to [`Background::get_in_steps`] runs a piece at a time —
-/// for at most [`FRAME_BUDGET`] in each frame and in the page's task between frames
-/// ([`drive_pieces`]) while its section is on screen — and the lesson shows the previous result (or its spinner) until the
-/// last piece is done.
+/// headless Chromium, 2026-12-02: every such job of the lessons takes 1–25 ms there at its
+/// default settings, and 48–150 ms at the largest values of its sliders: norms §3, decoding
+/// §3, softmax §2, experts §1 at k = 64); one given to [`Background::get_in_steps`] runs a
+/// piece at a time — for at most [`FRAME_BUDGET`] in each frame and in the page's task between
+/// frames ([`drive_pieces`]) while its section is on screen — and the lesson shows the previous
+/// result (or its spinner) until the last piece is done.
 pub struct Background<K, V> {
     current: Option<(K, V)>,
     pending: Option<(K, Receiver<V>)>,
