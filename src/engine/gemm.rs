@@ -937,15 +937,7 @@ mod x86 {
                 beta,
                 bias,
             } = t;
-            if beta != 0.0 {
-                // C is read after the loop: start fetching its rows now.
-                for i in 0..mr {
-                    let row = c.wrapping_offset(i as isize * rsc) as *const i8;
-                    // Prefetching is safe: it never faults, whatever the address.
-                    _mm_prefetch::<_MM_HINT_T0>(row);
-                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_offset(31 * csc * 4));
-                }
-            }
+            t.prefetch(2 * NR);
             let mut acc = [[_mm512_setzero_ps(); 2]; R];
             for p in 0..kc {
                 // SAFETY: both B panels hold kc steps of NR floats; each row of A kc steps.
@@ -1013,19 +1005,8 @@ mod x86 {
                         unsafe { _mm512_storeu_ps(tile.as_mut_ptr().add(i * 2 * NR + 16 * h), *v) };
                     }
                 }
-                for i in 0..mr {
-                    for j in 0..nr {
-                        // SAFETY: (i, j) is inside the tile of C.
-                        unsafe {
-                            let p = c.offset(i as isize * rsc + j as isize * csc);
-                            let t = tile[i * 2 * NR + j];
-                            *p = if beta == 0.0 { t } else { beta * *p + t };
-                            if !bias.is_null() {
-                                *p += *bias.add(j);
-                            }
-                        }
-                    }
-                }
+                // SAFETY: as the caller promises for the tile of C and the bias.
+                unsafe { t.store_entries(&tile, 2 * NR) };
             }
         }
     }
@@ -1041,6 +1022,53 @@ mod x86 {
         beta: f32,
         /// Added to each row of the tile after the rest (null: nothing), nr floats.
         bias: *const f32,
+    }
+
+    impl Tile {
+        /// Start fetching the rows of C that the store will read (β ≠ 0), `cols` columns each:
+        /// they are often in L3 only.
+        fn prefetch(&self, cols: usize) {
+            if self.beta == 0.0 {
+                return;
+            }
+            for i in 0..self.mr {
+                let row = self.c.wrapping_offset(i as isize * self.rsc) as *const i8;
+                // SAFETY: prefetching never faults, whatever the address.
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(row);
+                    _mm_prefetch::<_MM_HINT_T0>(
+                        row.wrapping_offset((cols as isize - 1) * self.csc * 4),
+                    );
+                }
+            }
+        }
+
+        /// Write the sums, held as rows of `width` floats in `tile`, into C entry by entry
+        /// through its strides: β·C + sum (two roundings), then + bias. Both kernels' stores of a
+        /// strided or partial tile.
+        ///
+        /// # Safety
+        /// The tile of C (mr × nr at `c`, strides rsc, csc) and the bias (nr floats, or null)
+        /// are valid; `tile` holds mr rows of `width` ≥ nr floats.
+        unsafe fn store_entries(&self, tile: &[f32], width: usize) {
+            for i in 0..self.mr {
+                for j in 0..self.nr {
+                    // SAFETY: (i, j) is inside the tile of C, j inside the bias.
+                    unsafe {
+                        let p = self.c.offset(i as isize * self.rsc + j as isize * self.csc);
+                        let t = tile[i * width + j];
+                        *p = if self.beta == 0.0 {
+                            t
+                        } else {
+                            self.beta * *p + t
+                        };
+                        if !self.bias.is_null() {
+                            *p += *self.bias.add(j);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// [`kernel`] with only as many rows as the tile has (rounded up to 2, 4 or 6): a last
@@ -1077,15 +1105,7 @@ mod x86 {
             beta,
             bias,
         } = t;
-        if beta != 0.0 {
-            // C is read after the loop: start fetching its rows now (they are often in L3 only).
-            for i in 0..mr {
-                let row = c.wrapping_offset(i as isize * rsc) as *const i8;
-                // Prefetching is safe: it never faults, whatever the address.
-                _mm_prefetch::<_MM_HINT_T0>(row);
-                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_offset(15 * csc * 4));
-            }
-        }
+        t.prefetch(NR);
         let mut acc = [[_mm256_setzero_ps(); 2]; R];
         for p in 0..kc {
             // SAFETY: the B panel holds kc steps of NR floats; each row of A holds kc steps.
@@ -1136,19 +1156,8 @@ mod x86 {
                     unsafe { _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR + 8 * h), *v) };
                 }
             }
-            for i in 0..mr {
-                for j in 0..nr {
-                    // SAFETY: (i, j) is inside the tile of C.
-                    unsafe {
-                        let p = c.offset(i as isize * rsc + j as isize * csc);
-                        let t = tile[i * NR + j];
-                        *p = if beta == 0.0 { t } else { beta * *p + t };
-                        if !bias.is_null() {
-                            *p += *bias.add(j);
-                        }
-                    }
-                }
-            }
+            // SAFETY: as the caller promises for the tile of C and the bias.
+            unsafe { t.store_entries(&tile, NR) };
         }
     }
 }
