@@ -11,6 +11,10 @@
 #   cached under $ATTENTION_LAB_CACHE, by default ~/.cache/attention-lab).
 # The native build keeps using the rustup toolchain; this script calls /usr/bin/cargo.
 #
+# `web/build.sh --clippy` instead lints the browser's code paths (the wasm32-only modules and
+# cfgs the native `cargo clippy` never compiles) with clippy, warnings as errors, and builds
+# nothing (it installs Debian's rust-web-clippy for it).
+#
 # Environment: WEB_TARGET_DIR (default target/web) is cargo's target directory for this build;
 # CI points it into the cache so that a fresh clone rebuilds only what changed.
 set -euo pipefail
@@ -25,10 +29,29 @@ need=()
 [ -x /usr/bin/rustc ] && /usr/bin/rustc --print target-list 2>/dev/null | grep -qx wasm32-unknown-unknown || need+=(rustc-web cargo-web)
 [ -d /usr/lib/rustlib/src/rust/library ] || need+=(rust-web-src)
 command -v wasm-ld-22 >/dev/null || need+=(lld-22)
+CLIPPY=0
+[ "${1:-}" = --clippy ] && CLIPPY=1
+[ $CLIPPY = 1 ] && ! [ -x /usr/bin/clippy-driver ] && need+=(rust-web-clippy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   sudo apt-get update -q && sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+web_cargo() {
+  env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
+    RUSTFLAGS="-C target-feature=+simd128" \
+    CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_TERM_COLOR=never \
+    /usr/bin/cargo "$@"
+}
+
+if [ $CLIPPY = 1 ]; then
+  echo "== cargo clippy (wasm32) -- -D warnings, into $TARGET_DIR/clippy"
+  # Its own target directory: clippy's metadata-only std would otherwise replace the build's.
+  web_cargo clippy --locked --target wasm32-unknown-unknown -Z build-std=std,panic_abort \
+    --lib --bin attention-lab --target-dir "$TARGET_DIR/clippy" -- -D warnings
+  exit
 fi
 
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
@@ -40,11 +63,7 @@ if ! [ -x "$WBG" ]; then
 fi
 
 echo "== cargo build (wasm32, release) into $TARGET_DIR"
-env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
-  RUSTFLAGS="-C target-feature=+simd128" \
-  CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_TERM_COLOR=never \
-  /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
+web_cargo build --locked --release --target wasm32-unknown-unknown \
     -Z build-std=std,panic_abort --bin attention-lab --target-dir "$TARGET_DIR" \
     --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1' \
     --config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="s"' \

@@ -12,8 +12,10 @@
 use std::time::{Duration, Instant};
 
 /// Chains of FMAs per thread.
+#[cfg(target_arch = "x86_64")]
 const CHAINS: usize = 16;
 /// FMAs of each chain between two looks at the clock.
+#[cfg(target_arch = "x86_64")]
 const INNER: usize = 4096;
 
 /// Single-precision FLOP/s of `threads` threads running FMAs together for about `duration`;

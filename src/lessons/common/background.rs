@@ -37,6 +37,23 @@ impl<K: PartialEq, V> Cached<K, V> {
 /// returns the value after the last piece.
 pub type Steps<V> = Box<dyn FnMut() -> Option<V> + Send>;
 
+/// A job of independent parts, a part per piece: `parts` is a lazy iterator (its `map` does the
+/// work of one part, a few milliseconds at most), and `finish` makes the value of all of them.
+pub fn steps_over<T, V, I>(parts: I, finish: impl FnOnce(Vec<T>) -> V + Send + 'static) -> Steps<V>
+where
+    T: Send + 'static,
+    I: Iterator<Item = T> + Send + 'static,
+{
+    let (mut parts, mut done, mut finish) = (parts.fuse(), Vec::new(), Some(finish));
+    Box::new(move || match parts.next() {
+        Some(part) => {
+            done.push(part);
+            None
+        }
+        None => finish.take().map(|f| f(std::mem::take(&mut done))),
+    })
+}
+
 /// How long a frame without threads (a browser) spends on a job's pieces before it draws: the
 /// training slices' budget.
 const FRAME_BUDGET: Duration = crate::train::worker::SLICE;
@@ -140,8 +157,9 @@ pub fn drive_pieces(budget: Duration) -> bool {
 /// With threads the job runs on its own short-lived thread. Without (a browser), a job given
 /// to [`Background::get`] runs whole inside the frame, so it must be cheap (measured in
 /// headless Chromium, 2026-12-02: every such job of the lessons takes 1–25 ms there at its
-/// default settings, and 48–150 ms at the largest values of its sliders: norms §3, decoding
-/// §3, softmax §2, experts §1 at k = 64); one given to [`Background::get_in_steps`] runs a
+/// default settings, and 49–67 ms at the largest values of its sliders: norms §3 at B = 256,
+/// decoding §3); one given to [`Background::get_in_steps`] (or made of parts, [`steps_over`]:
+/// experts §1, 149 ms whole at k = 64; softmax §2's entropy curve, 74 ms whole at T = 256) runs a
 /// piece at a time — for at most [`FRAME_BUDGET`] in each frame and in the page's task between
 /// frames ([`drive_pieces`]) while its section is on screen — and the lesson shows the previous
 /// result (or its spinner) until the last piece is done.
@@ -335,6 +353,29 @@ mod tests {
         let (value, fresh) = bg.get(&4, &ctx, |k| k + 1);
         assert_eq!((value, fresh), (Some(&5), true));
         NO_THREADS.with(|t| t.set(false));
+    }
+
+    #[test]
+    fn a_job_of_parts_takes_one_part_per_piece_and_finishes_with_all_of_them() {
+        let computed = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&computed);
+        let mut job = steps_over(
+            (1..=3_u32).map(move |i| {
+                c.fetch_add(1, Ordering::Relaxed);
+                i * i
+            }),
+            |squares| squares.iter().sum::<u32>(),
+        );
+        for parts in 1..=3 {
+            assert_eq!(job(), None);
+            assert_eq!(
+                computed.load(Ordering::Relaxed),
+                parts,
+                "one part per piece"
+            );
+        }
+        assert_eq!(job(), Some(14));
+        assert_eq!(job(), None, "the value is given once");
     }
 
     #[test]

@@ -60,31 +60,34 @@ pub type MsePoint = (f64, f64, Estimate);
 
 /// The averaged MSE against k at (v, ρ), theory and simulation.
 pub fn mse_vs_k(v: f64, rho: f64, seed: u64) -> Vec<MsePoint> {
-    K_GRID
-        .iter()
-        .map(|&k| {
-            (
-                k as f64,
-                ensemble_mse_theory(k, v, rho),
-                ensemble_mse_mc(k, v, rho, MSE_TRIALS, seed.wrapping_add(k as u64)),
-            )
-        })
-        .collect()
+    mse_points_vs_k(v, rho, seed).collect()
+}
+
+/// [`mse_vs_k`]'s points, each computed when it is taken (a part of the section's job).
+pub fn mse_points_vs_k(v: f64, rho: f64, seed: u64) -> impl Iterator<Item = MsePoint> + Send {
+    K_GRID.iter().map(move |&k| {
+        (
+            k as f64,
+            ensemble_mse_theory(k, v, rho),
+            ensemble_mse_mc(k, v, rho, MSE_TRIALS, seed.wrapping_add(k as u64)),
+        )
+    })
 }
 
 /// The averaged MSE against ρ at (k, v), theory and simulation.
 pub fn mse_vs_rho(k: usize, v: f64, seed: u64) -> Vec<MsePoint> {
-    rho_grid()
-        .iter()
-        .enumerate()
-        .map(|(i, &rho)| {
-            (
-                rho,
-                ensemble_mse_theory(k, v, rho),
-                ensemble_mse_mc(k, v, rho, MSE_TRIALS, seed.wrapping_add(100 + i as u64)),
-            )
-        })
-        .collect()
+    mse_points_vs_rho(k, v, seed).collect()
+}
+
+/// [`mse_vs_rho`]'s points, each computed when it is taken (a part of the section's job).
+pub fn mse_points_vs_rho(k: usize, v: f64, seed: u64) -> impl Iterator<Item = MsePoint> + Send {
+    rho_grid().into_iter().enumerate().map(move |(i, rho)| {
+        (
+            rho,
+            ensemble_mse_theory(k, v, rho),
+            ensemble_mse_mc(k, v, rho, MSE_TRIALS, seed.wrapping_add(100 + i as u64)),
+        )
+    })
 }
 
 /// The mixture the samples of section 2 are drawn from.

@@ -5,8 +5,8 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Line, LineStyle, PlotPoints, Points, VLine};
 
 use super::settings::SoftmaxSettings;
-use super::{EntropyPoint, HIST_PAIRS, TABLE_PAIRS, entropy_curve};
-use crate::lessons::common::background::Background;
+use super::{EntropyPoint, HIST_PAIRS, TABLE_PAIRS, entropy_points};
+use crate::lessons::common::background::{Background, steps_over};
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::sharpness::{TABLE_DIMS, dot_products, variance_table};
 use crate::math::stats::{histogram, normal_pdf, variance};
@@ -53,9 +53,11 @@ impl Section<SoftmaxSettings> for SqrtD {
         let (table, table_fresh) = self.table.get(&seed, &ctx, |seed| {
             variance_table(&TABLE_DIMS, TABLE_PAIRS, seed)
         });
-        let (curve, curve_fresh) = self.curve.get(&(keys, seed), &ctx, |(keys, seed)| {
-            entropy_curve(keys, seed)
-        });
+        let (curve, curve_fresh) = self
+            .curve
+            .get_in_steps(&(keys, seed), &ctx, |(keys, seed)| {
+                steps_over(entropy_points(keys, seed), |points| points)
+            });
         let (Some(dots), Some(table), Some(curve)) = (dots, table, curve) else {
             ui.horizontal(|ui| {
                 ui.spinner();
