@@ -189,43 +189,95 @@ pub struct SpreadResult {
     pub trace: Vec<[f64; 3]>,
 }
 
-/// Compute section 3 for feature `feature` of `pop` at batch size `batch`.
-pub fn spread_result(pop: &Population, feature: usize, batch: usize, seed: u64) -> SpreadResult {
-    let features = pop.mean.len();
-    let j = feature.min(features.saturating_sub(1));
-    let curve = SPREAD_SIZES
-        .iter()
-        .map(|&b| batch_spread(pop, j, b, seed))
-        .collect();
-    let now = batch_spread(pop, j, batch, seed);
-    // Train vs eval: the running mean converging over batches, by the model's BN forward.
-    let mut rng = StdRng::seed_from_u64(seed ^ 0xE7A1);
-    let mut running = BnRunning::new(features);
-    let mut cache = NormCache::default();
-    let (w, b) = (
-        Array1::<f32>::ones(features),
-        Array1::<f32>::zeros(features),
-    );
-    let mut out = Array2::zeros((batch, features));
-    let mut trace = Vec::with_capacity(100);
-    for step in 0..100 {
-        let x = pop.sample(batch, &mut rng);
-        batchnorm_forward(
-            out.view_mut(),
-            x.view(),
-            w.view(),
-            b.view(),
-            &mut cache,
-            &mut running,
-            true,
-        );
-        trace.push([
-            step as f64 + 1.0,
-            f64::from(running.mean[j]),
-            f64::from(cache.mean[j]),
-        ]);
+/// Training batches of section 3's running-mean trace.
+const TRACE_STEPS: usize = 100;
+/// Of them, taken by one [`SpreadJob::advance`].
+const TRACE_PER_PIECE: usize = 10;
+
+/// Section 3 for feature `feature` of `pop` at batch size `batch`, computed a piece at a time
+/// (with a thread, the thread takes every piece; the browser has no thread to give it: at
+/// B = 256 the whole took 49 ms there, most of it the trace's 100 batches of 256 × 64): each
+/// [`SpreadJob::advance`] does one batch size of the curve, the chosen size, or ten of the trace's
+/// batches. The random draws are the same, in the same order, however it is cut.
+pub struct SpreadJob {
+    pop: Population,
+    j: usize,
+    batch: usize,
+    seed: u64,
+    curve: Vec<BatchSpread>,
+    now: Option<BatchSpread>,
+    /// The trace's state: its own random stream, BN's running statistics and cache.
+    rng: StdRng,
+    running: BnRunning,
+    cache: NormCache,
+    w: Array1<f32>,
+    b: Array1<f32>,
+    out: Array2<f32>,
+    trace: Vec<[f64; 3]>,
+}
+
+impl SpreadJob {
+    pub fn new(pop: Population, feature: usize, batch: usize, seed: u64) -> Self {
+        let features = pop.mean.len();
+        Self {
+            j: feature.min(features.saturating_sub(1)),
+            batch,
+            seed,
+            curve: Vec::with_capacity(SPREAD_SIZES.len()),
+            now: None,
+            // Train vs eval: the running mean converging over batches, by the model's BN forward.
+            rng: StdRng::seed_from_u64(seed ^ 0xE7A1),
+            running: BnRunning::new(features),
+            cache: NormCache::default(),
+            w: Array1::<f32>::ones(features),
+            b: Array1::<f32>::zeros(features),
+            out: Array2::zeros((batch, features)),
+            trace: Vec::with_capacity(TRACE_STEPS),
+            pop,
+        }
     }
-    SpreadResult { curve, now, trace }
+
+    /// One piece; the result after the last (and `None` after that).
+    pub fn advance(&mut self) -> Option<SpreadResult> {
+        let (pop, j, seed) = (&self.pop, self.j, self.seed);
+        if let Some(&b) = SPREAD_SIZES.get(self.curve.len()) {
+            self.curve.push(batch_spread(pop, j, b, seed));
+            return None;
+        }
+        if self.now.is_none() {
+            self.now = Some(batch_spread(pop, j, self.batch, seed));
+            return None;
+        }
+        for _ in 0..TRACE_PER_PIECE {
+            let step = self.trace.len();
+            if step == TRACE_STEPS {
+                break;
+            }
+            let x = pop.sample(self.batch, &mut self.rng);
+            batchnorm_forward(
+                self.out.view_mut(),
+                x.view(),
+                self.w.view(),
+                self.b.view(),
+                &mut self.cache,
+                &mut self.running,
+                true,
+            );
+            self.trace.push([
+                step as f64 + 1.0,
+                f64::from(self.running.mean[j]),
+                f64::from(self.cache.mean[j]),
+            ]);
+        }
+        if self.trace.len() < TRACE_STEPS {
+            return None;
+        }
+        Some(SpreadResult {
+            curve: std::mem::take(&mut self.curve),
+            now: self.now.take()?,
+            trace: std::mem::take(&mut self.trace),
+        })
+    }
 }
 
 /// The residual stream of the bears model for a batch of validation sequences: rows = tokens.
@@ -299,4 +351,73 @@ pub fn evaluate_bn(gpt: &Gpt, task: &Task, batch: usize, seed: u64) -> Result<Bn
         eval,
         token_alone: alone / b as f32,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Section 3 in one go, as it was computed before it went in pieces: the reference.
+    fn whole(pop: &Population, j: usize, batch: usize, seed: u64) -> SpreadResult {
+        let curve = SPREAD_SIZES
+            .iter()
+            .map(|&b| batch_spread(pop, j, b, seed))
+            .collect();
+        let now = batch_spread(pop, j, batch, seed);
+        let features = pop.mean.len();
+        let mut rng = StdRng::seed_from_u64(seed ^ 0xE7A1);
+        let (mut running, mut cache) = (BnRunning::new(features), NormCache::default());
+        let (w, b) = (Array1::ones(features), Array1::zeros(features));
+        let mut out = Array2::zeros((batch, features));
+        let trace = (0..TRACE_STEPS)
+            .map(|step| {
+                let x = pop.sample(batch, &mut rng);
+                batchnorm_forward(
+                    out.view_mut(),
+                    x.view(),
+                    w.view(),
+                    b.view(),
+                    &mut cache,
+                    &mut running,
+                    true,
+                );
+                [
+                    step as f64 + 1.0,
+                    f64::from(running.mean[j]),
+                    f64::from(cache.mean[j]),
+                ]
+            })
+            .collect();
+        SpreadResult { curve, now, trace }
+    }
+
+    #[test]
+    fn section_3_in_pieces_is_section_3_whole_bit_for_bit() {
+        let pop = Population::new(8, 2.0, 1.5, 3);
+        for batch in [1, 16, 256] {
+            let mut job = SpreadJob::new(pop.clone(), 5, batch, 11);
+            let mut pieces = 1;
+            let got = loop {
+                if let Some(r) = job.advance() {
+                    break r;
+                }
+                pieces += 1;
+                assert!(pieces <= 20, "B = {batch}: more than 20 pieces");
+            };
+            // 9 batch sizes, the chosen one, then the trace's 100 batches ten at a time.
+            assert_eq!(
+                pieces,
+                SPREAD_SIZES.len() + 1 + TRACE_STEPS / TRACE_PER_PIECE
+            );
+            assert!(job.advance().is_none(), "the result is given once");
+            let want = whole(&pop, 5, batch, 11);
+            let spread = |s: &BatchSpread| (s.b, s.mean_sd, s.var_sd, s.means.clone());
+            assert_eq!(
+                got.curve.iter().map(spread).collect::<Vec<_>>(),
+                want.curve.iter().map(spread).collect::<Vec<_>>()
+            );
+            assert_eq!(spread(&got.now), spread(&want.now));
+            assert_eq!(got.trace, want.trace, "B = {batch}");
+        }
+    }
 }

@@ -157,9 +157,10 @@ pub fn drive_pieces(budget: Duration) -> bool {
 /// With threads the job runs on its own short-lived thread. Without (a browser), a job given
 /// to [`Background::get`] runs whole inside the frame, so it must be cheap (measured in
 /// headless Chromium, 2026-12-02: every such job of the lessons takes 1–25 ms there at its
-/// default settings, and 49–67 ms at the largest values of its sliders: norms §3 at B = 256,
-/// decoding §3); one given to [`Background::get_in_steps`] (or made of parts, [`steps_over`]:
-/// experts §1, 149 ms whole at k = 64; softmax §2's entropy curve, 74 ms whole at T = 256) runs a
+/// default settings, and 67 ms at the largest values of its sliders: decoding §3); one given
+/// to [`Background::get_in_steps`] (norms §3, 49 ms whole at B = 256; or made of parts,
+/// [`steps_over`]: experts §1, 149 ms whole at k = 64; softmax §2's entropy curve, 74 ms whole
+/// at T = 256) runs a
 /// piece at a time — for at most [`FRAME_BUDGET`] in each frame and in the page's task between
 /// frames ([`drive_pieces`]) while its section is on screen — and the lesson shows the previous
 /// result (or its spinner) until the last piece is done.

@@ -9,9 +9,7 @@ use super::settings::{NormSettings, Source};
 use crate::lessons::common::background::Background;
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::math::norms::ReluOrder;
-use crate::math::norms::{
-    SPREAD_SIZES, SpreadResult, TRIALS, batch_spread, normalise, spread_result,
-};
+use crate::math::norms::{SPREAD_SIZES, SpreadJob, SpreadResult, TRIALS, batch_spread, normalise};
 use crate::math::stats::histogram;
 use crate::widgets::export::columns_csv;
 use crate::widgets::palette::{GREY, SERIES as COLORS};
@@ -57,8 +55,10 @@ impl Section<NormSettings> for Batch {
             ..s.clone()
         };
         let ctx = ui.ctx().clone();
-        let (result, fresh) = self.spread.get(&key, &ctx, |k| {
-            spread_result(&k.population(), k.feature, k.batch, k.seed)
+        // In pieces (a batch size, or ten of the trace's batches, each): see `SpreadJob`.
+        let (result, fresh) = self.spread.get_in_steps(&key, &ctx, |k| {
+            let mut job = SpreadJob::new(k.population(), k.feature, k.batch, k.seed);
+            Box::new(move || job.advance())
         });
         let Some(result) = result else {
             ui.horizontal(|ui| {
