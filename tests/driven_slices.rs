@@ -10,6 +10,15 @@ use attention_lab::model::GptConfig;
 use attention_lab::train::worker::{SLICE, drive_slices};
 use attention_lab::train::{Command, TrainConfig, Worker};
 
+/// `drive_slices` drives every thread-less worker of the process: the tests take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn small(seed: u64) -> TrainConfig {
     TrainConfig {
         model: GptConfig {
@@ -28,6 +37,7 @@ fn small(seed: u64) -> TrainConfig {
 
 #[test]
 fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
+    let _turn = one_at_a_time();
     let spawn = |name, seed| {
         Worker::spawn_group_in_slices(name, vec![(small(seed), None)], || {})
             .unwrap_or_else(|e| panic!("{e}"))
@@ -35,6 +45,10 @@ fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
     let mut shown = spawn("shown", 0);
     let mut hidden = spawn("hidden", 1);
     shown.send(Command::Play);
+    // A slice takes the commands before it trains: `shown` plays from the first one (and,
+    // nothing on screen being busy before it, every run is driven in that one).
+    shown.poll();
+    assert!(drive_slices(SLICE), "a playing run is work");
     hidden.send(Command::Play);
     // Only `shown` is drawn (polled): 40 slices train it, and `hidden` takes no step.
     let mut polls = 0;
@@ -142,4 +156,45 @@ fn the_run_on_screen_trains_first_and_a_hidden_one_waits() {
     pair.request_model();
     drive_slices(Duration::from_nanos(1));
     assert_eq!(pair.poll_all()[0].gpt.params, whole.gpt.params);
+}
+
+/// A lesson that draws the model asks for the weights in every frame (`request_model`); while
+/// the run is paused they do not change, so nothing is sent and the page is not woken: an idle
+/// live lesson drew 9 frames a second in the browser for nothing (two cores of software WebGL)
+/// when every request was answered with a copy and a wake.
+#[test]
+fn a_paused_run_asked_for_its_weights_every_frame_does_not_wake_the_page() {
+    let _turn = one_at_a_time();
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&wakes);
+    let mut w = Worker::spawn_group_in_slices("idle", vec![(small(5), None)], move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The new run's weights and data come with the worker; once its first slices have run, the
+    // page is not woken again while the run stays paused.
+    for _ in 0..3 {
+        w.request_model();
+        drive_slices(SLICE);
+        w.poll();
+    }
+    let first = wakes.load(Ordering::Relaxed);
+    let weights = w.poll().gpt.params.clone();
+    for _ in 0..50 {
+        w.request_model();
+        drive_slices(SLICE);
+        assert_eq!(w.poll().step, 0);
+    }
+    assert_eq!(
+        wakes.load(Ordering::Relaxed),
+        first,
+        "no wake while the weights stay"
+    );
+    assert_eq!(
+        w.poll().gpt.params,
+        weights,
+        "the weights drawn are the run's"
+    );
 }

@@ -119,6 +119,10 @@ pub struct Runner {
     pending: Update,
     /// Send the weights with the next update even if nobody asked.
     boundary: bool,
+    /// The step of the weights last copied into an update (`None`: not yet): a request for the
+    /// weights while they are unchanged sends nothing, so that a lesson that asks every frame
+    /// is not woken to draw the same model again and again.
+    model_sent: Option<usize>,
 }
 
 impl Runner {
@@ -140,6 +144,7 @@ impl Runner {
                 ..Update::default()
             },
             boundary: true,
+            model_sent: None,
         }
     }
 
@@ -405,16 +410,22 @@ impl Runner {
             || p.loading.is_some()
     }
 
-    /// What changed since the last call; the weights are copied only if `want_model` or at a
-    /// boundary.
+    /// Have the weights changed since they were last copied into an update (a step was taken)?
+    pub fn model_is_news(&self) -> bool {
+        self.model_sent != Some(self.trainer.steps())
+    }
+
+    /// What changed since the last call; the weights are copied at a boundary, or if
+    /// `want_model` and they changed since the last copy ([`Runner::model_is_news`]).
     pub fn take_update(&mut self, want_model: bool) -> Update {
         let mut u = std::mem::take(&mut self.pending);
         u.step = self.trainer.steps();
         u.running = self.training();
         u.tokens_per_sec = self.tokens_per_sec;
         u.diverged = self.diverged.clone();
-        if want_model || self.boundary {
+        if self.boundary || (want_model && self.model_is_news()) {
             u.model = Some(Arc::new(self.trainer.gpt.clone()));
+            self.model_sent = Some(self.trainer.steps());
         }
         self.boundary = false;
         u
@@ -494,6 +505,15 @@ mod tests {
         let quiet = r.take_update(false);
         assert!(quiet.points.is_empty() && quiet.model.is_none());
         assert!(!r.has_news());
-        assert!(r.take_update(true).model.is_some());
+        // Asked for, the weights come only when they changed since the last copy (step 3's).
+        assert!(!r.model_is_news());
+        assert!(r.take_update(true).model.is_none());
+        r.handle(Command::Step(1));
+        assert!(r.work(Duration::from_secs(5)));
+        r.boundary = false;
+        assert!(r.model_is_news());
+        let asked = r.take_update(true);
+        assert_eq!(asked.model.map(|m| Arc::strong_count(&m)), Some(1));
+        assert!(!r.model_is_news());
     }
 }

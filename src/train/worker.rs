@@ -615,7 +615,7 @@ fn turn(
     let want = want_model.swap(false, Ordering::Relaxed);
     let mut sent = false;
     for (i, r) in runners.iter_mut().enumerate() {
-        if r.has_news() || want {
+        if r.has_news() || (want && r.model_is_news()) {
             if out.send(Message::Update(i, r.take_update(want))).is_err() {
                 return false;
             }
@@ -625,7 +625,8 @@ fn turn(
     if sent {
         wake();
     } else if want {
-        // Nobody had news; keep the request for the next round.
+        // Nobody had news (the weights are the ones sent last); keep the request for the next
+        // step.
         want_model.store(true, Ordering::Relaxed);
     }
     true

@@ -45,8 +45,7 @@ impl Keys {
                 task: Task::BearsSense,
                 ..TrainConfig::default()
             };
-            let waker = ctx.clone();
-            Worker::spawn("keys", config, None, move || waker.request_repaint())
+            Worker::spawn("keys", config, None, crate::lessons::common::waker(ctx))
         });
         match started {
             Ok(w) => {

@@ -314,8 +314,7 @@ impl Live {
         match &self.worker {
             Some(w) if w.latest().failed.is_none() => w.send(Command::Reset(Box::new(config))),
             _ => {
-                let waker = ctx.clone();
-                let wake = move || waker.request_repaint();
+                let wake = crate::lessons::common::waker(ctx);
                 match crate::train::Worker::spawn("live", config, None, wake) {
                     Ok(w) => {
                         self.worker = Some(w);

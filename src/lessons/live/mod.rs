@@ -74,8 +74,7 @@ impl Live {
         if self.worker.is_some() || self.error.is_some() {
             return;
         }
-        let waker = ctx.clone();
-        let wake = move || waker.request_repaint();
+        let wake = crate::lessons::common::waker(ctx);
         // The pretrained bears model; its vocabulary is the grammar's, the same as the data's.
         // Its training run's loss curve comes with it: the first picture is a trained run.
         let started = bears_shared().and_then(|(gpt, _)| {

@@ -72,9 +72,8 @@ impl CompareRuns {
         self.worker = None;
         self.error = None;
         let runs: Vec<(String, TrainConfig)> = self.preset.runs(base).into_iter().take(4).collect();
-        let waker = ctx.clone();
         let configs = runs.iter().map(|(_, c)| (c.clone(), None)).collect();
-        match Worker::spawn_group("compare", configs, move || waker.request_repaint()) {
+        match Worker::spawn_group("compare", configs, super::waker(ctx)) {
             Ok(worker) => {
                 self.worker = Some(worker);
                 self.runs = runs
