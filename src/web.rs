@@ -50,14 +50,17 @@ pub fn start() {
     let runner = eframe::WebRunner::new();
     wasm_bindgen_futures::spawn_local(async move {
         let result = match canvas() {
-            Ok(canvas) => runner
-                .start(
-                    canvas,
-                    eframe::WebOptions::default(),
-                    Box::new(|cc| Ok(Box::new(WebApp::new(cc)))),
-                )
-                .await
-                .map_err(|e| js_text(&e)),
+            Ok(canvas) => {
+                without_multisampling(&canvas);
+                runner
+                    .start(
+                        canvas,
+                        eframe::WebOptions::default(),
+                        Box::new(|cc| Ok(Box::new(WebApp::new(cc)))),
+                    )
+                    .await
+                    .map_err(|e| js_text(&e))
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -204,6 +207,27 @@ fn canvas() -> Result<web_sys::HtmlCanvasElement, String> {
         .ok_or_else(|| format!("the page has no element #{CANVAS_ID}"))?
         .dyn_into::<web_sys::HtmlCanvasElement>()
         .map_err(|_| format!("#{CANVAS_ID} is not a canvas"))
+}
+
+/// Create the canvas's WebGL2 context without multisampling, before eframe asks for it (a
+/// canvas has one context: eframe's `getContext("webgl2")` then gets this one). The default,
+/// `antialias: true`, renders every frame at 4 samples a pixel and resolves them; egui already
+/// smooths its edges itself (feathering), so the samples add nothing a student sees, and with
+/// software WebGL (SwiftShader) they are about half of a frame's cost: measured in headless
+/// Chromium at 1280 × 800 while the live lesson trained, the GPU process used about a core
+/// either way (`perf`: 80 % of it in SwiftShader's compiled shaders) and the page's frames came
+/// 4.6–4.8 times a second with the samples, 8.9 without. If the options cannot be set, eframe
+/// makes the default context.
+fn without_multisampling(canvas: &web_sys::HtmlCanvasElement) {
+    let options = js_sys::Object::new();
+    let set = js_sys::Reflect::set(&options, &"antialias".into(), &JsValue::FALSE);
+    if set.is_err()
+        || canvas
+            .get_context_with_context_options("webgl2", &options)
+            .is_err()
+    {
+        log("attention-lab: WebGL2 without multisampling is not available; eframe chooses");
+    }
 }
 
 /// Replace the page's "Loading…" note with `message`, or remove it (`None`).
