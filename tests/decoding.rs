@@ -3,8 +3,8 @@
 
 use attention_lab::cli::data::data_json;
 use attention_lab::math::decoding::{
-    ModelNext, NextToken, Smoothing, Trellis, beam_search, enumerate, exact_search, greedy,
-    log_softmax, sentence_bleu, viterbi, words,
+    ExactSearch, ModelNext, NextToken, Smoothing, Trellis, beam_search, enumerate, exact_search,
+    greedy, log_softmax, sentence_bleu, viterbi, words,
 };
 use attention_lab::model::gpt::{Activations, gpt_forward};
 use attention_lab::pretrained::bears;
@@ -183,6 +183,83 @@ fn branch_and_bound_is_the_exhaustive_optimum_of_the_model() {
     let e = exact_search(&mut m, 8, 100_000).unwrap_or_else(|| panic!("budget"));
     assert!(e.best.log_prob > g.log_prob + 0.5);
     assert_eq!(beam_search(&mut m, 2, 8, 0.0).best[0].hyp, e.best);
+}
+
+#[test]
+fn the_exact_search_in_pieces_is_the_search_whole() {
+    let Ok((gpt, tok)) = bears() else {
+        panic!("the bundled model loads")
+    };
+    let ids = tok.encode("the").unwrap_or_else(|e| panic!("{e:?}"));
+    let mut m = ModelNext::new(&gpt, ids, tok.id("."));
+    // The prefixes the search needs at 5 tokens; one fewer is over budget.
+    let need = exact_search(&mut m, 5, 100_000)
+        .unwrap_or_else(|| panic!("budget"))
+        .calls;
+    assert!(exact_search(&mut m, 5, need - 1).is_none());
+    for (horizon, budget) in [(5, 100_000), (5, need - 1), (2, 100_000)] {
+        let whole = exact_search(&mut m, horizon, budget);
+        for piece in [1, 7] {
+            let mut search = ExactSearch::new(horizon, budget);
+            let mut pieces = 1;
+            let parts = loop {
+                if let Some(done) = search.advance(&mut m, piece) {
+                    break done;
+                }
+                pieces += 1;
+            };
+            assert_eq!(
+                parts, whole,
+                "horizon {horizon}, budget {budget}, {piece} a piece"
+            );
+            // Every piece but the last asks `piece` prefixes (the first also greedy's).
+            let greedy_calls = greedy(&mut m, horizon).tokens.len();
+            let calls = whole.as_ref().map_or(budget + 1, |e| e.calls) - greedy_calls;
+            assert!(
+                pieces >= calls.div_ceil(piece).max(1),
+                "{pieces} pieces for {calls} calls"
+            );
+        }
+    }
+}
+
+#[test]
+fn section_3s_curve_in_pieces_is_the_curve_written_out() {
+    use attention_lab::lessons::decoding::{CurveJob, EXACT_BUDGET, model_curve};
+    let Ok((gpt, tok)) = bears() else {
+        panic!("the bundled model loads")
+    };
+    let (prompt, horizon, widths) = ("the fans", 4, 16);
+    // As section 3 computed it in one go before it was cut into pieces.
+    let ids = tok.encode(prompt).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut m = ModelNext::new(&gpt, ids, tok.id("."));
+    let exact = exact_search(&mut m, horizon, EXACT_BUDGET);
+    let beams: Vec<_> = (1..=widths)
+        .map(|w| beam_search(&mut m, w, horizon, 0.0).best[0].hyp.clone())
+        .collect();
+    let mut job = CurveJob::new(None, prompt, horizon, widths).unwrap_or_else(|e| panic!("{e}"));
+    let mut pieces = 1;
+    let (curve, vocab) = loop {
+        if let Some(done) = job.advance() {
+            break done;
+        }
+        pieces += 1;
+    };
+    // The exact search (a piece at least), a piece per width, and the last.
+    assert!(pieces >= widths + 2, "{pieces} pieces");
+    assert_eq!(curve.exact, exact);
+    assert_eq!(curve.widths, (1..=widths).collect::<Vec<_>>());
+    assert_eq!(
+        curve.found,
+        beams.iter().map(|h| h.log_prob).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        curve.found_tokens,
+        beams.iter().map(|h| h.tokens.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(vocab, tok.vocab());
+    let whole = model_curve(None, prompt, horizon, widths).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(whole.0.found, curve.found);
 }
 
 fn bleu(c: &str, refs: &[&str], smoothing: Smoothing) -> f64 {

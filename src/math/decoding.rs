@@ -218,51 +218,109 @@ pub struct Exact {
 /// not extended once its log-probability is ≤ the best complete sequence's. Asks the model about
 /// at most `budget` prefixes; `None` if that is not enough.
 pub fn exact_search(model: &mut dyn NextToken, horizon: usize, budget: usize) -> Option<Exact> {
-    // The greedy sequence is the first bound (one call per token it chose).
-    let mut best = greedy(model, horizon);
-    let mut calls = best.tokens.len();
-    let mut stack: Vec<Hypothesis> = vec![Hypothesis {
-        tokens: Vec::new(),
-        log_prob: 0.0,
-        done: false,
-    }];
-    while let Some(h) = stack.pop() {
-        if h.done || h.tokens.len() == horizon {
-            if h.log_prob > best.log_prob {
-                best = h;
-            }
-            continue;
-        }
-        if h.log_prob <= best.log_prob && !h.tokens.is_empty() {
-            continue;
-        }
-        calls += 1;
-        if calls > budget {
-            return None;
-        }
-        let row = model.log_probs(&[&h.tokens]).pop()?;
-        let mut order: Vec<usize> = (0..row.len()).filter(|&t| row[t].is_finite()).collect();
-        // Pushed worst first so the likeliest child is expanded first.
-        order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
-        for t in order {
-            let lp = h.log_prob + row[t];
-            if lp <= best.log_prob {
-                continue;
-            }
-            let mut tokens = h.tokens.clone();
-            tokens.push(t);
-            stack.push(Hypothesis {
-                tokens,
-                log_prob: lp,
-                done: model.is_end(t),
-            });
+    let mut search = ExactSearch::new(horizon, budget);
+    loop {
+        if let Some(done) = search.advance(model, usize::MAX) {
+            return done;
         }
     }
-    Some(Exact {
-        best,
-        calls,
-        sequences: (model.vocab() as f64).powi(horizon as i32),
-    })
+}
+
+/// [`exact_search`] a piece at a time (the browser has no thread for it):
+/// [`ExactSearch::advance`] asks the model about at most so many more prefixes. The same
+/// search, in the same order: the pieces end where the whole would have gone on.
+#[derive(Debug, Clone)]
+pub struct ExactSearch {
+    horizon: usize,
+    budget: usize,
+    /// The best complete sequence so far; `None` before the first piece (greedy's sequence is
+    /// the first bound).
+    best: Option<Hypothesis>,
+    calls: usize,
+    /// Prefixes still to extend, the likeliest child on top.
+    stack: Vec<Hypothesis>,
+}
+
+impl ExactSearch {
+    /// The search over `horizon` tokens, giving up after `budget` prefixes.
+    pub fn new(horizon: usize, budget: usize) -> Self {
+        Self {
+            horizon,
+            budget,
+            best: None,
+            calls: 0,
+            stack: vec![Hypothesis {
+                tokens: Vec::new(),
+                log_prob: 0.0,
+                done: false,
+            }],
+        }
+    }
+
+    /// Go on for at most `calls` more prefixes through the model (the first piece also runs
+    /// greedy, `horizon` calls at most); `Some` once the search has ended: `Some(None)` if it
+    /// needed more than the budget (or the model gave no distribution).
+    pub fn advance(&mut self, model: &mut dyn NextToken, calls: usize) -> Option<Option<Exact>> {
+        let mut best = match self.best.take() {
+            Some(b) => b,
+            None => {
+                // The greedy sequence is the first bound (one call per token it chose).
+                let g = greedy(model, self.horizon);
+                self.calls = g.tokens.len();
+                g
+            }
+        };
+        let mut made = 0;
+        loop {
+            if made >= calls {
+                self.best = Some(best);
+                return None;
+            }
+            let Some(h) = self.stack.pop() else {
+                break;
+            };
+            if h.done || h.tokens.len() == self.horizon {
+                if h.log_prob > best.log_prob {
+                    best = h;
+                }
+                continue;
+            }
+            if h.log_prob <= best.log_prob && !h.tokens.is_empty() {
+                continue;
+            }
+            self.calls += 1;
+            made += 1;
+            if self.calls > self.budget {
+                self.stack.clear();
+                return Some(None);
+            }
+            let Some(row) = model.log_probs(&[&h.tokens]).pop() else {
+                self.stack.clear();
+                return Some(None);
+            };
+            let mut order: Vec<usize> = (0..row.len()).filter(|&t| row[t].is_finite()).collect();
+            // Pushed worst first so the likeliest child is expanded first.
+            order.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+            for t in order {
+                let lp = h.log_prob + row[t];
+                if lp <= best.log_prob {
+                    continue;
+                }
+                let mut tokens = h.tokens.clone();
+                tokens.push(t);
+                self.stack.push(Hypothesis {
+                    tokens,
+                    log_prob: lp,
+                    done: model.is_end(t),
+                });
+            }
+        }
+        Some(Some(Exact {
+            best,
+            calls: self.calls,
+            sequences: (model.vocab() as f64).powi(self.horizon as i32),
+        }))
+    }
 }
 
 /// Every sequence of exactly `horizon` tokens and its log-probability, best first — the

@@ -1,14 +1,14 @@
 //! §3 "Exact vs beam": the log-probability of the best sequence beam search finds against the
 //! beam width, next to the exact optimum — on the trellis of §1 (Viterbi) and on the model over a
 //! short horizon (branch and bound over every sequence). The model's curve is computed off the
-//! UI thread.
+//! UI thread, or in pieces between frames without one (`CurveJob`).
 
 use egui::Ui;
 use egui_plot::{HLine, Line, LineStyle, Points};
 
 use super::settings::{DecodingSettings, MAX_BEAM, MAX_HORIZON};
-use super::{EXACT_BUDGET, ExactCurve, model_curve, spell, trellis_curve};
-use crate::lessons::common::background::Background;
+use super::{CurveJob, EXACT_BUDGET, ExactCurve, model_curve, spell, trellis_curve};
+use crate::lessons::common::background::{Background, Steps};
 use crate::lessons::lesson::{LessonContext, Section};
 use crate::widgets::export::columns_csv;
 use crate::widgets::file_dialog::FileDialog;
@@ -132,9 +132,19 @@ impl Section<DecodingSettings> for ExactVsBeam {
         });
         let trellis = trellis_curve(s);
         let key: CurveKey = (s.checkpoint.clone(), s.prompt.clone(), s.horizon);
-        let (model, fresh) = self.model.get(&key, ui.ctx(), |(c, p, h)| {
-            model_curve(c.as_deref(), &p, h, MAX_BEAM)
-        });
+        // In pieces (the exact search a few prefixes at a time, then a width at a time), so
+        // that without a thread the page keeps drawing.
+        let (model, fresh) = self
+            .model
+            .get_in_steps(&key, ui.ctx(), |(c, p, h)| -> Steps<_> {
+                match CurveJob::new(c.as_deref(), &p, h, MAX_BEAM) {
+                    Ok(mut job) => Box::new(move || job.advance().map(Ok)),
+                    Err(e) => {
+                        let mut e = Some(Err(e));
+                        Box::new(move || e.take())
+                    }
+                }
+            });
         layout::grid(ui, 2, 360.0, |ui, i| {
             if i == 0 {
                 let t = s.trellis();

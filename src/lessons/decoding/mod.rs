@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use crate::data::Tokenizer;
 use crate::lessons::lesson::{Lesson, LessonInfo, Sectioned};
 use crate::math::decoding::{
-    BeamResult, Hypothesis, ModelNext, Node, beam_search, enumerate, exact_search, greedy,
-    sentence_bleu, viterbi, words,
+    BeamResult, ExactSearch, Hypothesis, ModelNext, Node, beam_search, enumerate, exact_search,
+    greedy, sentence_bleu, viterbi, words,
 };
 use crate::math::readout::prompt_view;
 use crate::model::Gpt;
@@ -198,33 +198,88 @@ pub struct ExactCurve {
     pub exact: Option<crate::math::decoding::Exact>,
 }
 
-/// The beam-width curve on the model (section 3).
+/// The beam-width curve on the model (section 3), in one go (`data`, the export, tests).
 pub fn model_curve(
     checkpoint: Option<&str>,
     prompt: &str,
     horizon: usize,
     widths: usize,
 ) -> Result<(ExactCurve, Vec<String>), String> {
-    let lm = language_model(checkpoint)?;
-    let (_, ids) = prompt_ids(&lm, prompt)?;
-    let mut next = ModelNext::new(&lm.0, ids, end_token(&lm.1));
-    let mut curve = ExactCurve {
-        widths: (1..=widths).collect(),
-        found: Vec::new(),
-        found_tokens: Vec::new(),
-        exact: exact_search(&mut next, horizon, EXACT_BUDGET),
-    };
-    for w in 1..=widths {
-        let r = beam_search(&mut next, w, horizon, 0.0);
-        let top = r.best.first();
-        curve
-            .found
-            .push(top.map_or(f64::NEG_INFINITY, |n| n.hyp.log_prob));
-        curve
-            .found_tokens
-            .push(top.map(|n| n.hyp.tokens.clone()).unwrap_or_default());
+    let mut job = CurveJob::new(checkpoint, prompt, horizon, widths)?;
+    loop {
+        if let Some(done) = job.advance() {
+            return Ok(done);
+        }
     }
-    Ok((curve, lm.1.vocab().to_vec()))
+}
+
+/// Prefixes through the model per piece of the exact search in a [`CurveJob`].
+const EXACT_PIECE: usize = 16;
+
+/// [`model_curve`] a piece at a time, for section 3 without a thread (the browser): the exact
+/// search [`EXACT_PIECE`] prefixes a piece, then one beam width a piece. At the sliders'
+/// extremes the whole took 67 ms of one browser frame (measured 2026-12-01).
+pub struct CurveJob {
+    lm: Lm,
+    ids: Vec<usize>,
+    horizon: usize,
+    exact: ExactSearch,
+    curve: ExactCurve,
+    /// The exact search has ended (its answer is in `curve.exact`).
+    exact_done: bool,
+}
+
+impl CurveJob {
+    /// The job for these settings; an error if the model cannot be read or the prompt has
+    /// words the model does not know.
+    pub fn new(
+        checkpoint: Option<&str>,
+        prompt: &str,
+        horizon: usize,
+        widths: usize,
+    ) -> Result<Self, String> {
+        let lm = language_model(checkpoint)?;
+        let (_, ids) = prompt_ids(&lm, prompt)?;
+        Ok(Self {
+            lm,
+            ids,
+            horizon,
+            exact: ExactSearch::new(horizon, EXACT_BUDGET),
+            curve: ExactCurve {
+                widths: (1..=widths).collect(),
+                found: Vec::new(),
+                found_tokens: Vec::new(),
+                exact: None,
+            },
+            exact_done: false,
+        })
+    }
+
+    /// One piece; the curve and the vocabulary after the last.
+    pub fn advance(&mut self) -> Option<(ExactCurve, Vec<String>)> {
+        let (gpt, tok) = (&self.lm.0, &self.lm.1);
+        let mut next = ModelNext::new(gpt, self.ids.clone(), end_token(tok));
+        if !self.exact_done {
+            if let Some(exact) = self.exact.advance(&mut next, EXACT_PIECE) {
+                self.curve.exact = exact;
+                self.exact_done = true;
+            }
+            return None;
+        }
+        let w = self.curve.found.len() + 1;
+        if w <= self.curve.widths.len() {
+            let r = beam_search(&mut next, w, self.horizon, 0.0);
+            let top = r.best.first();
+            self.curve
+                .found
+                .push(top.map_or(f64::NEG_INFINITY, |n| n.hyp.log_prob));
+            self.curve
+                .found_tokens
+                .push(top.map(|n| n.hyp.tokens.clone()).unwrap_or_default());
+            return None;
+        }
+        Some((self.curve.clone(), tok.vocab().to_vec()))
+    }
 }
 
 /// The beam-width curve on the trellis: widths 1…V^(depth−1) (the last never prunes before the
