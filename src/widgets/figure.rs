@@ -337,14 +337,14 @@ pub fn nice_marks(input: GridInput, gap: f32, scale: Scale) -> Vec<GridMark> {
     // egui_plot labels a mark whose step is wider than the axis's `label_spacing` minimum
     // (gap / 4). Minor marks at least gap / 2 apart keep their labels; closer ones (an index
     // axis's fifths: a minor step of 10 under labels every 50 was 17 px wide on a 200-step axis
-    // of 350 px, and "0 10 20 … 100" ran into each other) say their step is at most gap / 4, so
-    // they are not labelled, and no finer than the grid's minimum, so their lines still show.
+    // of 350 px, and "0 10 20 … 100" ran into each other) say their step is under gap / 4, so
+    // they are not labelled. Along x (gap / 4 = 14 px) their lines still show; along y (6.5 px,
+    // under the grid's 8 px minimum) such marks lose their faint lines too, rather than have
+    // labels 8–13 px apart overlap.
     let minor_step = if minor * points_per_unit >= f64::from(gap) / 2.0 {
         minor
     } else {
-        minor
-            .min(0.99 * f64::from(gap) / 4.0 / points_per_unit)
-            .max(f64::from(GRID_MIN) / points_per_unit)
+        minor.min(0.99 * f64::from(gap) / 4.0 / points_per_unit)
     };
     let mut marks = Vec::new();
     let first = (lo / minor).ceil() as i64;
@@ -520,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn labels_along_x_are_at_least_half_a_gap_apart() {
+    fn labels_are_at_least_half_a_gap_apart() {
         // The loss curve's step axis at step 193 over 350 px drew "0 10 20 … 100 150 200".
         for scale in [Scale::Index, Scale::Linear] {
             for (lo, hi) in [
@@ -531,30 +531,39 @@ mod tests {
                 (0.0, 7.0),
             ] {
                 for pixels in [150.0_f64, 350.0, 700.0, 1500.0] {
-                    let ppu = pixels / (hi - lo);
-                    let input = GridInput {
-                        bounds: (lo, hi),
-                        base_step_size: f64::from(GRID_MIN) / ppu,
-                    };
-                    let marks = nice_marks(input, X_LABEL_GAP, scale);
-                    let shown: Vec<f64> = marks
-                        .iter()
-                        .filter(|m| m.step_size * ppu > f64::from(X_LABEL_GAP) / 4.0)
-                        .map(|m| m.value)
-                        .collect();
-                    for w in shown.windows(2) {
-                        assert!(
-                            (w[1] - w[0]) * ppu >= f64::from(X_LABEL_GAP) / 2.0,
-                            "{scale:?} [{lo}, {hi}] over {pixels} px: labels {shown:?}"
-                        );
-                    }
-                    // Every minor mark's line is still drawn (wider than the grid's minimum).
-                    assert!(
-                        marks
+                    for gap in [X_LABEL_GAP, Y_LABEL_GAP] {
+                        let ppu = pixels / (hi - lo);
+                        let input = GridInput {
+                            bounds: (lo, hi),
+                            base_step_size: f64::from(GRID_MIN) / ppu,
+                        };
+                        let marks = nice_marks(input, gap, scale);
+                        let shown: Vec<f64> = marks
                             .iter()
-                            .all(|m| m.step_size * ppu >= f64::from(GRID_MIN) - 1e-9),
-                        "{scale:?} [{lo}, {hi}] over {pixels} px"
-                    );
+                            .filter(|m| m.step_size * ppu > f64::from(gap) / 4.0)
+                            .map(|m| m.value)
+                            .collect();
+                        for w in shown.windows(2) {
+                            assert!(
+                                (w[1] - w[0]) * ppu >= f64::from(gap) / 2.0,
+                                "{scale:?} [{lo}, {hi}] over {pixels} px, gap {gap}: labels {shown:?}"
+                            );
+                        }
+                        // Along x, the minor marks' lines are still drawn when they are at
+                        // least the grid's minimum apart.
+                        let apart = marks
+                            .windows(2)
+                            .map(|w| (w[1].value - w[0].value) * ppu)
+                            .fold(f64::INFINITY, f64::min);
+                        if gap == X_LABEL_GAP && apart >= f64::from(GRID_MIN) {
+                            assert!(
+                                marks
+                                    .iter()
+                                    .all(|m| m.step_size * ppu >= f64::from(GRID_MIN) - 1e-9),
+                                "{scale:?} [{lo}, {hi}] over {pixels} px"
+                            );
+                        }
+                    }
                 }
             }
         }
