@@ -111,9 +111,11 @@ mod tests {
     #[test]
     fn the_peak_is_a_positive_rate_where_it_can_be_measured() {
         match fma_peak(1, Duration::from_millis(20)) {
-            // Any x86-64 core with AVX2 does billions of FMAs a second; a burst that the
-            // compiler had removed would read as far more than this (or as infinity).
-            Some(f) => assert!(f.is_finite() && f > 1e9 && f < 1e13, "{f:e} FLOP/s"),
+            // No lower bound but zero: this is not a timing test (an unoptimised test build on
+            // a loaded machine measured 0.79 GFLOP/s, where a release build alone measures
+            // 170). A burst that the compiler had removed would read as far more than any
+            // core does (or as infinity).
+            Some(f) => assert!(f.is_finite() && f > 0.0 && f < 1e13, "{f:e} FLOP/s"),
             None => assert!(!crate::engine::simd::avx2()),
         }
     }

@@ -356,6 +356,18 @@ impl Worker {
         Self::start(name, runs, wake, false)
     }
 
+    /// [`Worker::spawn_group`] with the runs' trainers already made (`Trainer::new`): a caller
+    /// that cannot spend the time of all of them in one frame makes them one at a time
+    /// (`compare_runs` does: in a browser the frame waits for every `Trainer::new`).
+    pub fn spawn_group_of(
+        name: &str,
+        trainers: Vec<Trainer>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Result<Self, String> {
+        let runs = trainers.into_iter().map(|t| (t, Vec::new())).collect();
+        Self::start_made(name, runs, wake, !cfg!(target_arch = "wasm32"))
+    }
+
     /// Start the runs on a thread of their own if `threaded` and one can start, else in slices.
     fn start(
         name: &str,
@@ -363,8 +375,7 @@ impl Worker {
         wake: impl Fn() + Send + 'static,
         threaded: bool,
     ) -> Result<Self, String> {
-        let mut runners = Vec::with_capacity(runs.len());
-        let mut latest = Vec::with_capacity(runs.len());
+        let mut made = Vec::with_capacity(runs.len());
         for (config, initial, history) in runs {
             let mut trainer = Trainer::new(config)?;
             if let Some(gpt) = initial {
@@ -377,6 +388,21 @@ impl Worker {
                 }
                 trainer.set_model(gpt);
             }
+            made.push((trainer, history));
+        }
+        Self::start_made(name, made, wake, threaded)
+    }
+
+    /// [`Worker::start`] from the runs' trainers and their loss histories.
+    fn start_made(
+        name: &str,
+        runs: Vec<(Trainer, Vec<LossPoint>)>,
+        wake: impl Fn() + Send + 'static,
+        threaded: bool,
+    ) -> Result<Self, String> {
+        let mut runners = Vec::with_capacity(runs.len());
+        let mut latest = Vec::with_capacity(runs.len());
+        for (trainer, history) in runs {
             let mut runner = Runner::new(trainer);
             runner.resume(history);
             let first = Snapshot::new(runner.take_update(true))

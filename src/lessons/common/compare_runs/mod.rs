@@ -13,8 +13,7 @@ use egui::Ui;
 
 use crate::data::Tokenizer;
 use crate::model::gpt::prompt_attention;
-use crate::train::TrainConfig;
-use crate::train::{Command, Snapshot, Worker};
+use crate::train::{Command, Snapshot, TrainConfig, Trainer, Worker};
 use crate::widgets::palette::SERIES as COLORS;
 use crate::widgets::plots::Scale;
 use crate::widgets::{Figure, Heatmap, Mark, entry, layout};
@@ -52,6 +51,21 @@ pub struct CompareRuns {
     error: Option<String>,
     /// The runs were started once (automatically or by the button).
     started: bool,
+    /// Runs being made, one a frame, before their worker starts.
+    building: Option<Building>,
+}
+
+/// Runs being made (`Trainer::new`: their data and initial weights), one a frame. In a
+/// browser the frame waits for them: residuals §3's four eight-layer runs took 214 ms in one
+/// frame (headless Chromium, CPU profile, on a loaded machine); one a frame, a frame waits for
+/// one run's share.
+struct Building {
+    /// (label, configuration) of every run, in order.
+    runs: Vec<(String, TrainConfig)>,
+    /// The trainers made so far (of the first runs).
+    made: Vec<Trainer>,
+    /// Commands sent meanwhile, for the worker once it starts.
+    commands: Vec<Command>,
 }
 
 impl CompareRuns {
@@ -65,18 +79,52 @@ impl CompareRuns {
         self.runs.is_empty()
     }
 
-    /// Start the preset's runs from `base` (paused), replacing any earlier ones.
+    /// Start the preset's runs from `base` (paused), replacing any earlier ones. They are made
+    /// one a frame ([`Building`]; `ui` goes on with it), then trained by one worker.
     pub fn start(&mut self, base: &TrainConfig, ctx: &egui::Context) {
         self.started = true;
         self.runs.clear();
         self.worker = None;
         self.error = None;
-        let runs: Vec<(String, TrainConfig)> = self.preset.runs(base).into_iter().take(4).collect();
-        let configs = runs.iter().map(|(_, c)| (c.clone(), None)).collect();
-        match Worker::spawn_group("compare", configs, super::waker(ctx)) {
+        self.building = Some(Building {
+            runs: self.preset.runs(base).into_iter().take(4).collect(),
+            made: Vec::new(),
+            commands: Vec::new(),
+        });
+        self.build_some(ctx);
+    }
+
+    /// Make the next run; after the last, start their worker and send it what was asked
+    /// meanwhile. Asks for another frame while runs are left.
+    fn build_some(&mut self, ctx: &egui::Context) {
+        let Some(b) = self.building.as_mut() else {
+            return;
+        };
+        if let Some((_, config)) = b.runs.get(b.made.len()) {
+            match Trainer::new(config.clone()) {
+                Ok(t) => b.made.push(t),
+                Err(e) => {
+                    self.error = Some(e);
+                    self.building = None;
+                    return;
+                }
+            }
+        }
+        if b.made.len() < b.runs.len() {
+            ctx.request_repaint();
+            return;
+        }
+        let Some(b) = self.building.take() else {
+            return;
+        };
+        match Worker::spawn_group_of("compare", b.made, super::waker(ctx)) {
             Ok(worker) => {
+                for c in b.commands {
+                    worker.send(c);
+                }
                 self.worker = Some(worker);
-                self.runs = runs
+                self.runs = b
+                    .runs
                     .into_iter()
                     .map(|(label, _)| Run {
                         label,
@@ -88,6 +136,11 @@ impl CompareRuns {
             }
             Err(e) => self.error = Some(e),
         }
+    }
+
+    /// Runs made so far and runs in all, while they are being made.
+    pub fn building(&self) -> Option<(usize, usize)> {
+        self.building.as_ref().map(|b| (b.made.len(), b.runs.len()))
     }
 
     /// Start the preset's runs for [`FIRST_STEPS`] steps, the first time this is called: a
@@ -118,9 +171,11 @@ impl CompareRuns {
             .collect()
     }
 
-    /// Send a command to every run.
-    pub fn send_all(&self, command: &Command) {
-        if let Some(w) = &self.worker {
+    /// Send a command to every run (kept for the worker while the runs are being made).
+    pub fn send_all(&mut self, command: &Command) {
+        if let Some(b) = self.building.as_mut() {
+            b.commands.push(command.clone());
+        } else if let Some(w) = &self.worker {
             w.send(command.clone());
         }
     }
@@ -128,6 +183,7 @@ impl CompareRuns {
     /// Draw: controls, overlaid loss curves, one head-averaged attention map per run for `prompt`.
     pub fn ui(&mut self, ui: &mut Ui, base: &TrainConfig, prompt: &str) {
         self.start_once(base, ui.ctx());
+        self.build_some(ui.ctx());
         let snaps: Vec<Snapshot> = match self.worker.as_mut() {
             Some(w) => {
                 w.request_model();
@@ -181,6 +237,10 @@ impl CompareRuns {
             if let Some(why) = &snap.diverged {
                 ui.colored_label(ui.visuals().warn_fg_color, format!("{}: {why}", run.label));
             }
+        }
+        if let Some((made, all)) = self.building() {
+            ui.label(format!("Preparing the runs: {made} of {all} made…"));
+            return;
         }
         if self.runs.is_empty() {
             ui.label(if self.lock_preset {
@@ -390,6 +450,51 @@ fn last_layer_maps(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_are_made_one_a_frame_and_then_do_what_was_asked_meanwhile() {
+        let ctx = egui::Context::default();
+        let mut compare = CompareRuns {
+            preset: Preset::Residuals,
+            ..CompareRuns::default()
+        };
+        let mut base = TrainConfig::default();
+        base.model.n_layer = 1;
+        compare.start(&base, &ctx);
+        assert_eq!(compare.building(), Some((1, 4)));
+        assert!(compare.is_empty(), "no run shown before all are made");
+        compare.send_all(&Command::Step(3));
+        compare.build_some(&ctx);
+        assert_eq!(compare.building(), Some((2, 4)));
+        compare.build_some(&ctx);
+        assert_eq!(compare.building(), Some((3, 4)));
+        compare.build_some(&ctx);
+        assert_eq!(compare.building(), None);
+        assert_eq!(compare.len(), 4);
+        // The Step(3) sent while they were being made reaches every run.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let steps: Vec<usize> = match compare.worker.as_mut() {
+                Some(w) => w.poll_all().iter().map(|s| s.step).collect(),
+                None => panic!("no worker: {:?}", compare.error),
+            };
+            if steps == [3, 3, 3, 3] {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the runs are at {steps:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let labels: Vec<String> = compare.latest().into_iter().map(|(l, _)| l).collect();
+        let expected: Vec<String> = Preset::Residuals
+            .runs(&base)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
+        assert_eq!(labels, expected);
+    }
 
     #[test]
     fn presets_change_one_switch_and_keep_the_seed() {
