@@ -5,6 +5,7 @@
 //! (scaling on/off, LayerNorm vs BatchNorm vs none, positions or not). The presets are in
 //! `preset.rs`.
 
+mod building;
 mod preset;
 
 pub use preset::Preset;
@@ -13,7 +14,7 @@ use egui::Ui;
 
 use crate::data::Tokenizer;
 use crate::model::gpt::prompt_attention;
-use crate::train::{Command, Snapshot, TrainConfig, Trainer, Worker};
+use crate::train::{Command, Snapshot, TrainConfig, Worker};
 use crate::widgets::palette::SERIES as COLORS;
 use crate::widgets::plots::Scale;
 use crate::widgets::{Figure, Heatmap, Mark, entry, layout};
@@ -52,20 +53,7 @@ pub struct CompareRuns {
     /// The runs were started once (automatically or by the button).
     started: bool,
     /// Runs being made, one a frame, before their worker starts.
-    building: Option<Building>,
-}
-
-/// Runs being made (`Trainer::new`: their data and initial weights), one a frame. In a
-/// browser the frame waits for them: residuals §3's four eight-layer runs took 214 ms in one
-/// frame (headless Chromium, CPU profile, on a loaded machine); one a frame, a frame waits for
-/// one run's share.
-struct Building {
-    /// (label, configuration) of every run, in order.
-    runs: Vec<(String, TrainConfig)>,
-    /// The trainers made so far (of the first runs).
-    made: Vec<Trainer>,
-    /// Commands sent meanwhile, for the worker once it starts.
-    commands: Vec<Command>,
+    building: Option<building::Building>,
 }
 
 impl CompareRuns {
@@ -86,61 +74,10 @@ impl CompareRuns {
         self.runs.clear();
         self.worker = None;
         self.error = None;
-        self.building = Some(Building {
-            runs: self.preset.runs(base).into_iter().take(4).collect(),
-            made: Vec::new(),
-            commands: Vec::new(),
-        });
+        self.building = Some(building::Building::new(
+            self.preset.runs(base).into_iter().take(4).collect(),
+        ));
         self.build_some(ctx);
-    }
-
-    /// Make the next run; after the last, start their worker and send it what was asked
-    /// meanwhile. Asks for another frame while runs are left.
-    fn build_some(&mut self, ctx: &egui::Context) {
-        let Some(b) = self.building.as_mut() else {
-            return;
-        };
-        if let Some((_, config)) = b.runs.get(b.made.len()) {
-            match Trainer::new(config.clone()) {
-                Ok(t) => b.made.push(t),
-                Err(e) => {
-                    self.error = Some(e);
-                    self.building = None;
-                    return;
-                }
-            }
-        }
-        if b.made.len() < b.runs.len() {
-            ctx.request_repaint();
-            return;
-        }
-        let Some(b) = self.building.take() else {
-            return;
-        };
-        match Worker::spawn_group_of("compare", b.made, super::waker(ctx)) {
-            Ok(worker) => {
-                for c in b.commands {
-                    worker.send(c);
-                }
-                self.worker = Some(worker);
-                self.runs = b
-                    .runs
-                    .into_iter()
-                    .map(|(label, _)| Run {
-                        label,
-                        map_key: None,
-                        map: (Vec::new(), ndarray::Array2::zeros((0, 0))),
-                        entropy: Vec::new(),
-                    })
-                    .collect();
-            }
-            Err(e) => self.error = Some(e),
-        }
-    }
-
-    /// Runs made so far and runs in all, while they are being made.
-    pub fn building(&self) -> Option<(usize, usize)> {
-        self.building.as_ref().map(|b| (b.made.len(), b.runs.len()))
     }
 
     /// Start the preset's runs for [`FIRST_STEPS`] steps, the first time this is called: a
@@ -174,7 +111,7 @@ impl CompareRuns {
     /// Send a command to every run (kept for the worker while the runs are being made).
     pub fn send_all(&mut self, command: &Command) {
         if let Some(b) = self.building.as_mut() {
-            b.commands.push(command.clone());
+            b.send(command.clone());
         } else if let Some(w) = &self.worker {
             w.send(command.clone());
         }
@@ -450,51 +387,6 @@ fn last_layer_maps(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn runs_are_made_one_a_frame_and_then_do_what_was_asked_meanwhile() {
-        let ctx = egui::Context::default();
-        let mut compare = CompareRuns {
-            preset: Preset::Residuals,
-            ..CompareRuns::default()
-        };
-        let mut base = TrainConfig::default();
-        base.model.n_layer = 1;
-        compare.start(&base, &ctx);
-        assert_eq!(compare.building(), Some((1, 4)));
-        assert!(compare.is_empty(), "no run shown before all are made");
-        compare.send_all(&Command::Step(3));
-        compare.build_some(&ctx);
-        assert_eq!(compare.building(), Some((2, 4)));
-        compare.build_some(&ctx);
-        assert_eq!(compare.building(), Some((3, 4)));
-        compare.build_some(&ctx);
-        assert_eq!(compare.building(), None);
-        assert_eq!(compare.len(), 4);
-        // The Step(3) sent while they were being made reaches every run.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
-            let steps: Vec<usize> = match compare.worker.as_mut() {
-                Some(w) => w.poll_all().iter().map(|s| s.step).collect(),
-                None => panic!("no worker: {:?}", compare.error),
-            };
-            if steps == [3, 3, 3, 3] {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the runs are at {steps:?}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let labels: Vec<String> = compare.latest().into_iter().map(|(l, _)| l).collect();
-        let expected: Vec<String> = Preset::Residuals
-            .runs(&base)
-            .into_iter()
-            .map(|(l, _)| l)
-            .collect();
-        assert_eq!(labels, expected);
-    }
 
     #[test]
     fn presets_change_one_switch_and_keep_the_seed() {
