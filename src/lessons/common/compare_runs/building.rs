@@ -99,6 +99,8 @@ mod tests {
         let mut base = TrainConfig::default();
         base.model.n_layer = 1;
         compare.start(&base, &ctx);
+        assert_eq!(compare.building(), Some((0, 4)));
+        compare.build_some(&ctx);
         assert_eq!(compare.building(), Some((1, 4)));
         assert!(compare.is_empty(), "no run shown before all are made");
         compare.send_all(&Command::Step(3));

@@ -67,8 +67,8 @@ impl CompareRuns {
         self.runs.is_empty()
     }
 
-    /// Start the preset's runs from `base` (paused), replacing any earlier ones. They are made
-    /// one a frame ([`Building`]; `ui` goes on with it), then trained by one worker.
+    /// Start the preset's runs from `base` (paused), replacing any earlier ones. `ui` makes
+    /// them, one a frame (`building.rs`), then one worker trains them.
     pub fn start(&mut self, base: &TrainConfig, ctx: &egui::Context) {
         self.started = true;
         self.runs.clear();
@@ -77,7 +77,7 @@ impl CompareRuns {
         self.building = Some(building::Building::new(
             self.preset.runs(base).into_iter().take(4).collect(),
         ));
-        self.build_some(ctx);
+        ctx.request_repaint();
     }
 
     /// Start the preset's runs for [`FIRST_STEPS`] steps, the first time this is called: a
