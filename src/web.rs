@@ -185,14 +185,17 @@ fn expose_checks(window: &web_sys::Window) {
     // The page may call it at any time.
     rate.forget();
     // `window.attentionLabCheckKernels()`: this build's simd128 loops, which no native test
-    // runs: the matrix product against the triple loop, GELU's 4-lane rows against its scalar
-    // loop; "ok: …" or the first error.
+    // runs: the matrix product against the triple loop, GELU's and AdamW's 4-lane rows against
+    // their scalar loops; "ok: …" or the first error.
     let check = Closure::<dyn Fn() -> JsValue>::new(|| {
         let product = crate::engine::gemm::check_against_reference();
         let gelu = crate::model::mlp::check_rows_against_single_entries();
-        JsValue::from_str(&match (product, gelu) {
-            (Ok(p), Ok(g)) => format!("ok: {p} products, {g} GELU entries"),
-            (Err(e), _) | (_, Err(e)) => e,
+        let adamw = crate::model::optim::check_rows_against_single_entries();
+        JsValue::from_str(&match (product, gelu, adamw) {
+            (Ok(p), Ok(g), Ok(a)) => {
+                format!("ok: {p} products, {g} GELU entries, {a} AdamW entries")
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => e,
         })
     });
     if js_sys::Reflect::set(window, &"attentionLabCheckKernels".into(), check.as_ref()).is_err() {

@@ -177,7 +177,8 @@ fn bench_prints_its_rows_the_peak_and_the_products() {
     // name, d, L, H, ctx, batch, ms/step, tokens/s, fwd ms, fwd 1 core, GFLOP/s, % peak
     assert_eq!(&fields[..6], ["tiny", "32", "1", "2", "16", "8"], "{row}");
     let number = |i: usize| fields[i].parse::<f64>().unwrap_or(f64::NAN);
-    assert!(number(6) > 0.0 && number(10) > 0.0, "{row}");
+    // GFLOP/s is printed to one decimal: a debug build on a loaded machine can print 0.0.
+    assert!(number(6) > 0.0 && number(10) >= 0.0, "{row}");
     // The step's GFLOP/s is nanoGPT's count over the step's time.
     let flops = attention_lab::cli::bench::step_flops(32, 1, 16, 8);
     let expect = flops / (number(6) / 1000.0) / 1e9;

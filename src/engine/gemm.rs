@@ -21,7 +21,7 @@
 //! (`x86::wide`: per step of k, 2 loads of B, 6 broadcasts, 12 FMAs of 16 lanes), which gives
 //! the same bits as the 6 × 16 kernel and took the large training step from 186–235 to 121–133
 //! ms (`attention-lab bench`, 2 cores, 2026-12-02, two rounds each). Anywhere else (the browser)
-//! a portable version of the same loop nest with a 6 × 8 tile (`portable`), which LLVM
+//! a portable version of the same loop nest with a 4 × 8 tile (`portable`), which LLVM
 //! vectorizes for the target (simd128, SSE2).
 //!
 //! Shapes: a: (M, K), b: (K, N), c: (M, N); any non-negative strides (transposed views are fine).
@@ -297,19 +297,28 @@ fn product(
 /// The product without AVX2 (another CPU, the browser). Measured in the browser (headless
 /// Chromium, 2 cores): ndarray's `general_mat_mul` (matrixmultiply's scalar fallback kernel on
 /// wasm32) made a training step of the live lesson's model take about 65 ms; this blocked
-/// product with a 6 × 8 tile that LLVM keeps in vector registers (simd128 in the browser, SSE2
+/// product with a 4 × 8 tile that LLVM keeps in vector registers (simd128 in the browser, SSE2
 /// elsewhere) is the same Goto/BLIS loop nest as the AVX2 kernel, written in plain Rust. The
 /// operands are packed and C written through raw offsets (`ptr + i·rs + j·cs`, any sign of
 /// stride) rather than ndarray's iterators: the iterators over strided views are generic code
 /// compiled in this crate, which the browser build optimises for size, and there they were not
 /// inlined; measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, same run):
-/// 67 steps/s with the iterators, 75–80 with raw offsets.
+/// 67 steps/s with the iterators, 75–80 with raw offsets. A 4 × 8 tile (see `MR`), C's rows
+/// updated and B's contiguous rows packed 8 floats at a time, and 4 × 4 transposes where A's
+/// or B's rows are contiguous, gave the live lesson's model 1.25× the training rate of the
+/// 6 × 8 version with scalar packing and stores (two pages side by side, each training alone,
+/// eight rounds: median 1.25, rounds 1.08–1.74).
 mod portable {
     use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
-    /// Rows × columns of the tile of C kept in registers (12 vectors of 4 in the browser, with 2
-    /// of B and 1 of A: 15 of the 16 vector registers of an x86-64 host).
-    const MR: usize = 6;
+    /// Rows × columns of the tile of C kept in registers: 8 vectors of 4 in the browser, with 2
+    /// of B and 1 of A, 11 in all. A 6 × 8 tile needs 15 of the 16 vector registers of an x86-64
+    /// host, which leaves the browser's compiler almost none of its own; measured in headless
+    /// Chromium (2026-12-02, a throwaway wasm benchmark of this loop nest, best of six
+    /// alternating rounds, GFLOP/s), 4 × 8 with the stores below was faster at every shape
+    /// tried: (80, 64)·(64, 256) 18.8 against 11.5, (80, 256)·(256, 64) 19.5 against 14.6,
+    /// 16 × 16 × 16 7.2 against 5.2, 256³ 22.9 against 17.4.
+    const MR: usize = 4;
     const NR: usize = 8;
     /// Depth of one packed block: a panel of B (KC × 8 floats = 8 KiB) stays in L1.
     const KC: usize = 256;
@@ -349,10 +358,12 @@ mod portable {
         if m == 0 || n == 0 {
             return;
         }
-        // β·C first (β = 0 overwrites without reading), then every block of k adds α·A·B.
-        if beta == 0.0 {
+        // β·C first, then every block of k adds α·A·B; with β = 0 the first block's tiles are
+        // stored over C instead (never reading it: it may hold anything), as 0 + x would.
+        let overwrite = beta == 0.0 && k > 0;
+        if beta == 0.0 && k == 0 {
             c.fill(0.0);
-        } else if beta != 1.0 {
+        } else if beta != 0.0 && beta != 1.0 {
             c.mapv_inplace(|x| beta * x);
         }
         let (m_pad, n_pad) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
@@ -366,6 +377,7 @@ mod portable {
             let (ap, bp) = &mut *buffers.borrow_mut();
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
+                let store = overwrite && pc == 0;
                 // The buffers only grow: the padding rows of A's last panel and columns of B's
                 // may hold anything (the last product's numbers), because the tile's entries
                 // they reach are the ones never added to C, and vector lanes do not mix.
@@ -385,10 +397,34 @@ mod portable {
                     *pb.offset((pc + p) as isize * rb + j as isize * cb)
                 };
                 // A's rows in panels of MR: ap[panel][p][r] = α·A[panel·MR + r, pc + p], read
-                // along whichever of A's axes is contiguous.
+                // along whichever of A's axes is contiguous; a whole panel four floats at a time
+                // when one of them is (a 4 × 4 transpose when A's rows are).
                 for (panel, dst) in ap.chunks_exact_mut(MR * kc).enumerate() {
                     let rows = MR.min(m - panel * MR);
-                    if ca.unsigned_abs() <= ra.unsigned_abs() {
+                    // SAFETY (the two fast paths): rows panel·MR .. + 4 ≤ m and columns
+                    // pc + p .. + 4 ≤ k of A, whose rows (ca = 1) or columns (ra = 1) are
+                    // contiguous: every load reads 4 floats inside A.
+                    let row0 = |r: usize, p: usize| unsafe {
+                        pa.offset((panel * MR + r) as isize * ra + (pc + p) as isize * ca)
+                    };
+                    if ca == 1 && rows == MR {
+                        let blocks = kc / 4 * 4;
+                        for p in (0..blocks).step_by(4) {
+                            let src = [row0(0, p), row0(1, p), row0(2, p), row0(3, p)];
+                            // SAFETY: above; dst[p·4 .. p·4 + 16] is inside the panel.
+                            unsafe { transpose4_flushed(src, alpha, &mut dst[p * MR..], MR) };
+                        }
+                        for p in blocks..kc {
+                            for r in 0..MR {
+                                dst[p * MR + r] = flush(alpha * at(panel * MR + r, p));
+                            }
+                        }
+                    } else if ra == 1 && rows == MR {
+                        for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                            // SAFETY: above.
+                            unsafe { copy4_flushed(row0(0, p), alpha, d) };
+                        }
+                    } else if ca.unsigned_abs() <= ra.unsigned_abs() {
                         for r in 0..rows {
                             for p in 0..kc {
                                 dst[p * MR + r] = flush(alpha * at(panel * MR + r, p));
@@ -402,10 +438,45 @@ mod portable {
                         }
                     }
                 }
-                // B's columns in panels of NR: bp[panel][p][j] = B[pc + p, panel·NR + j].
+                // B's columns in panels of NR: bp[panel][p][j] = B[pc + p, panel·NR + j]; a
+                // whole panel of a B whose rows are contiguous is copied eight floats at a time.
                 for (panel, dst) in bp.chunks_exact_mut(NR * kc).enumerate() {
                     let cols = NR.min(n - panel * NR);
-                    if cb.unsigned_abs() <= rb.unsigned_abs() {
+                    if cb == 1 && cols == NR {
+                        for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+                            // SAFETY: row pc + p < k, columns panel·NR .. panel·NR + 8 ≤ n.
+                            let src = unsafe {
+                                pb.offset((pc + p) as isize * rb + (panel * NR) as isize)
+                            };
+                            // SAFETY: `src` starts 8 floats of one row of B (above).
+                            unsafe {
+                                copy4_flushed(src, 1.0, &mut d[..4]);
+                                copy4_flushed(src.add(4), 1.0, &mut d[4..]);
+                            }
+                        }
+                    } else if rb == 1 && cols == NR {
+                        // B's columns are contiguous (Wᵀ): 4 × 4 transposes of 4 columns.
+                        let blocks = kc / 4 * 4;
+                        for half in [0, 4] {
+                            // SAFETY: column panel·NR + half + q < n (the panel is whole) and
+                            // rows pc + p .. + 4 ≤ k: 4 floats down one column each.
+                            let col = |q: usize, p: usize| unsafe {
+                                pb.offset((pc + p) as isize + (panel * NR + half + q) as isize * cb)
+                            };
+                            for p in (0..blocks).step_by(4) {
+                                let src = [col(0, p), col(1, p), col(2, p), col(3, p)];
+                                // SAFETY: above; dst[p·8 + half ..] holds 3·8 + 4 floats.
+                                unsafe {
+                                    transpose4_flushed(src, 1.0, &mut dst[p * NR + half..], NR)
+                                };
+                            }
+                        }
+                        for p in blocks..kc {
+                            for j in 0..NR {
+                                dst[p * NR + j] = flush(bt(p, panel * NR + j));
+                            }
+                        }
+                    } else if cb.unsigned_abs() <= rb.unsigned_abs() {
                         for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
                             for (j, x) in d.iter_mut().enumerate().take(cols) {
                                 *x = flush(bt(p, panel * NR + j));
@@ -423,14 +494,29 @@ mod portable {
                     for (ip, apanel) in ap.chunks_exact(MR * kc).enumerate() {
                         let tile = kernel(apanel, bpanel);
                         let (i0, j0) = (ip * MR, jp * NR);
+                        if cc == 1 && n - j0 >= NR {
+                            for (r, tile_row) in tile.iter().enumerate().take(m - i0) {
+                                // SAFETY: row i0 + r < m and columns j0 .. j0 + 8 ≤ n of C,
+                                // whose rows are contiguous; C is borrowed mutably here and
+                                // cannot overlap A or B.
+                                unsafe {
+                                    update8(
+                                        pc_ptr.offset((i0 + r) as isize * rc + j0 as isize),
+                                        tile_row,
+                                        store,
+                                    );
+                                }
+                            }
+                            continue;
+                        }
                         for (r, tile_row) in tile.iter().enumerate().take(m - i0) {
                             for (j, &v) in tile_row.iter().enumerate().take(n - j0) {
                                 // SAFETY: i0 + r < m and j0 + j < n: an element of C, which
                                 // is borrowed mutably here and cannot overlap A or B.
                                 unsafe {
-                                    *pc_ptr
-                                        .offset((i0 + r) as isize * rc + (j0 + j) as isize * cc) +=
-                                        v;
+                                    let o = pc_ptr
+                                        .offset((i0 + r) as isize * rc + (j0 + j) as isize * cc);
+                                    *o = if store { v } else { *o + v };
                                 }
                             }
                         }
@@ -457,23 +543,132 @@ mod portable {
         if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
     }
 
+    /// d[r] ← flush(α·src[r]) for the 4 floats at `src`.
+    ///
+    /// # Safety
+    /// `src` points at 4 readable floats.
+    #[inline(always)]
+    unsafe fn copy4_flushed(src: *const f32, alpha: f32, d: &mut [f32]) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            use core::arch::wasm32::{f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+            assert!(d.len() >= 4);
+            // SAFETY: 4 floats at `src` (the caller) and in `d` (asserted): one 16-byte load
+            // and store (unaligned ones are allowed in WebAssembly).
+            unsafe {
+                let v = f32x4_mul(f32x4_splat(alpha), v128_load(src.cast::<v128>()));
+                v128_store(d.as_mut_ptr().cast::<v128>(), flush4(v));
+            }
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        for (r, x) in d.iter_mut().take(4).enumerate() {
+            // SAFETY: r < 4 floats at `src` (the caller).
+            *x = flush(alpha * unsafe { *src.add(r) });
+        }
+    }
+
+    /// The 4 × 4 block transposed: d[q·stride + r] ← flush(α·src[r][q]), where src[r] points at
+    /// 4 consecutive floats.
+    ///
+    /// # Safety
+    /// Each `src[r]` points at 4 readable floats.
+    #[inline(always)]
+    unsafe fn transpose4_flushed(src: [*const f32; 4], alpha: f32, d: &mut [f32], stride: usize) {
+        assert!(d.len() >= 3 * stride + 4);
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            use core::arch::wasm32::{
+                f32x4_mul, f32x4_splat, i32x4_shuffle, v128, v128_load, v128_store,
+            };
+            let a = f32x4_splat(alpha);
+            // SAFETY: 4 floats at each `src[r]` (the caller); the stores write d[q·stride ..
+            // q·stride + 4] for q < 4, inside `d` (asserted).
+            unsafe {
+                let [r0, r1, r2, r3] = src.map(|p| v128_load(p.cast::<v128>()));
+                let (t0, t1) = (
+                    i32x4_shuffle::<0, 4, 1, 5>(r0, r1),
+                    i32x4_shuffle::<0, 4, 1, 5>(r2, r3),
+                );
+                let (t2, t3) = (
+                    i32x4_shuffle::<2, 6, 3, 7>(r0, r1),
+                    i32x4_shuffle::<2, 6, 3, 7>(r2, r3),
+                );
+                let cols = [
+                    i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+                    i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+                    i32x4_shuffle::<0, 1, 4, 5>(t2, t3),
+                    i32x4_shuffle::<2, 3, 6, 7>(t2, t3),
+                ];
+                for (q, v) in cols.into_iter().enumerate() {
+                    let out = d.as_mut_ptr().add(q * stride).cast::<v128>();
+                    v128_store(out, flush4(f32x4_mul(a, v)));
+                }
+            }
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        for (r, row) in src.into_iter().enumerate() {
+            for q in 0..4 {
+                // SAFETY: q < 4 floats at `row` (the caller).
+                d[q * stride + r] = flush(alpha * unsafe { *row.add(q) });
+            }
+        }
+    }
+
+    /// [`flush`] of 4 lanes.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    fn flush4(v: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+        use core::arch::wasm32::{f32x4_abs, f32x4_lt, f32x4_splat, v128_andnot};
+        v128_andnot(v, f32x4_lt(f32x4_abs(v), f32x4_splat(f32::MIN_POSITIVE)))
+    }
+
+    /// o[j] ← t[j] (`store`) or o[j] + t[j], for the 8 floats at `o`.
+    ///
+    /// # Safety
+    /// `o` points at 8 writable floats that nothing else borrows.
+    #[inline(always)]
+    unsafe fn update8(o: *mut f32, t: &[f32; NR], store: bool) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            use core::arch::wasm32::{f32x4_add, v128, v128_load, v128_store};
+            // SAFETY: 8 floats at `o` (the caller) and in `t`: two 16-byte loads and stores.
+            unsafe {
+                for h in [0, 4] {
+                    let v = v128_load(t.as_ptr().add(h).cast::<v128>());
+                    let o = o.add(h).cast::<v128>();
+                    v128_store(o, if store { v } else { f32x4_add(v128_load(o), v) });
+                }
+            }
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        for (j, &v) in t.iter().enumerate() {
+            // SAFETY: j < 8 floats at `o` (the caller).
+            unsafe {
+                let o = o.add(j);
+                *o = if store { v } else { *o + v };
+            }
+        }
+    }
+
     /// [`kernel`] with the browser's 128-bit vectors written out. The crate is optimised for
     /// size in the browser build, where LLVM neither vectorizes nor unrolls a loop on its own, so
-    /// the twelve accumulators are twelve named variables (an array of them indexed in a loop
+    /// the eight accumulators are eight named variables (an array of them indexed in a loop
     /// over the rows is kept in memory when that loop is not unrolled) and B is read with two
     /// vector loads. Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, GELU
-    /// still scalar): the live lesson's model trained at 52–59 steps/s with this kernel in the
-    /// size-optimised build, and at 70–75 steps/s with the whole crate at -O3, where LLVM unrolls
-    /// the loop itself (9.3 MB, over the 8 MB budget). Each step of p is 2 loads of B, 6
-    /// broadcasts of A, 12 multiplies and 12 adds, in the same order as the plain loop, so the
-    /// results are the same.
+    /// still scalar, a 6 × 8 tile): the live lesson's model trained at 52–59 steps/s with this
+    /// kernel in the size-optimised build, and at 70–75 steps/s with the whole crate at -O3,
+    /// where LLVM unrolls the loop itself (9.3 MB, over the 8 MB budget). Each step of p is 2
+    /// loads of B, 4 broadcasts of A, 8 multiplies and 8 adds, in the same order as the plain
+    /// loop, so the results are the same. Tried and slower (a throwaway benchmark, two pages
+    /// side by side, 2026-12-02): A's 4 floats in one vector load, broadcast by lane shuffles,
+    /// with two steps of p per turn of the loop took 1.09–1.11× as long.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     #[inline(always)]
     fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
         use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
         let z = f32x4_splat(0.0);
-        let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
-        let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
+        let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
+        let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
         for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
             // SAFETY: `bp` holds NR = 8 floats, so both 16-byte loads (unaligned loads are
             // allowed in WebAssembly) stay inside it.
@@ -494,18 +689,9 @@ mod portable {
             row!(1, c10, c11);
             row!(2, c20, c21);
             row!(3, c30, c31);
-            row!(4, c40, c41);
-            row!(5, c50, c51);
         }
         let mut out = [[0.0_f32; NR]; MR];
-        let rows = [
-            (c00, c01),
-            (c10, c11),
-            (c20, c21),
-            (c30, c31),
-            (c40, c41),
-            (c50, c51),
-        ];
+        let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
         for (o, (v0, v1)) in out.iter_mut().zip(rows) {
             // SAFETY: each row of `out` holds NR = 8 floats: two 16-byte stores inside it.
             unsafe {

@@ -372,6 +372,59 @@ pub mod lanes4 {
         }
         (&mut dx[n..], &x[n..], &dout[n..])
     }
+
+    /// The settings of one AdamW update (`model::optim`): lr, β₁, β₂, ε, weight decay, the clip
+    /// factor and the two bias corrections 1 − βᵗ.
+    #[derive(Clone, Copy)]
+    pub struct AdamW {
+        pub lr: f32,
+        pub beta1: f32,
+        pub beta2: f32,
+        pub eps: f32,
+        pub wd: f32,
+        pub clip: f32,
+        pub bc1: f32,
+        pub bc2: f32,
+    }
+
+    /// `model::optim`'s update 4 entries at a time, each operation as in its scalar loop (√ and
+    /// ÷ are exact in both, so the bits are the same); returns the entries left for that loop.
+    /// Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate` of the live
+    /// lesson's model, two pages side by side, eight rounds): 1.13× the training rate of the
+    /// same build with the scalar loop (median; rounds 0.87–1.36).
+    #[allow(clippy::type_complexity)]
+    pub fn adamw<'a, 'b>(
+        p: &'a mut [f32],
+        m: &'a mut [f32],
+        v: &'a mut [f32],
+        g: &'b [f32],
+        k: AdamW,
+    ) -> (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'b [f32]) {
+        use core::arch::wasm32::f32x4_sqrt;
+        let n = p.len().min(m.len()).min(v.len()).min(g.len()) / 4 * 4;
+        let c = f32x4_splat;
+        for i in (0..n).step_by(4) {
+            let gi = f32x4_mul(load(g, i), c(k.clip));
+            let mi = f32x4_add(
+                f32x4_mul(c(k.beta1), load(m, i)),
+                f32x4_mul(c(1.0 - k.beta1), gi),
+            );
+            let vi = f32x4_add(
+                f32x4_mul(c(k.beta2), load(v, i)),
+                f32x4_mul(f32x4_mul(c(1.0 - k.beta2), gi), gi),
+            );
+            store(m, i, mi);
+            store(v, i, vi);
+            let (mhat, vhat) = (f32x4_div(mi, c(k.bc1)), f32x4_div(vi, c(k.bc2)));
+            let pi = load(p, i);
+            let step = f32x4_add(
+                f32x4_div(mhat, f32x4_add(f32x4_sqrt(vhat), c(k.eps))),
+                f32x4_mul(c(k.wd), pi),
+            );
+            store(p, i, f32x4_sub(pi, f32x4_mul(c(k.lr), step)));
+        }
+        (&mut p[n..], &mut m[n..], &mut v[n..], &g[n..])
+    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,25 @@ struct Knobs {
 multiversion! {
     /// The AdamW update of one tensor (the equations at the top of the file).
     fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
+        // In the browser (vectorizes no loop: see `engine::simd::lanes4`) the same operations
+        // run 4 entries at a time; the loop below takes what is left.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let (p, m, v, g) = crate::engine::simd::lanes4::adamw(
+            p,
+            m,
+            v,
+            g,
+            crate::engine::simd::lanes4::AdamW {
+                lr: k.lr,
+                beta1: k.beta1,
+                beta2: k.beta2,
+                eps: k.eps,
+                wd: k.wd,
+                clip: k.clip,
+                bc1: k.bc1,
+                bc2: k.bc2,
+            },
+        );
         for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
             let gi = g * k.clip;
             *m = k.beta1 * *m + (1.0 - k.beta1) * gi;
@@ -189,6 +208,59 @@ multiversion! {
             *p -= k.lr * (mhat / (vhat.sqrt() + k.eps) + k.wd * *p);
         }
     }
+}
+
+/// [`update`] on a whole row against the same update one entry at a time, bit for bit, over
+/// three steps: in the browser a row goes 4 entries at a time through `engine::simd::lanes4`
+/// and a single entry through the scalar loop, so this checks that the two agree there (the
+/// browser test calls it, through `window.attentionLabCheckKernels`; a unit test calls it on the
+/// native build). Ok(entries checked) or the first that differs.
+pub fn check_rows_against_single_entries() -> Result<usize, String> {
+    let n = 1003;
+    let init = |seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 37 + seed * 11) % 101) as f32 / 50.0 - 1.0) * 0.3)
+            .collect()
+    };
+    let (mut p, mut m, mut v) = (
+        init(1),
+        init(2),
+        init(3).iter().map(|x| x * x).collect::<Vec<_>>(),
+    );
+    let (mut p1, mut m1, mut v1) = (p.clone(), m.clone(), v.clone());
+    for t in 1..=3 {
+        let g = init(3 + t);
+        let k = Knobs {
+            lr: 3e-3,
+            beta1: 0.9,
+            beta2: 0.95,
+            eps: 1e-8,
+            wd: 0.1,
+            clip: 0.7,
+            bc1: 1.0 - 0.9_f32.powi(t as i32),
+            bc2: 1.0 - 0.95_f32.powi(t as i32),
+        };
+        update(&mut p, &mut m, &mut v, &g, k);
+        for i in 0..n {
+            let r = i..=i;
+            update(
+                &mut p1[r.clone()],
+                &mut m1[r.clone()],
+                &mut v1[r.clone()],
+                &g[r],
+                k,
+            );
+        }
+    }
+    for i in 0..n {
+        if [p[i], m[i], v[i]].map(f32::to_bits) != [p1[i], m1[i], v1[i]].map(f32::to_bits) {
+            return Err(format!(
+                "AdamW entry {i}: the row gives θ {}, m {}, v {}; one entry {}, {}, {}",
+                p[i], m[i], v[i], p1[i], m1[i], v1[i]
+            ));
+        }
+    }
+    Ok(n)
 }
 
 multiversion! {
@@ -206,5 +278,15 @@ multiversion! {
             *a += f64::from(v) * f64::from(v);
         }
         (acc[0] + acc[2]) + (acc[1] + acc[3])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_update_of_a_row_is_that_of_its_entries_one_at_a_time() {
+        assert_eq!(check_rows_against_single_entries(), Ok(1003));
     }
 }

@@ -351,7 +351,7 @@ impl Trainer {
         let data = match (&config.task, &config.text_file) {
             (Task::Text, Some(path)) => Dataset::from_file(path, ctx)?,
             (Task::Text, None) => return Err("the text task needs a file (--text-file)".into()),
-            (task, _) => Dataset::builtin(task, config.seed, 60_000, ctx)?,
+            (task, _) => Dataset::builtin_shared(task, config.seed, 60_000, ctx)?,
         };
         Self::from_dataset(config, data)
     }
