@@ -271,13 +271,28 @@ const TANH_Q: [f32; 4] = [
 const TANH_CLAMP: f32 = 7.905_311;
 const TANH_SMALL: f32 = 4e-4;
 
+/// The settings of one AdamW update (`model::optim`'s `update`, and its 4-lane twin
+/// `lanes4::adamw` in the browser): this step's learning rate, β₁, β₂, ε, the weight decay,
+/// the clip factor and the two bias corrections 1 − βᵗ.
+#[derive(Clone, Copy)]
+pub struct AdamWKnobs {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub wd: f32,
+    pub clip: f32,
+    pub bc1: f32,
+    pub bc2: f32,
+}
+
 /// The browser's 4-lane versions of the elementwise loops that were a large part of a training
 /// step there. The browser build is optimised for size (the `.wasm` budget is 8 MB), and LLVM
 /// vectorizes no loop then: measured in headless Chromium (2026-12-02), GELU forward and
 /// backward took 13–15 % of a training step of the live lesson's model. Each function does the
-/// operations of the scalar loop it stands for (`model::mlp`), in the same order, lane by lane
-/// (WebAssembly has no fused multiply-add here), so the results are bit-identical; each handles
-/// the largest multiple of 4 entries and returns the rest for the scalar loop.
+/// operations of the scalar loop it stands for (`model::mlp`, `model::optim`), in the same order,
+/// lane by lane (WebAssembly has no fused multiply-add here), so the results are bit-identical;
+/// each handles the largest multiple of 4 entries and returns the rest for the scalar loop.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod lanes4 {
     use core::arch::wasm32::{
@@ -373,20 +388,6 @@ pub mod lanes4 {
         (&mut dx[n..], &x[n..], &dout[n..])
     }
 
-    /// The settings of one AdamW update (`model::optim`): lr, β₁, β₂, ε, weight decay, the clip
-    /// factor and the two bias corrections 1 − βᵗ.
-    #[derive(Clone, Copy)]
-    pub struct AdamW {
-        pub lr: f32,
-        pub beta1: f32,
-        pub beta2: f32,
-        pub eps: f32,
-        pub wd: f32,
-        pub clip: f32,
-        pub bc1: f32,
-        pub bc2: f32,
-    }
-
     /// `model::optim`'s update 4 entries at a time, each operation as in its scalar loop (√ and
     /// ÷ are exact in both, so the bits are the same); returns the entries left for that loop.
     /// Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate` of the live
@@ -398,7 +399,7 @@ pub mod lanes4 {
         m: &'a mut [f32],
         v: &'a mut [f32],
         g: &'b [f32],
-        k: AdamW,
+        k: super::AdamWKnobs,
     ) -> (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'b [f32]) {
         use core::arch::wasm32::f32x4_sqrt;
         let n = p.len().min(m.len()).min(v.len()).min(g.len()) / 4 * 4;

@@ -6,7 +6,7 @@
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
 use super::params::{Grads, Params};
-use crate::engine::simd::multiversion;
+use crate::engine::simd::{AdamWKnobs as Knobs, multiversion};
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -164,41 +164,13 @@ impl FlatAdamW {
     }
 }
 
-/// The settings of one update, with this step's clip factor and bias corrections.
-#[derive(Clone, Copy)]
-struct Knobs {
-    lr: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    wd: f32,
-    clip: f32,
-    bc1: f32,
-    bc2: f32,
-}
-
 multiversion! {
     /// The AdamW update of one tensor (the equations at the top of the file).
     fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
         // In the browser (vectorizes no loop: see `engine::simd::lanes4`) the same operations
         // run 4 entries at a time; the loop below takes what is left.
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        let (p, m, v, g) = crate::engine::simd::lanes4::adamw(
-            p,
-            m,
-            v,
-            g,
-            crate::engine::simd::lanes4::AdamW {
-                lr: k.lr,
-                beta1: k.beta1,
-                beta2: k.beta2,
-                eps: k.eps,
-                wd: k.wd,
-                clip: k.clip,
-                bc1: k.bc1,
-                bc2: k.bc2,
-            },
-        );
+        let (p, m, v, g) = crate::engine::simd::lanes4::adamw(p, m, v, g, k);
         for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
             let gi = g * k.clip;
             *m = k.beta1 * *m + (1.0 - k.beta1) * gi;
