@@ -2,31 +2,30 @@
 //!
 //! The layers, bottom to top (each uses only those above it in this list; `docs/ARCHITECTURE.md`
 //! is the map):
-//! - [`engine`]: matrix products, vector loops, the thread pool — the speed, behind a small
-//!   interface; [`files`]: reading and writing the user's files safely;
-//! - [`model`]: the transformer as a student reads it (forward/backward pairs, llm.c style);
-//! - [`inference`]: one sequence as fast as possible, bit-identical to the textbook forward;
-//! - [`data`]: tokenizers and the built-in tasks; [`train`]: trainer, worker thread, the
-//!   data-parallel step;
+//! - [`engine`], [`files`], [`model`], [`inference`], [`data`], [`train`]: the transformer, its
+//!   training and the speed under it, in the `attention-lab-core` crate (`crates/core`), which
+//!   has no UI; re-exported here under the same names, so `crate::model::…` reads the same
+//!   everywhere;
 //! - [`math`]: the lessons' own math (RNNs, statistics, …), never egui;
 //! - [`widgets`], [`lessons`] (one folder per lesson behind one registry), [`app`], [`cli`];
 //!   `web` (wasm32 only): the browser's entry point and URL fragment, above the app; `browser`
-//!   (wasm32 only, beside [`files`]): the page's document, downloads and the file picker.
+//!   (wasm32 only, in the core beside [`files`]): the page's document, downloads and the file
+//!   picker.
 
 pub mod app;
 #[cfg(target_arch = "wasm32")]
-pub mod browser;
+pub use attention_lab_core::browser;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
-pub mod data;
-pub mod engine;
-pub mod files;
-pub mod inference;
+pub use attention_lab_core::data;
+pub use attention_lab_core::engine;
+pub use attention_lab_core::files;
+pub use attention_lab_core::inference;
 pub mod lessons;
 pub mod math;
-pub mod model;
+pub use attention_lab_core::model;
 pub mod pretrained;
-pub mod train;
+pub use attention_lab_core::train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 pub mod widgets;

@@ -11,7 +11,7 @@
 //!   longest of the last 240 frames' own work) and `data-first-frame-ms` (when the first frame
 //!   was drawn, from the page's start), and `window.attentionLabLessons` lists
 //!   the lesson ids: what `web/test.mjs` reads in headless Chromium. It also calls
-//!   `window.attentionLabCheckKernels()` (this build's simd128 loops against their references)
+//!   `window.attentionLabCheckKernels()` (this build's vector loops against their references)
 //!   and `window.attentionLabTrainingRate(ms)` (steps per second with nothing drawn).
 //! - Files: `browser::download` (Save PNG, Save… of a checkpoint) and `browser::pick_file`
 //!   (Load…), used through `files.rs` and `widgets/file_dialog.rs`.
@@ -184,9 +184,9 @@ fn expose_checks(window: &web_sys::Window) {
     }
     // The page may call it at any time.
     rate.forget();
-    // `window.attentionLabCheckKernels()`: this build's simd128 loops, which no native test
-    // runs: the matrix product against the triple loop, GELU's and AdamW's 4-lane rows against
-    // their scalar loops; "ok: …" or the first error.
+    // `window.attentionLabCheckKernels()`: this build's vector loops, which no native test
+    // runs: the matrix product's simd128 kernel against the triple loop, GELU's and AdamW's rows
+    // (vectorized by the compiler) against their scalar remainders; "ok: …" or the first error.
     let check = Closure::<dyn Fn() -> JsValue>::new(|| {
         let product = crate::engine::gemm::check_against_reference();
         let gelu = crate::model::mlp::check_rows_against_single_entries();

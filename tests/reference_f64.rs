@@ -3,7 +3,7 @@
 //! learned positions (norms × scaling × mask) without them.
 //!
 //! The finite differences are taken on an independent float64 forward pass written here from
-//! the equations (not from `src/model/`): token + position embedding, pre-norm blocks
+//! the equations (not from `crates/core/src/model/`): token + position embedding, pre-norm blocks
 //! (norm → multi-head attention → +x → norm → MLP with tanh-GELU → +x, the "+x" left out
 //! without skip connections), final norm, LM head tied
 //! to the embedding, mean cross-entropy. In f64 a central difference with h = 1e-5 is exact to

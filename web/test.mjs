@@ -6,9 +6,9 @@
 // - the live lesson trains (#lesson=live&play): its step, on the canvas's data-step, advances;
 // - a computation of seconds (the experts' cross-entropy table at k = 64, V = 100) is taken in
 //   pieces: the page keeps drawing frames while it runs;
-// - the browser's simd128 loops, which no native test runs, agree with their references: the
-//   matrix product with the triple loop, GELU's 4-lane rows with its scalar loop
-//   (window.attentionLabCheckKernels).
+// - the browser's vector loops, which no native test runs, agree with their references: the
+//   matrix product's simd128 kernel with the triple loop, GELU's and AdamW's vectorized rows
+//   with their scalar remainders (window.attentionLabCheckKernels).
 // It prints what it measured: the first frame's time, the training rate while drawing and alone
 // (window.attentionLabTrainingRate), the .wasm size.
 //
@@ -215,11 +215,11 @@ try {
     }
   }
 
-  // The browser's simd128 loops against their references.
+  // The browser's vector loops against their references.
   if (!failures.length) {
     const kernels = await page.evaluate(() => window.attentionLabCheckKernels());
-    if (typeof kernels === "string" && kernels.startsWith("ok")) console.log(`ok   simd128 loops: ${kernels}`);
-    else fail(`a simd128 loop differs from its reference: ${kernels}`);
+    if (typeof kernels === "string" && kernels.startsWith("ok")) console.log(`ok   vector loops: ${kernels}`);
+    else fail(`a vector loop differs from its reference: ${kernels}`);
   }
 
   // The training step alone, nothing drawn (3 s, blocking the page): the browser's side of

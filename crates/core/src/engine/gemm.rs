@@ -301,13 +301,13 @@ fn product(
 /// elsewhere) is the same Goto/BLIS loop nest as the AVX2 kernel, written in plain Rust. The
 /// operands are packed and C written through raw offsets (`ptr + i·rs + j·cs`, any sign of
 /// stride) rather than ndarray's iterators: the iterators over strided views are generic code
-/// compiled in this crate, which the browser build optimises for size, and there they were not
-/// inlined; measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, same run):
-/// 67 steps/s with the iterators, 75–80 with raw offsets. A 4 × 8 tile (see `MR`), C's rows
+/// compiled in this crate, which the browser build then optimised for size, and there they were
+/// not inlined; measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, same
+/// run): 67 steps/s with the iterators, 75–80 with raw offsets. A 4 × 8 tile (see `MR`), C's rows
 /// updated and B's contiguous rows packed 8 floats at a time, and 4 × 4 transposes where A's
 /// or B's rows are contiguous, gave the live lesson's model 1.25× the training rate of the
 /// 6 × 8 version with scalar packing and stores (two pages side by side, each training alone,
-/// eight rounds: median 1.25, rounds 1.08–1.74).
+/// eight rounds: median 1.25, rounds 1.08–1.74; the size-optimised build of then).
 mod portable {
     use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
@@ -650,60 +650,17 @@ mod portable {
         }
     }
 
-    /// [`kernel`] with the browser's 128-bit vectors written out. The crate is optimised for
-    /// size in the browser build, where LLVM neither vectorizes nor unrolls a loop on its own, so
-    /// the eight accumulators are eight named variables (an array of them indexed in a loop
-    /// over the rows is kept in memory when that loop is not unrolled) and B is read with two
-    /// vector loads. Measured in headless Chromium (2026-12-02, `attentionLabTrainingRate`, GELU
-    /// still scalar, a 6 × 8 tile): the live lesson's model trained at 52–59 steps/s with this
-    /// kernel in the size-optimised build, and at 70–75 steps/s with the whole crate at -O3,
-    /// where LLVM unrolls the loop itself (9.3 MB, over the 8 MB budget). Each step of p is 2
-    /// loads of B, 4 broadcasts of A, 8 multiplies and 8 adds, in the same order as the plain
-    /// loop, so the results are the same. Tried and slower (a throwaway benchmark, two pages
-    /// side by side, 2026-12-02): A's 4 floats in one vector load, broadcast by lane shuffles,
-    /// with two steps of p per turn of the loop took 1.09–1.11× as long.
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    #[inline(always)]
-    fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
-        use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
-        let z = f32x4_splat(0.0);
-        let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-        let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-        for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-            // SAFETY: `bp` holds NR = 8 floats, so both 16-byte loads (unaligned loads are
-            // allowed in WebAssembly) stay inside it.
-            let (b0, b1) = unsafe {
-                (
-                    v128_load(bp.as_ptr().cast::<v128>()),
-                    v128_load(bp.as_ptr().add(4).cast::<v128>()),
-                )
-            };
-            macro_rules! row {
-                ($r:literal, $c0:ident, $c1:ident) => {
-                    let x = f32x4_splat(ap[$r]);
-                    $c0 = f32x4_add($c0, f32x4_mul(x, b0));
-                    $c1 = f32x4_add($c1, f32x4_mul(x, b1));
-                };
-            }
-            row!(0, c00, c01);
-            row!(1, c10, c11);
-            row!(2, c20, c21);
-            row!(3, c30, c31);
-        }
-        let mut out = [[0.0_f32; NR]; MR];
-        let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
-        for (o, (v0, v1)) in out.iter_mut().zip(rows) {
-            // SAFETY: each row of `out` holds NR = 8 floats: two 16-byte stores inside it.
-            unsafe {
-                v128_store(o.as_mut_ptr().cast::<v128>(), v0);
-                v128_store(o.as_mut_ptr().add(4).cast::<v128>(), v1);
-            }
-        }
-        out
-    }
-
-    /// The MR × NR tile Σ_p a[p][r] · b[p][j] of one panel of A and one of B (both kc deep).
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    /// The MR × NR tile Σ_p a[p][r] · b[p][j] of one panel of A and one of B (both kc deep),
+    /// which LLVM keeps in vector registers: each step of p is 2 loads of B, 4 broadcasts of A,
+    /// 8 multiplies and 8 adds of 4 lanes in the browser. Until 2026-12-03 the browser build
+    /// compiled this crate for size, where LLVM neither vectorizes nor unrolls a loop, and this
+    /// kernel had a twin written with simd128 intrinsics; with the crate at -O3 there
+    /// (`web/build.sh`), this plain loop trained the live lesson's model as fast as the twin
+    /// (headless Chromium, two pages side by side, each training alone, eight rounds: median
+    /// 1.03×, rounds 0.96–1.05), so the twin was removed. The packing and the stores above keep
+    /// their simd128 branches: without them the same build trained at 0.95× (rounds 0.93–0.98).
+    /// Tried and slower (2026-12-02, the size-optimised build): A's 4 floats in one vector
+    /// load, broadcast by lane shuffles, with two steps of p per turn of the loop.
     #[inline(always)]
     fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
         let mut acc = [[0.0_f32; NR]; MR];

@@ -37,10 +37,6 @@ pub fn gelu_backward<D: Dimension>(
 multiversion! {
     /// [`gelu_forward`] on contiguous entries.
     pub fn gelu_rows(out: &mut [f32], x: &[f32]) {
-        // In the browser (vectorizes no loop: see `engine::simd::lanes4`) the same operations
-        // run 4 entries at a time; the loop below takes what is left.
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        let (out, x) = crate::engine::simd::lanes4::gelu_rows(out, x, GELU_SCALE, GELU_CUBIC);
         for (o, &v) in out.iter_mut().zip(x) {
             let cube = GELU_CUBIC * v * v * v;
             *o = 0.5 * v * (1.0 + fast_tanh(GELU_SCALE * (v + cube)));
@@ -51,9 +47,6 @@ multiversion! {
 multiversion! {
     /// [`gelu_backward`] on contiguous entries.
     pub fn gelu_backward_rows(dx: &mut [f32], x: &[f32], dout: &[f32]) {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        let (dx, x, dout) =
-            crate::engine::simd::lanes4::gelu_backward_rows(dx, x, dout, GELU_SCALE, GELU_CUBIC);
         for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dout) {
             let u = GELU_SCALE * (v + GELU_CUBIC * v * v * v);
             let t = fast_tanh(u);
@@ -66,10 +59,10 @@ multiversion! {
 }
 
 /// [`gelu_rows`] and [`gelu_backward_rows`] on a whole row against the same loops one entry at a
-/// time, bit for bit, for x from −10 to 10: in the browser a row goes 4 entries at a time through
-/// `engine::simd::lanes4` and a single entry through the scalar loop, so this checks that the two
-/// agree there (the browser test calls it, through `window.attentionLabCheckKernels`; the unit
-/// tests call it on the native build). Ok(entries checked) or the first that differs.
+/// time, bit for bit, for x from −10 to 10: a row goes through the loop as the compiler
+/// vectorized it and a single entry through its scalar remainder, so this checks that the two
+/// agree (the browser test calls it, through `window.attentionLabCheckKernels`; the unit tests
+/// call it on the native build). Ok(entries checked) or the first that differs.
 pub fn check_rows_against_single_entries() -> Result<usize, String> {
     let n = 4001;
     let x: Vec<f32> = (0..n)

@@ -6,7 +6,7 @@
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
 use super::params::{Grads, Params};
-use crate::engine::simd::{AdamWKnobs as Knobs, multiversion};
+use crate::engine::simd::multiversion;
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -164,13 +164,23 @@ impl FlatAdamW {
     }
 }
 
+/// The settings of one AdamW update ([`update`]): this step's learning rate, β₁, β₂, ε, the
+/// weight decay, the clip factor and the two bias corrections 1 − βᵗ.
+#[derive(Clone, Copy)]
+struct Knobs {
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    wd: f32,
+    clip: f32,
+    bc1: f32,
+    bc2: f32,
+}
+
 multiversion! {
     /// The AdamW update of one tensor (the equations at the top of the file).
     fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
-        // In the browser (vectorizes no loop: see `engine::simd::lanes4`) the same operations
-        // run 4 entries at a time; the loop below takes what is left.
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        let (p, m, v, g) = crate::engine::simd::lanes4::adamw(p, m, v, g, k);
         for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
             let gi = g * k.clip;
             *m = k.beta1 * *m + (1.0 - k.beta1) * gi;
@@ -183,10 +193,10 @@ multiversion! {
 }
 
 /// [`update`] on a whole row against the same update one entry at a time, bit for bit, over
-/// three steps: in the browser a row goes 4 entries at a time through `engine::simd::lanes4`
-/// and a single entry through the scalar loop, so this checks that the two agree there (the
-/// browser test calls it, through `window.attentionLabCheckKernels`; a unit test calls it on the
-/// native build). Ok(entries checked) or the first that differs.
+/// three steps: a row goes through the loop as the compiler vectorized it and a single entry
+/// through its scalar remainder, so this checks that the two agree (the browser test calls it,
+/// through `window.attentionLabCheckKernels`; a unit test calls it on the native build).
+/// Ok(entries checked) or the first that differs.
 pub fn check_rows_against_single_entries() -> Result<usize, String> {
     let n = 1003;
     let init = |seed: usize| -> Vec<f32> {
