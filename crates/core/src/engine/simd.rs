@@ -93,6 +93,47 @@ pub fn on_rows<D: ndarray::Dimension>(
 /// Lanes of the partial sums.
 const LANES: usize = 8;
 
+multiversion! {
+    /// Σ x², accumulated in f64 over 4 interleaved partial sums (a gradient's norm, for clipping
+    /// and for the per-block norms the lessons plot).
+    pub fn sum_squares(x: &[f32]) -> f64 {
+        let mut acc = [0.0_f64; 4];
+        let chunks = x.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for (a, &v) in acc.iter_mut().zip(c) {
+                *a += f64::from(v) * f64::from(v);
+            }
+        }
+        for (a, &v) in acc.iter_mut().zip(rest) {
+            *a += f64::from(v) * f64::from(v);
+        }
+        (acc[0] + acc[2]) + (acc[1] + acc[3])
+    }
+}
+
+multiversion! {
+    /// The largest |x| (0 for no entries; NaN if any entry is NaN), over 8 interleaved lanes:
+    /// a maximum is exact, so the lanes give the same result as one pass in order.
+    pub fn max_abs(x: &[f32]) -> f32 {
+        let mut m = [0.0_f32; LANES];
+        let mut nan = false;
+        let chunks = x.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for (m, &v) in m.iter_mut().zip(c) {
+                nan |= v.is_nan();
+                *m = m.max(v.abs());
+            }
+        }
+        for &v in rest {
+            nan |= v.is_nan();
+            m[0] = m[0].max(v.abs());
+        }
+        if nan { f32::NAN } else { m.into_iter().fold(0.0, f32::max) }
+    }
+}
+
 /// Σ x, over 8 interleaved partial sums.
 #[inline(always)]
 pub fn sum(x: &[f32]) -> f32 {
@@ -277,6 +318,36 @@ mod tests {
 
     fn ulps(a: f32, b: f32) -> u32 {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
+    }
+
+    #[test]
+    fn max_abs_is_the_largest_magnitude_at_every_length_and_nan_wins() {
+        for n in 0..40 {
+            let x: Vec<f32> = (0..n)
+                .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.25)
+                .collect();
+            let want = x.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            assert_eq!(max_abs(&x).to_bits(), want.to_bits(), "n = {n}");
+            for at in 0..n {
+                let mut y = x.clone();
+                y[at] = f32::NAN;
+                assert!(max_abs(&y).is_nan(), "n = {n}, NaN at {at}");
+            }
+        }
+        assert_eq!(max_abs(&[-3.0, f32::INFINITY, 1.0]), f32::INFINITY);
+    }
+
+    #[test]
+    fn sum_squares_matches_a_plain_f64_sum() {
+        for n in 0..40 {
+            let x: Vec<f32> = (0..n).map(|i| (i as f32 - 7.5) * 0.3).collect();
+            let want: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            let got = sum_squares(&x);
+            assert!(
+                (got - want).abs() <= 1e-12 * want.max(1.0),
+                "n = {n}: {got} vs {want}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
 use super::params::{Grads, Params};
-use crate::engine::simd::multiversion;
+use crate::engine::simd::{self, multiversion};
 
 /// Optimizer settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,7 +72,7 @@ impl AdamW {
 
     /// Global L2 norm of the gradients (squares summed in f64).
     pub fn grad_norm(grads: &Grads) -> f32 {
-        let sq: f64 = grads.tensors().map(|t| sum_squares(t.data)).sum();
+        let sq: f64 = grads.tensors().map(|t| simd::sum_squares(t.data)).sum();
         sq.sqrt() as f32
     }
 
@@ -142,7 +142,7 @@ impl FlatAdamW {
     /// the norm before clipping.
     pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> f32 {
         let c = self.config;
-        let norm = sum_squares(grads).sqrt() as f32;
+        let norm = simd::sum_squares(grads).sqrt() as f32;
         let clip = if c.grad_clip > 0.0 && norm > c.grad_clip {
             c.grad_clip / norm
         } else {
@@ -243,24 +243,6 @@ pub fn check_rows_against_single_entries() -> Result<usize, String> {
         }
     }
     Ok(n)
-}
-
-multiversion! {
-    /// Σ x², accumulated in f64 over 4 interleaved partial sums.
-    fn sum_squares(x: &[f32]) -> f64 {
-        let mut acc = [0.0_f64; 4];
-        let chunks = x.chunks_exact(4);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (a, &v) in acc.iter_mut().zip(c) {
-                *a += f64::from(v) * f64::from(v);
-            }
-        }
-        for (a, &v) in acc.iter_mut().zip(rest) {
-            *a += f64::from(v) * f64::from(v);
-        }
-        (acc[0] + acc[2]) + (acc[1] + acc[3])
-    }
 }
 
 #[cfg(test)]

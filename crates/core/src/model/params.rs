@@ -15,6 +15,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use super::config::{GptConfig, PosEncoding};
+use crate::engine::simd;
 
 /// One parameter tensor, as the code that walks all of them sees it.
 #[derive(Debug, Clone, Copy)]
@@ -292,12 +293,7 @@ impl Params {
     pub fn block_norms_into(&self, out: &mut Vec<f32>) {
         out.clear();
         out.extend(self.blocks.iter().enumerate().map(|(l, b)| {
-            let sum: f64 = b
-                .tensors(l)
-                .iter()
-                .flat_map(|t| t.data.iter())
-                .map(|&v| f64::from(v) * f64::from(v))
-                .sum();
+            let sum: f64 = b.tensors(l).iter().map(|t| simd::sum_squares(t.data)).sum();
             sum.sqrt() as f32
         }));
     }
@@ -305,12 +301,12 @@ impl Params {
     /// The largest |entry| (NaN if any entry is NaN).
     pub fn max_abs(&self) -> f32 {
         self.tensors()
-            .flat_map(|t| t.data.iter())
-            .fold(0.0_f32, |m, &v| {
+            .map(|t| simd::max_abs(t.data))
+            .fold(0.0_f32, |m, v| {
                 if v.is_nan() || m.is_nan() {
                     f32::NAN
                 } else {
-                    m.max(v.abs())
+                    m.max(v)
                 }
             })
     }
