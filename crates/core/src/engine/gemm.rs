@@ -1310,7 +1310,8 @@ mod x86 {
 /// layout (transposed operands are strided views), α and β, with the unit tests' tolerance
 /// (1e-6 · (2k + 2) · (1 + |C|)). Ok(number of products checked), or the first entry that is
 /// off. The browser test calls it through `window.attentionLabCheckKernels`, because the
-/// simd128 kernel runs only there; the unit tests call it on the native kernels.
+/// product's simd128 branches and the browser's build of it run only there; the unit tests call
+/// it on the native kernels.
 pub fn check_against_reference() -> Result<usize, String> {
     let mut checked = 0;
     for &m in &[1, 5, 6, 7, 16, 17, 65, 130] {

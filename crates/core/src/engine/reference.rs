@@ -1,7 +1,8 @@
 //! The plain matrix product, C ← α·A·B + β·C as three nested loops in f64: the reference every
 //! kernel of [`super::gemm`] is tested against (llm.c keeps `matmul_forward_naive` for the same
 //! reason). Slow on purpose; only the tests and
-//! `gemm::check_against_reference` (which the browser test runs, for the simd128 kernel) call it.
+//! `gemm::check_against_reference` (which the browser test runs, for the browser's build of the
+//! portable product) call it.
 
 use ndarray::{Array2, ArrayView2};
 
