@@ -159,9 +159,9 @@ fn start_training_driver() {
 
 /// The page's checks, which `web/test.mjs` calls. `window.attentionLabTrainingRate(ms)`: training
 /// steps per second of the live lesson's default run (the bears model) trained alone for about
-/// `ms` milliseconds after 500 ms of warming up, nothing drawn meanwhile: the browser's side of `attention-lab train` on one
-/// core (the same run; the README says how it was timed), or a string when the run cannot be
-/// made.
+/// `ms` milliseconds after 500 ms of warming up, nothing drawn meanwhile: the browser's side of
+/// `attention-lab train` on one core (the same run; the README says how it was timed), or a
+/// string when the run cannot be made.
 fn expose_checks(window: &web_sys::Window) {
     let rate = Closure::<dyn Fn(f64) -> JsValue>::new(|ms: f64| {
         let config = crate::lessons::live::LiveSettings::default().train_config();
@@ -192,8 +192,9 @@ fn expose_checks(window: &web_sys::Window) {
     // The page may call it at any time.
     rate.forget();
     // `window.attentionLabCheckKernels()`: this build's vector loops, which no native test
-    // runs: the matrix product's simd128 kernel against the triple loop, GELU's and AdamW's rows
-    // (vectorized by the compiler) against their scalar remainders; "ok: …" or the first error.
+    // runs: the matrix product (its simd128 packing and stores, its kernel as LLVM vectorized
+    // it) against the triple loop, GELU's and AdamW's rows (vectorized by the compiler) against
+    // their scalar remainders; "ok: …" or the first error.
     let check = Closure::<dyn Fn() -> JsValue>::new(|| {
         let product = crate::engine::gemm::check_against_reference();
         let gelu = crate::model::mlp::check_rows_against_single_entries();

@@ -7,8 +7,8 @@
 // - a computation of seconds (the experts' cross-entropy table at k = 64, V = 100) is taken in
 //   pieces: the page keeps drawing frames while it runs;
 // - the browser's vector loops, which no native test runs, agree with their references: the
-//   matrix product's simd128 kernel with the triple loop, GELU's and AdamW's vectorized rows
-//   with their scalar remainders (window.attentionLabCheckKernels).
+//   matrix product (simd128 packing, vectorized kernel) with the triple loop, GELU's and
+//   AdamW's vectorized rows with their scalar remainders (window.attentionLabCheckKernels).
 // It prints what it measured: the first frame's time, the training rate while drawing and alone
 // (window.attentionLabTrainingRate), the .wasm size.
 //
