@@ -8,8 +8,8 @@
 //! - [`peak`]: the cores' FMA throughput on registers alone, the ceiling `bench` measures
 //!   each training step against.
 //! - [`reference`]: the naive triple loop the kernels are checked against.
-//! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop a second time
-//!   for AVX2 (the layers mark their loops with it; the loop bodies stay ordinary Rust), and the
+//! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop again for AVX2
+//!   and for AVX-512 (the layers mark their loops with it; the loop bodies stay ordinary Rust), and the
 //!   vector-friendly sums, dot products and `exp` those loops use.
 //! - [`pool`]: one thread pool for the process (rayon), used by the data-parallel training step
 //!   (`train::data_parallel`) and by the inference forward pass (`inference`).

@@ -241,4 +241,60 @@ mod tests {
             assert_eq!(g_again, gk, "k = {k} repeats bit for bit");
         }
     }
+
+    /// The elementwise loops (`engine::simd::multiversion!`) run 16 lanes wide on a CPU with
+    /// AVX-512 and 8 wide with AVX2 alone; Rust fuses no multiply-add and LLVM reorders no float
+    /// sum, so three training steps give the same bits either way. Row lengths 40 and 160 and
+    /// 19 keys per row leave different tails at 8 and 16 lanes. (Without AVX-512 on the machine
+    /// both runs take the AVX2 loops and this compares them with themselves.)
+    #[test]
+    fn the_avx512_loops_train_to_the_avx2_loops_bits() {
+        use crate::engine::simd::NO_AVX512;
+        use crate::model::optim::{AdamW, AdamWConfig};
+        let (b, t) = (3, 19);
+        for norm in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            let cfg = GptConfig {
+                vocab_size: 13,
+                n_layer: 2,
+                n_head: 2,
+                n_embd: 40,
+                block_size: t,
+                norm,
+                ..GptConfig::default()
+            };
+            let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 13).collect();
+            let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 13).collect();
+            let train = |avx2_only: bool| {
+                NO_AVX512.with(|c| c.set(avx2_only));
+                let mut model = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(5));
+                let mut optim = AdamW::new(AdamWConfig::default(), &model.params);
+                let (mut acts, mut shards) = (Activations::default(), Shards::default());
+                let mut losses = Vec::new();
+                for _ in 0..3 {
+                    let mut grads = Params::zeros(&cfg);
+                    // One shard: the whole step on this thread, where the switch is set.
+                    let loss = forward_backward(
+                        &model,
+                        &mut shards,
+                        &mut acts,
+                        &tokens,
+                        &targets,
+                        b,
+                        t,
+                        1,
+                        true,
+                        &mut grads,
+                    );
+                    optim.step(&mut model.params, &grads);
+                    losses.push(loss.to_bits());
+                }
+                NO_AVX512.with(|c| c.set(false));
+                (losses, model.params)
+            };
+            let (losses512, params512) = train(false);
+            let (losses256, params256) = train(true);
+            assert_eq!(losses512, losses256, "{norm:?}: losses");
+            assert_eq!(params512, params256, "{norm:?}: weights after 3 steps");
+        }
+    }
 }
