@@ -9,8 +9,8 @@
 //!   each training step against.
 //! - [`reference`]: the naive triple loop the kernels are checked against.
 //! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop again for AVX2
-//!   and for AVX-512 (the layers mark their loops with it; the loop bodies stay ordinary Rust), and the
-//!   vector-friendly sums, dot products and `exp` those loops use.
+//!   and for AVX-512 (the layers mark their loops with it; the loop bodies stay ordinary Rust),
+//!   and the vector-friendly sums, dot products and `exp` those loops use.
 //! - [`pool`]: one thread pool for the process (rayon), used by the data-parallel training step
 //!   (`train::data_parallel`) and by the inference forward pass (`inference`).
 //! - [`subnormal`]: training flushes subnormal floats to zero (x86's FTZ/DAZ), which keeps a
@@ -38,6 +38,39 @@
 //! about 95 ms of each thread's step is in products, against 77–82 ms alone (likely their
 //! operands coming from L3 or memory instead of a warm cache; this machine has no hardware
 //! counters to show it).
+//!
+//! Looked at again on 2026-12-03 (`perf record -e cpu-clock`, line tables, the large step on
+//! two threads; shares of the step's samples):
+//! - The kernel is 65 % of the step. Its inner loop is what the tile asks for and nothing else
+//!   (2 loads of B, 6 broadcasts of A, 12 FMAs, 4 loop instructions per step of k); the samples
+//!   pile up on the FMAs that wait for the loads of B.
+//! - Packing is about 13 %, half in `pack` (B) and half inlined into `x86::gemm` (A), and it
+//!   waits on memory, not on instructions. Two rewrites showed it, neither kept:
+//!   - B packed step by step across all panels, one contiguous read per step, instead of panel
+//!     by panel: the same share of samples.
+//!   - A's row-major panels packed with 8 × 8 register transposes instead of entry by entry:
+//!     13 % fewer instructions in `x86::gemm` itself (callgrind, the medium step, AVX2 path),
+//!     but that is 2.3 M of the step's 892 M, far from the share of samples packing has.
+//!   - The operands come from L3 or memory: a large shard's activations are about 50 MB, the
+//!     L2 2 MB per core.
+//! - The elementwise loops are about 11 %: GELU 1.2 + 1.7 %, softmax 1.6 %, the norms 0.5 +
+//!   1.5 %, AdamW 1.2 %, the shards' sum 1.2 %, the bias gradients 0.7 %. They now run 16 lanes
+//!   wide where the CPU has AVX-512 ([`simd`]).
+//! - Zeroing the backward's gradient buffers is about 3 %, bound by memory: with ndarray's
+//!   `fill` (entry by entry) 3.2 % of the samples, with a `memset` 2.8 % (not kept).
+//!
+//! One sequence's forward pass (large, two threads):
+//! - the kernel is 71 %; the attention heads 12 % (their softmax 4.3 %); GELU 3.7 %;
+//! - the kernel on rows of A read in place (the attention heads' 32-step products, the column
+//!   halves of 128, the LM head's) takes 2.7× the samples of the packed one, for four fifths of
+//!   its work (92 against 117 MFLOP a layer); packing A for those products too changed nothing
+//!   that 5 alternating runs could show;
+//! - both threads are busy 92 % of the wall time, so the forks between layers are not the gap.
+//!
+//! What limits measuring here: today one thread's FMA peak read 87–143 GFLOP/s within minutes
+//! (170 on 2026-12-02). The same binary against itself, on the two cores at once, differed by
+//! up to 11 % per round. So a change worth less than about 5 % cannot be shown on this machine.
+//! valgrind emulates no AVX-512, so callgrind counts only the AVX2 path.
 //!
 //! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
 

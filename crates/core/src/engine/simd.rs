@@ -5,10 +5,13 @@
 //! vectorizes it 8 floats wide) and with AVX-512F too (16 wide) — and picks the widest the CPU
 //! has. Rust never fuses a·b + c on its own and LLVM never reorders a float sum, so every version
 //! computes the same bits (a whole training step is checked both ways in
-//! `train::data_parallel`). The 16-wide loops: 1.065× the single-thread training step at the
-//! small size (6 paired rounds, 1.00–1.15), about 1.03× at medium (median of 14, too noisy a
-//! machine to say more), on the 2-core machine, 2026-12-03. valgrind emulates no AVX-512, so
-//! callgrind cannot count this path.
+//! `train::data_parallel`). The 16-wide loops, measured on the 2-core machine on 2026-12-03:
+//! - one thread's training step at the small size, both builds at once on the two cores: 1.065×
+//!   (6 rounds, 1.00–1.15); at medium about 1.03× (median of 14 rounds, too noisy to say more);
+//! - against PyTorch in the same hour (`attention-lab bench`, medians): small 2.43× before and
+//!   2.58× after, medium 1.15× and 1.22×.
+//!
+//! valgrind emulates no AVX-512, so callgrind cannot count this path.
 //!
 //! Sums are taken over 8 interleaved partial sums ([`sum`], [`dot`]) so that they vectorize
 //! (LLVM may not reorder a sequential float sum); the order is fixed, so results are
