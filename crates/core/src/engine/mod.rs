@@ -58,6 +58,13 @@
 //!   wide where the CPU has AVX-512 ([`simd`]).
 //! - Zeroing the backward's gradient buffers is about 3 %, bound by memory: with ndarray's
 //!   `fill` (entry by entry) 3.2 % of the samples, with a `memset` 2.8 % (not kept).
+//! - Smaller working sets do not help: the medium step cut into 4 shards of 4 sequences on the
+//!   2 threads, instead of 2 shards of 8, ran at 0.90–0.99× (4 alternating rounds).
+//! - The samples in the kernel pile up on the FMAs that wait for B's second panel, 16 KB after
+//!   the first (the same L1 sets). A gap of one cache line after each packed panel of B,
+//!   against the same code without it, both running at once on the two cores (4 rounds): the
+//!   512-row qkv product 82–84 % of peak against 50–84 %, but the one-sequence column halves
+//!   47–55 % against 70–78 % in three rounds of four. No clear answer; not kept.
 //!
 //! One sequence's forward pass (large, two threads):
 //! - the kernel is 71 %; the attention heads 12 % (their softmax 4.3 %); GELU 3.7 %;
