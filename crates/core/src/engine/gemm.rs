@@ -794,7 +794,7 @@ mod x86 {
             return;
         }
         ensure(&mut ws.a, MC * KC);
-        let wide_ok = crate::engine::simd::avx512() && !no_avx512();
+        let wide_ok = crate::engine::simd::avx512() && !crate::engine::simd::no_avx512();
         if let B::Matrix(_) = b {
             ensure(&mut ws.b, KC * NC.min(n.div_ceil(NR) * NR));
         }
@@ -1013,19 +1013,6 @@ mod x86 {
             _mm256_permute2f128_ps::<0x31>(u2, u6),
             _mm256_permute2f128_ps::<0x31>(u3, u7),
         ]
-    }
-
-    #[cfg(test)]
-    thread_local! {
-        /// Tests of this thread use the AVX2 kernel even where AVX-512 is present.
-        pub static NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
-    fn no_avx512() -> bool {
-        #[cfg(test)]
-        return NO_AVX512.with(std::cell::Cell::get);
-        #[cfg(not(test))]
-        false
     }
 
     /// The AVX-512 micro-kernel: a 6 × 32 tile of C in 12 zmm registers, from two adjacent
@@ -1617,9 +1604,9 @@ mod tests {
             return;
         }
         let run = |no_512: bool, f: &dyn Fn() -> ndarray::Array2<f32>| {
-            x86::NO_AVX512.with(|c| c.set(no_512));
+            crate::engine::simd::NO_AVX512.with(|c| c.set(no_512));
             let out = f();
-            x86::NO_AVX512.with(|c| c.set(false));
+            crate::engine::simd::NO_AVX512.with(|c| c.set(false));
             out
         };
         let mut compared = 0;

@@ -4,7 +4,7 @@
 //! [`multiversion!`] macro compiles a loop three times — as is, with AVX2 and FMA enabled (LLVM
 //! vectorizes it 8 floats wide) and with AVX-512F too (16 wide) — and picks the widest the CPU
 //! has. Rust never fuses a·b + c on its own and LLVM never reorders a float sum, so every version
-//! computes the same bits (a whole training step is checked both ways in
+//! computes the same bits (three training steps, kernel included, are checked both ways in
 //! `train::data_parallel`). The 16-wide loops, measured on the 2-core machine on 2026-12-03:
 //! - one thread's training step at the small size, both builds at once on the two cores: 1.065×
 //!   (6 rounds, 1.00–1.15); at medium about 1.03× (median of 14 rounds, too noisy to say more);
@@ -80,12 +80,12 @@ pub(crate) use multiversion;
 
 #[cfg(test)]
 thread_local! {
-    /// Tests of this thread run [`multiversion!`] loops at AVX2 width even where AVX-512 is
-    /// present, to compare the two.
+    /// Tests of this thread run [`multiversion!`] loops at AVX2 width, and `gemm`'s AVX2
+    /// kernel, even where AVX-512 is present, to compare the two.
     pub static NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Should [`multiversion!`] loops skip their AVX-512 version? (Only a test asks.)
+/// Should [`multiversion!`] loops and `gemm` skip their AVX-512 versions? (Only a test asks.)
 #[inline(always)]
 pub fn no_avx512() -> bool {
     #[cfg(test)]

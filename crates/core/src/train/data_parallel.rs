@@ -243,12 +243,14 @@ mod tests {
     }
 
     /// The elementwise loops (`engine::simd::multiversion!`) run 16 lanes wide on a CPU with
-    /// AVX-512 and 8 wide with AVX2 alone; Rust fuses no multiply-add and LLVM reorders no float
-    /// sum, so three training steps give the same bits either way. Row lengths 40 and 160 and
-    /// 19 keys per row leave different tails at 8 and 16 lanes. (Without AVX-512 on the machine
-    /// both runs take the AVX2 loops and this compares them with themselves.)
+    /// AVX-512 and 8 wide with AVX2 alone, and the products take the 6 × 32 or the 6 × 16
+    /// kernel. Rust fuses no multiply-add, LLVM reorders no float sum and the two kernels give
+    /// the same bits (`engine::gemm`), so three training steps give the same bits either way.
+    /// Row lengths 40 and 160 and 19 keys per row leave different tails at 8 and 16 lanes.
+    /// (Without AVX-512 on the machine both runs take the AVX2 code and this compares it with
+    /// itself.)
     #[test]
-    fn the_avx512_loops_train_to_the_avx2_loops_bits() {
+    fn the_avx512_loops_and_kernel_train_to_the_avx2_bits() {
         use crate::engine::simd::NO_AVX512;
         use crate::model::optim::{AdamW, AdamWConfig};
         let (b, t) = (3, 19);
