@@ -22,7 +22,9 @@
 //! tiles of two adjacent panels of B are computed at once, 6 × 32 in 12 zmm registers
 //! (`x86::wide`: per step of k, 2 loads of B, 6 broadcasts, 12 FMAs of 16 lanes), which gives
 //! the same bits as the 6 × 16 kernel and took the large training step from 186–235 to 121–133
-//! ms (`attention-lab bench`, 2 cores, 2026-12-02, two rounds each). Anywhere else (the browser)
+//! ms (`attention-lab bench`, 2 cores, 2026-12-02, two rounds each); and where A is packed and
+//! no step is skipped, two panels of A as well: 12 × 32 in 24 zmm registers, the same bits
+//! again. Anywhere else (the browser)
 //! a portable version of the same loop nest with a 4 × 8 tile (`portable`), which LLVM
 //! vectorizes for the target (simd128, SSE2).
 //!
@@ -892,8 +894,52 @@ mod x86 {
                         let nr = (if wide { 2 * NR } else { NR }).min(nc - jr);
                         // SAFETY: panel jr / NR of the block.
                         let bp = unsafe { b_block.add(jr * kc) };
+                        let mut paired = false;
                         for ir in (0..mc).step_by(MR) {
+                            if std::mem::take(&mut paired) {
+                                // Done with the panel before it (a 12 × 32 tile).
+                                continue;
+                            }
                             let mr = MR.min(mc - ir);
+                            let bias_jr = if bias_k.is_null() {
+                                bias_k
+                            } else {
+                                // SAFETY: column jc + jr < n of the bias.
+                                unsafe { bias_k.add(jr) }
+                            };
+                            // Two whole panels of packed A at once (a 12 × 32 tile) where no
+                            // step is skipped: the large training step took 1/1.05 of the time
+                            // (one process alternating with and without, 89 pairs of steps,
+                            // 2026-12-03; quartiles 1.02–1.08), the medium 1/1.01.
+                            if wide
+                                && !direct
+                                && structure == Structure::General
+                                && mc - ir >= 2 * MR
+                            {
+                                paired = true;
+                                // SAFETY: A's packed panels ir / MR and ir / MR + 1 and B's two
+                                // panels hold kc steps; the 12 × nr tile of C at
+                                // (ic + ir, jc + jr) is inside C, the bias's nr floats inside
+                                // it.
+                                unsafe {
+                                    let tile = Tile {
+                                        c: c.offset(
+                                            (ic + ir) as isize * rsc + (jc + jr) as isize * csc,
+                                        ),
+                                        rsc,
+                                        csc,
+                                        mr: 2 * MR,
+                                        nr,
+                                        alpha,
+                                        beta: beta_k,
+                                        bias: bias_jr,
+                                    };
+                                    let a0 = ws_a[ir * kc..].as_ptr();
+                                    let a1 = a0.add(MR * kc);
+                                    wide::kernel12(kc, [a0, a1], [bp, bp.add(kc * NR)], tile);
+                                }
+                                continue;
+                            }
                             // Rows i0 … i0 + mr − 1 of A, steps p0 … p1 − 1 of this block.
                             let i0 = ic + ir;
                             let (p0, p1) = match structure {
@@ -917,11 +963,7 @@ mod x86 {
                                     nr,
                                     alpha,
                                     beta: beta_k,
-                                    bias: if bias_k.is_null() {
-                                        bias_k
-                                    } else {
-                                        bias_k.add(jr)
-                                    },
+                                    bias: bias_jr,
                                 };
                                 let (steps, bp) = (p1 - p0, bp.add(p0 * NR));
                                 // The second panel (wide): kc steps of NR floats further on.
@@ -982,6 +1024,9 @@ mod x86 {
             if whole_panels == 0 {
                 break;
             }
+            if p + PREFETCH_STEPS < depth {
+                prefetch_run(m.at(0, p + PREFETCH_STEPS).ptr, whole_panels * W);
+            }
             // SAFETY: step p < depth; lines 0 … whole_panels·W − 1 < lines, contiguous (rs = 1).
             let src = unsafe { std::slice::from_raw_parts(m.at(0, p).ptr, whole_panels * W) };
             for (q, s) in src.chunks_exact(W).enumerate() {
@@ -995,6 +1040,16 @@ mod x86 {
         {
             let valid = W.min(lines - q * W);
             let full_panel = valid == W;
+            if m.cs == 1 {
+                // The next panel's lines, fetched while this one is copied: each is one short
+                // run (KC floats) of a row, too short for the hardware's prefetcher to catch
+                // on, and the activations come from L3. With this and the step-major fetch
+                // above, the large and medium steps took 1/1.023 and 1/1.011 of the time (one
+                // process alternating with and without, 91 and 311 pairs of steps, 2026-12-03).
+                for i in (q + 1) * W..((q + 2) * W).min(lines) {
+                    prefetch_run(m.at(i, 0).ptr, depth);
+                }
+            }
             if m.cs == 1 && full_panel && W.is_multiple_of(8) {
                 // Each line is contiguous (Wᵀ of a row-major W): transpose 8 × 8 blocks in
                 // registers, then the last depth mod 8 steps one by one.
@@ -1048,6 +1103,25 @@ mod x86 {
                 }
             }
         }
+    }
+
+    /// Steps ahead that packing one step of all panels at a time fetches.
+    const PREFETCH_STEPS: usize = 8;
+
+    /// Start fetching the cache lines of `len` floats from `ptr` into L1.
+    #[inline(always)]
+    fn prefetch_run(ptr: *const f32, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let mut off = 0;
+        while off < len {
+            // SAFETY: prefetching never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(off) as *const i8) };
+            off += super::LINE;
+        }
+        // SAFETY: as above (the run's last line, when it starts off a line).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(len - 1) as *const i8) };
     }
 
     /// The transpose of an 8 × 8 block held as 8 row vectors.
@@ -1123,16 +1197,6 @@ mod x86 {
             b: [*const f32; 2],
             t: Tile,
         ) {
-            let Tile {
-                c,
-                rsc,
-                csc,
-                mr,
-                nr,
-                alpha,
-                beta,
-                bias,
-            } = t;
             t.prefetch(2 * NR);
             let mut acc = [[_mm512_setzero_ps(); 2]; R];
             for p in 0..kc {
@@ -1147,6 +1211,55 @@ mod x86 {
                     }
                 }
             }
+            // SAFETY: as the caller promises.
+            unsafe { finish(acc, t) };
+        }
+
+        /// Two packed panels of A at once, rows 0–5 of the tile from `a[0]` and 6–11 from
+        /// `a[1]` (MR floats per step each), against two panels of B: a 12 × 32 tile in 24 zmm
+        /// registers. Per step of k, 2 loads of B, 12 broadcasts and 24 fused multiply-adds, so
+        /// each line of B loaded from L1 feeds twice the work of the 6 × 32 tile. Every entry of
+        /// C is the same chain as in [`kernel`], so the bits are the same (tested).
+        ///
+        /// # Safety
+        /// AVX-512F is present; the four panels hold kc steps; the tile of C (12 × nr, strides
+        /// rsc, csc) and the bias (nr floats, or null) are valid.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        pub unsafe fn kernel12(kc: usize, a: [*const f32; 2], b: [*const f32; 2], t: Tile) {
+            t.prefetch(2 * NR);
+            let mut acc = [[_mm512_setzero_ps(); 2]; 2 * MR];
+            for p in 0..kc {
+                // SAFETY: all four panels hold kc steps (MR floats each of A, NR of B).
+                unsafe {
+                    let b0 = _mm512_loadu_ps(b[0].add(p * NR));
+                    let b1 = _mm512_loadu_ps(b[1].add(p * NR));
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        let ai = _mm512_set1_ps(*a[i / MR].add(p * MR + i % MR));
+                        row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
+                        row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
+                    }
+                }
+            }
+            // SAFETY: as the caller promises.
+            unsafe { finish(acc, t) };
+        }
+
+        /// The tile's sums (R rows of 32) times α, into C: β·C + sum, then + bias.
+        ///
+        /// # Safety
+        /// As for [`kernel`]: the tile of C (mr ≤ R rows × nr ≤ 32) and the bias are valid.
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn finish<const R: usize>(mut acc: [[__m512; 2]; R], t: Tile) {
+            let Tile {
+                c,
+                rsc,
+                csc,
+                mr,
+                nr,
+                alpha,
+                beta,
+                bias,
+            } = t;
             if alpha != 1.0 {
                 let av = _mm512_set1_ps(alpha);
                 for row in &mut acc {
@@ -1194,10 +1307,10 @@ mod x86 {
                     }
                 }
             } else {
-                let mut tile = [0.0f32; MR * 2 * NR];
+                let mut tile = [0.0f32; 2 * MR * 2 * NR];
                 for (i, row) in acc.iter().enumerate() {
                     for (h, v) in row.iter().enumerate() {
-                        // SAFETY: tile has MR·2NR floats.
+                        // SAFETY: tile has 2MR·2NR ≥ R·2NR floats.
                         unsafe { _mm512_storeu_ps(tile.as_mut_ptr().add(i * 2 * NR + 16 * h), *v) };
                     }
                 }
