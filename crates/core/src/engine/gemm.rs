@@ -1165,6 +1165,90 @@ mod x86 {
         use super::{MR, NR, Tile};
         use std::arch::x86_64::*;
 
+        /// The tile's sums `acc` (R rows of 32) times α, into the tile `t` of C: β·C + sum,
+        /// then + bias. A macro rather than a function so that it is inlined into each kernel
+        /// (a function with AVX-512 enabled cannot be `inline(always)`; as a call, LLVM kept it
+        /// out of line and passed the 24 accumulators through memory). The caller guarantees, as
+        /// for [`kernel`], that the tile of C (mr ≤ R rows × nr ≤ 32) and the bias are valid.
+        macro_rules! finish {
+            ($acc:expr, $t:expr) => {{
+                let mut acc = $acc;
+                let t: Tile = $t;
+                let Tile {
+                    c,
+                    rsc,
+                    csc,
+                    mr,
+                    nr,
+                    alpha,
+                    beta,
+                    bias,
+                } = t;
+                if alpha != 1.0 {
+                    let av = _mm512_set1_ps(alpha);
+                    for row in &mut acc {
+                        row[0] = _mm512_mul_ps(av, row[0]);
+                        row[1] = _mm512_mul_ps(av, row[1]);
+                    }
+                }
+                if csc == 1 {
+                    // Whole rows of 16 through masks: columns h·16 … h·16 + 15 that are < nr.
+                    let bv = _mm512_set1_ps(beta);
+                    for (i, row) in acc.iter().enumerate().take(mr) {
+                        for (h, v) in row.iter().enumerate() {
+                            let cols = nr.saturating_sub(16 * h).min(16);
+                            if cols == 0 {
+                                continue;
+                            }
+                            let mask: __mmask16 = if cols == 16 {
+                                0xFFFF
+                            } else {
+                                (1u16 << cols) - 1
+                            };
+                            // SAFETY: row i < mr, and the mask keeps to columns < nr of the tile
+                            // (masked-off lanes are neither read nor written).
+                            unsafe {
+                                let p = c.offset(i as isize * rsc).add(16 * h);
+                                let mut out = if beta == 0.0 {
+                                    *v
+                                } else if beta == 1.0 {
+                                    _mm512_add_ps(_mm512_maskz_loadu_ps(mask, p), *v)
+                                } else if cols == 16 {
+                                    _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(mask, p), *v)
+                                } else {
+                                    // A part of a panel: rounded as the AVX2 kernel's scalar store
+                                    // rounds it (β·C, then + the sum).
+                                    _mm512_add_ps(
+                                        _mm512_mul_ps(bv, _mm512_maskz_loadu_ps(mask, p)),
+                                        *v,
+                                    )
+                                };
+                                if !bias.is_null() {
+                                    out = _mm512_add_ps(
+                                        out,
+                                        _mm512_maskz_loadu_ps(mask, bias.add(16 * h)),
+                                    );
+                                }
+                                _mm512_mask_storeu_ps(p, mask, out);
+                            }
+                        }
+                    }
+                } else {
+                    let mut tile = [0.0f32; 2 * MR * 2 * NR];
+                    for (i, row) in acc.iter().enumerate() {
+                        for (h, v) in row.iter().enumerate() {
+                            // SAFETY: tile has 2MR·2NR ≥ R·2NR floats.
+                            unsafe {
+                                _mm512_storeu_ps(tile.as_mut_ptr().add(i * 2 * NR + 16 * h), *v)
+                            };
+                        }
+                    }
+                    // SAFETY: as the caller promises for the tile of C and the bias.
+                    unsafe { t.store_entries(&tile, 2 * NR) };
+                }
+            }};
+        }
+
         /// [`kernel`] with as many rows as the tile has, rounded up to 2, 4 or 6.
         #[target_feature(enable = "avx512f,avx2,fma")]
         pub unsafe fn kernel_rows<const AS: usize>(
@@ -1211,8 +1295,7 @@ mod x86 {
                     }
                 }
             }
-            // SAFETY: as the caller promises.
-            unsafe { finish(acc, t) };
+            finish!(acc, t);
         }
 
         /// Two packed panels of A at once, rows 0–5 of the tile from `a[0]` and 6–11 from
@@ -1240,83 +1323,7 @@ mod x86 {
                     }
                 }
             }
-            // SAFETY: as the caller promises.
-            unsafe { finish(acc, t) };
-        }
-
-        /// The tile's sums (R rows of 32) times α, into C: β·C + sum, then + bias.
-        ///
-        /// # Safety
-        /// As for [`kernel`]: the tile of C (mr ≤ R rows × nr ≤ 32) and the bias are valid.
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        unsafe fn finish<const R: usize>(mut acc: [[__m512; 2]; R], t: Tile) {
-            let Tile {
-                c,
-                rsc,
-                csc,
-                mr,
-                nr,
-                alpha,
-                beta,
-                bias,
-            } = t;
-            if alpha != 1.0 {
-                let av = _mm512_set1_ps(alpha);
-                for row in &mut acc {
-                    row[0] = _mm512_mul_ps(av, row[0]);
-                    row[1] = _mm512_mul_ps(av, row[1]);
-                }
-            }
-            if csc == 1 {
-                // Whole rows of 16 through masks: columns h·16 … h·16 + 15 that are < nr.
-                let bv = _mm512_set1_ps(beta);
-                for (i, row) in acc.iter().enumerate().take(mr) {
-                    for (h, v) in row.iter().enumerate() {
-                        let cols = nr.saturating_sub(16 * h).min(16);
-                        if cols == 0 {
-                            continue;
-                        }
-                        let mask: __mmask16 = if cols == 16 {
-                            0xFFFF
-                        } else {
-                            (1u16 << cols) - 1
-                        };
-                        // SAFETY: row i < mr, and the mask keeps to columns < nr of the tile
-                        // (masked-off lanes are neither read nor written).
-                        unsafe {
-                            let p = c.offset(i as isize * rsc).add(16 * h);
-                            let mut out = if beta == 0.0 {
-                                *v
-                            } else if beta == 1.0 {
-                                _mm512_add_ps(_mm512_maskz_loadu_ps(mask, p), *v)
-                            } else if cols == 16 {
-                                _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(mask, p), *v)
-                            } else {
-                                // A part of a panel: rounded as the AVX2 kernel's scalar store
-                                // rounds it (β·C, then + the sum).
-                                _mm512_add_ps(_mm512_mul_ps(bv, _mm512_maskz_loadu_ps(mask, p)), *v)
-                            };
-                            if !bias.is_null() {
-                                out = _mm512_add_ps(
-                                    out,
-                                    _mm512_maskz_loadu_ps(mask, bias.add(16 * h)),
-                                );
-                            }
-                            _mm512_mask_storeu_ps(p, mask, out);
-                        }
-                    }
-                }
-            } else {
-                let mut tile = [0.0f32; 2 * MR * 2 * NR];
-                for (i, row) in acc.iter().enumerate() {
-                    for (h, v) in row.iter().enumerate() {
-                        // SAFETY: tile has 2MR·2NR ≥ R·2NR floats.
-                        unsafe { _mm512_storeu_ps(tile.as_mut_ptr().add(i * 2 * NR + 16 * h), *v) };
-                    }
-                }
-                // SAFETY: as the caller promises for the tile of C and the bias.
-                unsafe { t.store_entries(&tile, 2 * NR) };
-            }
+            finish!(acc, t);
         }
     }
 
