@@ -64,7 +64,8 @@
 //!   the first (the same L1 sets). A gap of one cache line after each packed panel of B,
 //!   against the same code without it, both running at once on the two cores (4 rounds): the
 //!   512-row qkv product 82–84 % of peak against 50–84 %, but the one-sequence column halves
-//!   47–55 % against 70–78 % in three rounds of four. No clear answer; not kept.
+//!   47–55 % against 70–78 % in three rounds of four. No clear answer; not kept (the cause
+//!   was B's alignment: see below).
 //! - The medium step on one thread, by caller (call graphs): the linear layers' backward 48 %
 //!   (its packing about 9 % of the step), their forward 21 %, attention 12 % (backward 7 %,
 //!   forward 5 %), GELU 5.5 %, zeroing 4 %, the norms 3.7 %, the residual adds 2.1 %, AdamW
@@ -80,8 +81,52 @@
 //!
 //! What limits measuring here: today one thread's FMA peak read 87–143 GFLOP/s within minutes
 //! (170 on 2026-12-02). The same binary against itself, on the two cores at once, differed by
-//! up to 11 % per round. So a change worth less than about 5 % cannot be shown on this machine.
-//! valgrind emulates no AVX-512, so callgrind counts only the AVX2 path.
+//! up to 11 % per round. valgrind emulates no AVX-512, so callgrind counts only the AVX2 path.
+//! What does work: one process that switches between the old and the new code (a test switch,
+//! removed afterwards) at every training step or forward pass, and the median of the ratios of
+//! neighbouring pairs. The machine's drift is slower than a step, so it cancels; with 50–300
+//! pairs the median ratio was steady to about 1 %, and the quartiles show the spread.
+//!
+//! Changed later on 2026-12-03, each measured that way (old / new time, median of the pairs):
+//! - **B's packed blocks on a 64-byte boundary** (`gemm`'s workspace and [`gemm::PackedB`]):
+//!   1.09× on the large step (67 pairs) and 1.09× on the medium (255). The allocator returns
+//!   16-byte aligned buffers, so every 64-byte load of B straddled two cache lines. That was what
+//!   the samples on the FMAs waiting for B (above) showed, and why the gap between panels gave
+//!   no clear answer. The 6 × 32 loop alone, on L1-resident panels: 82–86 % of one thread's peak
+//!   aligned, 68–72 % with B 16 bytes off.
+//! - **A 12 × 32 tile** (two packed panels of A with two of B, 24 zmm accumulators) where
+//!   nothing is skipped: 1.05× on the large step (89 pairs, quartiles 1.02–1.08), 1.01× on the
+//!   medium.
+//! - **Packing fetches ahead** (the next panel's lines; the step-major copy 8 steps ahead) and
+//!   reads A = Xᵀ one step of all panels at a time: 1.02× on the large step, 1.01× on the medium.
+//! - The AVX-512 store as a macro: as a function, LLVM had kept it out of line (1.5 % of the
+//!   large step's samples).
+//! - One sequence's forward pass (`inference`) cuts a product by rows where its column halves
+//!   would be 128 columns or fewer (read in place, above), and computes q, k, v whole before
+//!   cutting the heads: 1.07× and then 1.04× on the large forward pass (618 and 750 pairs),
+//!   1.03× on the medium.
+//!
+//! Tried the same way and not kept:
+//! - Spreading the panel's prefetches through the copy instead of issuing them together (the
+//!   samples show the burst waiting for fill buffers): 0.99× large, 0.99× medium.
+//! - No prefetch of C's rows in the kernel: 1.00× forward, 0.99× step (large).
+//! - Packing A for products of 33–128 columns too (the one-sequence column halves): the large
+//!   forward 1.02–1.03×, but the medium step 0.98–0.99× and the small step 0.96–0.97×; packing
+//!   A whenever B is packed beforehand (inference only): the small forward 0.93×.
+//! - A depth of 128 instead of 256 per block (so the 6 × 32 tile's 32 KB of B fits L1 with
+//!   room): no gain in the products alone.
+//! - Activations aligned to 64 bytes for the elementwise loops was not tried in the model: a
+//!   16-lane `y += a·x` ran at the same 33 GB/s aligned or not once the arrays outgrow L2 (20 %
+//!   faster aligned only inside L2), and the step's arrays outgrow it.
+//!
+//! The large step after these (`perf record`, two threads): the kernel 66 % (58 % the 12 × 32
+//! tile), packing with its prefetches about 14 %, the elementwise loops 14.5 %, zeroing the
+//! backward's buffers 3.5 %. By caller: the linear layers' backward 48 %, their forward 25 %,
+//! attention 12 % (its products run at 30–60 % of peak: 32-step tiles and triangles), GELU
+//! 3.3 %, the norms 2.4 %, AdamW 1.8 %, the shards' sum 1.4 %. What is left is mostly memory:
+//! packing and the elementwise passes read activations from L3, and the zeroing is the
+//! textbook's (`model/`: gradients accumulate with `+=` into zeroed buffers, as in llm.c), which
+//! this folder does not change.
 //!
 //! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
 

@@ -6,8 +6,11 @@
 //! - with each layer cut in two over the process's thread pool (`engine::pool`): products by
 //!   output columns (the cut rounded to the 16-column panels of the kernel), attention by
 //!   heads (each half computing its own heads' q, k, v columns and then their attention, with no
-//!   wait in between); the GELU and the residual adds ride along in each column part. The norms
-//!   and the embedding run whole: at these sizes a fork costs more than they do.
+//!   wait in between); the GELU and the residual adds ride along in each part. Where a half's
+//!   columns would be so few that the kernel reads A in place rather than packing it
+//!   (`gemm::DIRECT_MAX_N`), the rows are cut instead, and q, k, v are computed whole (by rows)
+//!   before the heads are cut. The norms and the embedding run whole: at these sizes a fork
+//!   costs more than they do.
 //!
 //! A batch of one cannot be cut by sequences as training cuts its batch
 //! (`train::data_parallel`); this is what `attention-lab bench` times as "fwd ms".
@@ -16,7 +19,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 
-use crate::engine::gemm::{PackedB, Rhs, gemm_bias};
+use crate::engine::gemm::{DIRECT_MAX_N, PackedB, Rhs, gemm_bias};
 use crate::engine::pool;
 use crate::model::attention::{AttentionDims, attention_cache_fit, attention_heads_forward};
 use crate::model::embedding::embedding_forward;
@@ -283,6 +286,22 @@ impl<'a> Then<'a> {
         }
     }
 
+    /// The same step for rows [..cut] and [cut..].
+    fn split_rows(self, cut: usize) -> (Then<'a>, Then<'a>) {
+        match self {
+            Then::Nothing => (Then::Nothing, Then::Nothing),
+            Then::Gelu(g) => {
+                let (g0, g1) = g.split_at(Axis(0), cut);
+                (Then::Gelu(g0), Then::Gelu(g1))
+            }
+            Then::Residual(sum, x, skip) => {
+                let (s0, s1) = sum.split_at(Axis(0), cut);
+                let (x0, x1) = x.split_at(Axis(0), cut);
+                (Then::Residual(s0, x0, skip), Then::Residual(s1, x1, skip))
+            }
+        }
+    }
+
     /// Apply the step to `out`, the part's columns of the product.
     fn apply(self, out: ArrayView2<'_, f32>) {
         match self {
@@ -310,6 +329,13 @@ fn linear_split(
 ) {
     let n = out.ncols();
     let cut = column_cut(n, split);
+    if split && cut <= DIRECT_MAX_N && n > DIRECT_MAX_N {
+        // Halves this narrow would have the kernel read A in place (`gemm`), slower than with
+        // A packed; cut the rows instead, each part then the whole width. The large model's
+        // forward pass (C = 256: attention's and the MLP's output products) took 1/1.07 of the
+        // time (one process alternating the two cuts pass by pass, 618 pairs, 2026-12-03).
+        return linear_rows(out, inp, w, b, then);
+    }
     let (o0, o1) = out.split_at(Axis(1), cut);
     let (t0, t1) = then.split(cut);
     let part = |mut o: ArrayViewMut2<'_, f32>, cols: Range<usize>, then: Then<'_>| {
@@ -324,6 +350,28 @@ fn linear_split(
         }
     };
     pool::join(|| part(o0, 0..cut, t0), || part(o1, cut..n, t1));
+}
+
+/// out = inp · Wᵀ + b with the rows cut in two, each part then doing `then` on its rows.
+/// out: (N, n); inp: (N, k); w: (n, k).
+fn linear_rows(
+    out: ArrayViewMut2<'_, f32>,
+    inp: ArrayView2<'_, f32>,
+    w: Weight<'_>,
+    b: Option<ArrayView1<'_, f32>>,
+    then: Then<'_>,
+) {
+    let (n, half) = (out.ncols(), out.nrows().div_ceil(2));
+    let (o0, o1) = out.split_at(Axis(0), half);
+    let (i0, i1) = inp.split_at(Axis(0), half);
+    let (t0, t1) = then.split_rows(half);
+    let part = |mut o: ArrayViewMut2<'_, f32>, inp: ArrayView2<'_, f32>, then: Then<'_>| {
+        if o.nrows() > 0 {
+            w.forward(o.view_mut(), inp, 0..n, b);
+            then.apply(o.view());
+        }
+    };
+    pool::join(|| part(o0, i0, t0), || part(o1, i1, t1));
 }
 
 /// qkv = inp · W_attnᵀ + b and then attention, with the heads cut in two: each part computes
@@ -347,6 +395,31 @@ fn attention_split(
     let (o0, o1) = out.split_at(Axis(1), cut * hs);
     let (p0, p1) = cache.preatt.view_mut().split_at(Axis(1), cut);
     let (a0, a1) = cache.att.view_mut().split_at(Axis(1), cut);
+    if split && cut * hs <= DIRECT_MAX_N && 3 * c > DIRECT_MAX_N {
+        // A part's q, k and v columns are each narrow enough that the kernel would read A in
+        // place: compute all of qkv first, its rows cut in two and A packed, then the heads.
+        // One more wait, but the large forward pass took 1/1.04 of the time after the cut by
+        // rows above, the medium 1/1.03, the small 1/1.01 (as above: 750, 3606 and 23440
+        // pairs).
+        let mut qkv = qkv;
+        linear_rows(qkv.view_mut(), inp, w, Some(b), Then::Nothing);
+        let qkv = qkv.view();
+        let part = |heads: Range<usize>,
+                    o: ArrayViewMut2<'_, f32>,
+                    pre: ndarray::ArrayViewMut4<'_, f32>,
+                    att: ndarray::ArrayViewMut4<'_, f32>| {
+            if !heads.is_empty() {
+                let cols =
+                    |j: usize| qkv.slice_move(s![.., j * c + heads.start..j * c + heads.end]);
+                attention_heads_forward(o, cols(0), cols(1), cols(2), dims, pre, att);
+            }
+        };
+        pool::join(
+            || part(0..cut * hs, o0, p0, a0),
+            || part(cut * hs..c, o1, p1, a1),
+        );
+        return;
+    }
     // [q | k | v] → the columns of part 0's heads and of part 1's heads in each.
     let (q, kv) = qkv.split_at(Axis(1), c);
     let (k, v) = kv.split_at(Axis(1), c);
@@ -393,6 +466,10 @@ mod tests {
             (NormKind::BatchNorm, true, 32, 2, 5, true),
             (NormKind::None, true, 48, 3, 1, true),
             (NormKind::LayerNorm, true, 32, 4, 6, false),
+            // Wide enough for the cuts by rows (C = 160: the column halves of the C-column
+            // products would be read in place, so their rows are cut instead, and q, k, v are
+            // computed whole, by rows, before the heads are cut).
+            (NormKind::LayerNorm, true, 160, 5, 4, true),
         ];
         for (norm, causal, n_embd, n_head, t, residual) in cases {
             let cfg = GptConfig {
