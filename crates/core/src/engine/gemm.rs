@@ -60,9 +60,8 @@ const MC: usize = 96;
 /// Columns of one packed block of B.
 const NC: usize = 2048;
 /// Up to this many columns of B, contiguous rows of A are not packed (measured: packing pays
-/// from about 192 columns on). Public so that a caller cutting a product in parts can keep
-/// the parts wider than this (`inference`).
-pub const DIRECT_MAX_N: usize = 128;
+/// from about 192 columns on).
+const DIRECT_MAX_N: usize = 128;
 
 /// What is known about the operands of a product of causal attention (T × T) matrices, so that
 /// the work on the masked half can be skipped.

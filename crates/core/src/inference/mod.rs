@@ -3,14 +3,19 @@
 //! (bit for bit, tested), in the same order of layers, but
 //! - with every Wᵀ packed once for the matrix products ([`Prepared`]; packing had been about
 //!   12 % of a one-core forward pass when it was redone in every product), and
-//! - with each layer cut in two over the process's thread pool (`engine::pool`): products by
-//!   output columns (the cut rounded to the 16-column panels of the kernel), attention by
-//!   heads (each half computing its own heads' q, k, v columns and then their attention, with no
-//!   wait in between); the GELU and the residual adds ride along in each part. Where a half's
-//!   columns would be so few that the kernel reads A in place rather than packing it
-//!   (`gemm::DIRECT_MAX_N`), the rows are cut instead, and q, k, v are computed whole (by rows)
-//!   before the heads are cut. The norms and the embedding run whole: at these sizes a fork
-//!   costs more than they do.
+//! - with each layer cut in two over the process's thread pool (`engine::pool`): every product
+//!   by rows (q, k and v together, as one product), then attention by heads; the GELU and the
+//!   residual adds ride along in each part. Until 2026-12-03 the products were cut by output
+//!   columns and each half of the heads computed its own q, k, v columns; but at these sizes
+//!   most column halves are 128 columns or fewer, where the kernel reads A in place rather
+//!   than packing it (`gemm::DIRECT_MAX_N`), and the LM head's 65 columns split 48 + 17.
+//!   Measured one change at a time (one process alternating the old and the new cut pass by
+//!   pass, median of the pairs' ratios, 618–38 000 pairs): rows for the products whose halves
+//!   were narrow but whose whole width is not, 1.07× on the large model's forward pass; then
+//!   q, k, v whole first, 1.04× large, 1.03× medium, 1.01× small; then rows wherever the halves
+//!   were narrow, 1.00× large, 1.11× medium, 1.15× small; then rows for every product, 1.02×
+//!   large, 1.04× medium, 1.00× small. The norms and the embedding run whole: at these sizes a
+//!   fork costs more than they do.
 //!
 //! A batch of one cannot be cut by sequences as training cuts its batch
 //! (`train::data_parallel`); this is what `attention-lab bench` times as "fwd ms".
@@ -19,7 +24,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 
-use crate::engine::gemm::{DIRECT_MAX_N, PackedB, Rhs, gemm_bias};
+use crate::engine::gemm::{PackedB, Rhs, gemm_bias};
 use crate::engine::pool;
 use crate::model::attention::{AttentionDims, attention_cache_fit, attention_heads_forward};
 use crate::model::embedding::embedding_forward;
@@ -130,10 +135,7 @@ fn forward_on_pool<'a>(
     {
         let (done, rest) = resid.split_at_mut(l + 1);
         let (x, out) = (done[l].view(), rest[0].view_mut());
-        let weight = |w: &'a ndarray::Array2<f32>, i: usize| Weight {
-            w: w.view(),
-            packed: &packed[i],
-        };
+        let weight = |i: usize| Weight { packed: &packed[i] };
         // Norms run whole: a LayerNorm of T rows costs less than the fork that would cut it.
         let (w1, b1) = (bp.ln_1_w.view(), bp.ln_1_b.view());
         norm_forward(
@@ -151,17 +153,17 @@ fn forward_on_pool<'a>(
             a.atty.view_mut(),
             a.qkv.view_mut(),
             a.ln1.view(),
-            weight(&bp.c_attn_w, 0),
+            weight(0),
             bp.c_attn_b.view(),
             dims,
             &mut a.attn,
         );
-        // attn_out = atty · W_Oᵀ + b, then resid2 = x + attn_out, column by column
+        // attn_out = atty · W_Oᵀ + b, then resid2 = x + attn_out, row by row
         linear_split(
             split,
             a.attn_out.view_mut(),
             a.atty.view(),
-            weight(&bp.attn_proj_w, 1),
+            weight(1),
             Some(bp.attn_proj_b.view()),
             Then::Residual(a.resid2.view_mut(), x, skip),
         );
@@ -182,7 +184,7 @@ fn forward_on_pool<'a>(
             split,
             a.fch.view_mut(),
             a.ln2.view(),
-            weight(&bp.c_fc_w, 2),
+            weight(2),
             Some(bp.c_fc_b.view()),
             Then::Gelu(a.fch_gelu.view_mut()),
         );
@@ -191,7 +193,7 @@ fn forward_on_pool<'a>(
             split,
             a.mlp_out.view_mut(),
             a.fch_gelu.view(),
-            weight(&bp.mlp_proj_w, 3),
+            weight(3),
             Some(bp.mlp_proj_b.view()),
             Then::Residual(out, a.resid2.view(), skip),
         );
@@ -209,7 +211,6 @@ fn forward_on_pool<'a>(
         false,
     );
     let head = Weight {
-        w: p.wte.view(),
         packed: &prepared.head,
     };
     linear_split(
@@ -225,40 +226,23 @@ fn forward_on_pool<'a>(
 /// A linear layer's weight W: (OC, C), with Wᵀ packed.
 #[derive(Clone, Copy)]
 struct Weight<'a> {
-    w: ArrayView2<'a, f32>,
     packed: &'a PackedB,
 }
 
 impl Weight<'_> {
-    /// out = inp · W[rows]ᵀ + b: output columns `rows` of the linear layer. The packed Wᵀ serves
-    /// a range that starts on one of its panels; any other range reads W itself.
+    /// out = inp · Wᵀ + b, with the packed Wᵀ.
     fn forward(
         &self,
         out: ArrayViewMut2<'_, f32>,
         inp: ArrayView2<'_, f32>,
-        rows: Range<usize>,
         b: Option<ArrayView1<'_, f32>>,
     ) {
-        let rhs = if rows.start.is_multiple_of(PackedB::PANEL) {
-            Rhs::Packed(self.packed, rows)
-        } else {
-            Rhs::Matrix(self.w.slice_move(s![rows, ..]).reversed_axes())
-        };
-        gemm_bias(1.0, inp, rhs, 0.0, out, b);
+        let n = self.packed.dim().1;
+        gemm_bias(1.0, inp, Rhs::Packed(self.packed, 0..n), 0.0, out, b);
     }
 }
 
-/// Where to cut `n` output columns: in half, rounded up to the width of a matrix-product panel
-/// (16) so that neither part gets a ragged panel it need not; `n` (no cut) when not splitting.
-fn column_cut(n: usize, split: bool) -> usize {
-    if split {
-        n.div_ceil(2).next_multiple_of(PackedB::PANEL).min(n)
-    } else {
-        n
-    }
-}
-
-/// What a part of [`linear_split`] does with its columns of the product before it returns.
+/// What a part of [`linear_split`] does with its rows of the product before it returns.
 enum Then<'a> {
     /// Nothing more.
     Nothing,
@@ -270,24 +254,8 @@ enum Then<'a> {
 }
 
 impl<'a> Then<'a> {
-    /// The same step for columns [..cut] and [cut..].
-    fn split(self, cut: usize) -> (Then<'a>, Then<'a>) {
-        match self {
-            Then::Nothing => (Then::Nothing, Then::Nothing),
-            Then::Gelu(g) => {
-                let (g0, g1) = g.split_at(Axis(1), cut);
-                (Then::Gelu(g0), Then::Gelu(g1))
-            }
-            Then::Residual(sum, x, skip) => {
-                let (s0, s1) = sum.split_at(Axis(1), cut);
-                let (x0, x1) = x.split_at(Axis(1), cut);
-                (Then::Residual(s0, x0, skip), Then::Residual(s1, x1, skip))
-            }
-        }
-    }
-
     /// The same step for rows [..cut] and [cut..].
-    fn split_rows(self, cut: usize) -> (Then<'a>, Then<'a>) {
+    fn split(self, cut: usize) -> (Then<'a>, Then<'a>) {
         match self {
             Then::Nothing => (Then::Nothing, Then::Nothing),
             Then::Gelu(g) => {
@@ -302,11 +270,10 @@ impl<'a> Then<'a> {
         }
     }
 
-    /// Apply the step to `out`, the part's columns of the product.
+    /// Apply the step to `out`, the part's rows of the product.
     fn apply(self, out: ArrayView2<'_, f32>) {
         match self {
             Then::Nothing => {}
-            // Row by row: each row of a column part is contiguous.
             Then::Gelu(mut g) => {
                 for (g, o) in g.rows_mut().into_iter().zip(out.rows()) {
                     gelu_forward(g, o);
@@ -317,8 +284,8 @@ impl<'a> Then<'a> {
     }
 }
 
-/// out = inp · Wᵀ + b with the output columns cut in two, each part then doing `then` on its
-/// columns. out: (N, n); inp: (N, k); w: (n, k).
+/// out = inp · Wᵀ + b, then `then`; with the rows cut in two when `split`, each part doing
+/// `then` on its rows. out: (N, n); inp: (N, k); w: (n, k).
 fn linear_split(
     split: bool,
     out: ArrayViewMut2<'_, f32>,
@@ -327,67 +294,36 @@ fn linear_split(
     b: Option<ArrayView1<'_, f32>>,
     then: Then<'_>,
 ) {
-    let n = out.ncols();
-    let cut = column_cut(n, split);
-    if split && cut <= DIRECT_MAX_N && n > DIRECT_MAX_N {
-        // Halves this narrow would have the kernel read A in place (`gemm`), slower than with
-        // A packed; cut the rows instead, each part then the whole width. The large model's
-        // forward pass (C = 256: attention's and the MLP's output products) took 1/1.07 of the
-        // time (one process alternating the two cuts pass by pass, 618 pairs, 2026-12-03).
-        return linear_rows(out, inp, w, b, then);
-    }
-    let (o0, o1) = out.split_at(Axis(1), cut);
-    let (t0, t1) = then.split(cut);
-    let part = |mut o: ArrayViewMut2<'_, f32>, cols: Range<usize>, then: Then<'_>| {
-        if !cols.is_empty() {
-            w.forward(
-                o.view_mut(),
-                inp,
-                cols.clone(),
-                b.map(|b| b.slice_move(s![cols])),
-            );
-            then.apply(o.view());
-        }
-    };
-    pool::join(|| part(o0, 0..cut, t0), || part(o1, cut..n, t1));
-}
-
-/// out = inp · Wᵀ + b with the rows cut in two, each part then doing `then` on its rows.
-/// out: (N, n); inp: (N, k); w: (n, k).
-fn linear_rows(
-    out: ArrayViewMut2<'_, f32>,
-    inp: ArrayView2<'_, f32>,
-    w: Weight<'_>,
-    b: Option<ArrayView1<'_, f32>>,
-    then: Then<'_>,
-) {
-    let (n, half) = (out.ncols(), out.nrows().div_ceil(2));
-    let (o0, o1) = out.split_at(Axis(0), half);
-    let (i0, i1) = inp.split_at(Axis(0), half);
-    let (t0, t1) = then.split_rows(half);
     let part = |mut o: ArrayViewMut2<'_, f32>, inp: ArrayView2<'_, f32>, then: Then<'_>| {
         if o.nrows() > 0 {
-            w.forward(o.view_mut(), inp, 0..n, b);
+            w.forward(o.view_mut(), inp, b);
             then.apply(o.view());
         }
     };
+    if !split {
+        return part(out, inp, then);
+    }
+    let half = out.nrows().div_ceil(2);
+    let (o0, o1) = out.split_at(Axis(0), half);
+    let (i0, i1) = inp.split_at(Axis(0), half);
+    let (t0, t1) = then.split(half);
     pool::join(|| part(o0, i0, t0), || part(o1, i1, t1));
 }
 
-/// qkv = inp · W_attnᵀ + b and then attention, with the heads cut in two: each part computes
-/// its own heads' q, k and v columns and their attention, with no wait in between.
+/// qkv = inp · W_attnᵀ + b ([`linear_split`]) and then attention, with the heads cut in two.
 /// out: (N, C), qkv: (N, 3C), inp: (N, C), w: (3C, C).
 #[allow(clippy::too_many_arguments)]
 fn attention_split(
     split: bool,
     out: ArrayViewMut2<'_, f32>,
-    qkv: ArrayViewMut2<'_, f32>,
+    mut qkv: ArrayViewMut2<'_, f32>,
     inp: ArrayView2<'_, f32>,
     w: Weight<'_>,
     b: ArrayView1<'_, f32>,
     dims: AttentionDims,
     cache: &mut crate::model::attention::AttentionCache,
 ) {
+    linear_split(split, qkv.view_mut(), inp, w, Some(b), Then::Nothing);
     let c = out.ncols();
     let hs = c / dims.h.max(1);
     attention_cache_fit(cache, dims);
@@ -395,55 +331,20 @@ fn attention_split(
     let (o0, o1) = out.split_at(Axis(1), cut * hs);
     let (p0, p1) = cache.preatt.view_mut().split_at(Axis(1), cut);
     let (a0, a1) = cache.att.view_mut().split_at(Axis(1), cut);
-    if split && cut * hs <= DIRECT_MAX_N && 3 * c > DIRECT_MAX_N {
-        // A part's q, k and v columns are each narrow enough that the kernel would read A in
-        // place: compute all of qkv first, its rows cut in two and A packed, then the heads.
-        // One more wait, but the large forward pass took 1/1.04 of the time after the cut by
-        // rows above, the medium 1/1.03, the small 1/1.01 (as above: 750, 3606 and 23440
-        // pairs).
-        let mut qkv = qkv;
-        linear_rows(qkv.view_mut(), inp, w, Some(b), Then::Nothing);
-        let qkv = qkv.view();
-        let part = |heads: Range<usize>,
-                    o: ArrayViewMut2<'_, f32>,
-                    pre: ndarray::ArrayViewMut4<'_, f32>,
-                    att: ndarray::ArrayViewMut4<'_, f32>| {
-            if !heads.is_empty() {
-                let cols =
-                    |j: usize| qkv.slice_move(s![.., j * c + heads.start..j * c + heads.end]);
-                attention_heads_forward(o, cols(0), cols(1), cols(2), dims, pre, att);
-            }
-        };
-        pool::join(
-            || part(0..cut * hs, o0, p0, a0),
-            || part(cut * hs..c, o1, p1, a1),
-        );
-        return;
-    }
-    // [q | k | v] → the columns of part 0's heads and of part 1's heads in each.
-    let (q, kv) = qkv.split_at(Axis(1), c);
-    let (k, v) = kv.split_at(Axis(1), c);
-    let (q0, q1) = q.split_at(Axis(1), cut * hs);
-    let (k0, k1) = k.split_at(Axis(1), cut * hs);
-    let (v0, v1) = v.split_at(Axis(1), cut * hs);
+    let qkv = qkv.view();
+    // Heads `heads` (as columns of q, k and v): their attention into their columns of out.
     let part = |heads: Range<usize>,
                 o: ArrayViewMut2<'_, f32>,
-                mut qkv: [ArrayViewMut2<'_, f32>; 3],
                 pre: ndarray::ArrayViewMut4<'_, f32>,
                 att: ndarray::ArrayViewMut4<'_, f32>| {
-        if heads.is_empty() {
-            return;
+        if !heads.is_empty() {
+            let cols = |j: usize| qkv.slice_move(s![.., j * c + heads.start..j * c + heads.end]);
+            attention_heads_forward(o, cols(0), cols(1), cols(2), dims, pre, att);
         }
-        for (j, x) in qkv.iter_mut().enumerate() {
-            let rows = j * c + heads.start..j * c + heads.end;
-            w.forward(x.view_mut(), inp, rows.clone(), Some(b.slice(s![rows])));
-        }
-        let [q, k, v] = qkv;
-        attention_heads_forward(o, q.view(), k.view(), v.view(), dims, pre, att);
     };
     pool::join(
-        || part(0..cut * hs, o0, [q0, k0, v0], p0, a0),
-        || part(cut * hs..c, o1, [q1, k1, v1], p1, a1),
+        || part(0..cut * hs, o0, p0, a0),
+        || part(cut * hs..c, o1, p1, a1),
     );
 }
 
@@ -457,18 +358,16 @@ mod tests {
 
     #[test]
     fn packed_and_split_forwards_give_the_textbook_forward_bit_for_bit() {
-        // Head sizes and widths that do and do not fall on the 16-column panels (24 / 3 heads:
-        // the packed weights' k and v columns start off a panel and are read unpacked), odd
-        // head counts (the heads cut 2 + 1), one token, and every norm.
+        // Head sizes and widths that do and do not fall on the 16-column panels (24 / 3 heads),
+        // odd head counts (the heads cut 2 + 1), one token (3 rows, cut 2 + 1), and every norm.
         let cases = [
             (NormKind::LayerNorm, true, 64, 4, 9, true),
             (NormKind::RmsNorm, false, 24, 3, 7, true),
             (NormKind::BatchNorm, true, 32, 2, 5, true),
             (NormKind::None, true, 48, 3, 1, true),
             (NormKind::LayerNorm, true, 32, 4, 6, false),
-            // Wide enough for the cuts by rows (C = 160: the column halves of the C-column
-            // products would be read in place, so their rows are cut instead, and q, k, v are
-            // computed whole, by rows, before the heads are cut).
+            // Every product wider than 128 columns, where the kernel packs A rather than reading
+            // it in place (C = 160).
             (NormKind::LayerNorm, true, 160, 5, 4, true),
         ];
         for (norm, causal, n_embd, n_head, t, residual) in cases {
