@@ -101,10 +101,11 @@
 //!   reads A = Xᵀ one step of all panels at a time: 1.02× on the large step, 1.01× on the medium.
 //! - The AVX-512 store as a macro: as a function, LLVM had kept it out of line (1.5 % of the
 //!   large step's samples).
-//! - One sequence's forward pass (`inference`) cuts a product by rows where its column halves
-//!   would be 128 columns or fewer (read in place, above), and computes q, k, v whole before
-//!   cutting the heads: 1.07× and then 1.04× on the large forward pass (618 and 750 pairs),
-//!   1.03× on the medium.
+//! - One sequence's forward pass (`inference`) cuts every product by rows instead of by
+//!   output columns, whose halves were mostly 128 columns or fewer (A read in place, above),
+//!   and computes q, k, v as one product before cutting the heads: step by step 1.07 × 1.04 ×
+//!   1.00 × 1.02 on the large forward pass, 1.03 × 1.11 × 1.04 on the medium, 1.01 × 1.15 ×
+//!   1.00 on the small (`inference`'s header has the steps).
 //!
 //! Tried the same way and not kept:
 //! - Spreading the panel's prefetches through the copy instead of issuing them together (the
