@@ -342,10 +342,14 @@ fn attention_split(
             attention_heads_forward(o, cols(0), cols(1), cols(2), dims, pre, att);
         }
     };
-    pool::join(
-        || part(0..cut * hs, o0, p0, a0),
-        || part(cut * hs..c, o1, p1, a1),
-    );
+    if split {
+        pool::join(
+            || part(0..cut * hs, o0, p0, a0),
+            || part(cut * hs..c, o1, p1, a1),
+        );
+    } else {
+        part(0..c, o0, p0, a0);
+    }
 }
 
 #[cfg(test)]
