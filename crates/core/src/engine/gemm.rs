@@ -968,24 +968,20 @@ mod x86 {
                                 let (steps, bp) = (p1 - p0, bp.add(p0 * NR));
                                 // The second panel (wide): kc steps of NR floats further on.
                                 let bp2 = bp.wrapping_add(kc * NR);
+                                // The first row of A and the distance to the next.
                                 if direct {
-                                    let rows = a.at(ic + ir, pc + p0);
-                                    let mut ap = [rows.ptr; MR];
-                                    for (i, p) in ap.iter_mut().enumerate().take(mr) {
-                                        *p = rows.ptr.wrapping_offset(i as isize * a.rs);
-                                    }
+                                    let rows = (a.at(ic + ir, pc + p0).ptr, a.rs);
                                     if wide {
-                                        wide::kernel_rows::<1>(steps, ap, [bp, bp2], tile);
+                                        wide::kernel_rows::<1>(steps, rows, [bp, bp2], tile);
                                     } else {
-                                        kernel_rows::<1>(steps, ap, bp, tile);
+                                        kernel_rows::<1>(steps, rows, bp, tile);
                                     }
                                 } else {
-                                    let panel = ws_a[ir * kc + p0 * MR..].as_ptr();
-                                    let ap = std::array::from_fn(|i| panel.add(i));
+                                    let panel = (ws_a[ir * kc + p0 * MR..].as_ptr(), 1);
                                     if wide {
-                                        wide::kernel_rows::<MR>(steps, ap, [bp, bp2], tile);
+                                        wide::kernel_rows::<MR>(steps, panel, [bp, bp2], tile);
                                     } else {
-                                        kernel_rows::<MR>(steps, ap, bp, tile);
+                                        kernel_rows::<MR>(steps, panel, bp, tile);
                                     }
                                 }
                             }
@@ -1253,7 +1249,7 @@ mod x86 {
         #[target_feature(enable = "avx512f,avx2,fma")]
         pub unsafe fn kernel_rows<const AS: usize>(
             kc: usize,
-            a: [*const f32; MR],
+            a: (*const f32, isize),
             b: [*const f32; 2],
             t: Tile,
         ) {
@@ -1268,8 +1264,9 @@ mod x86 {
         }
 
         /// The tile C[0..mr, 0..nr] (nr ≤ 32) ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps,
-        /// computing R ≥ mr rows. Row i of A is read at `a[i] + p·AS`; columns 0–15 of B from
-        /// panel `b[0]`, 16–31 from panel `b[1]`, 16 floats per step each.
+        /// computing R ≥ mr rows. Row i < mr of A starts at `a.0 + i·a.1` ([`Tile::rows`]) and
+        /// step p of it is p·AS further; columns 0–15 of B from panel `b[0]`, 16–31 from panel
+        /// `b[1]`, 16 floats per step each.
         ///
         /// # Safety
         /// AVX-512F is present; the panels hold kc steps; rows of A hold kc steps; the tile
@@ -1277,10 +1274,11 @@ mod x86 {
         #[target_feature(enable = "avx512f,avx2,fma")]
         unsafe fn kernel<const AS: usize, const R: usize>(
             kc: usize,
-            a: [*const f32; MR],
+            a: (*const f32, isize),
             b: [*const f32; 2],
             t: Tile,
         ) {
+            let a = t.rows::<R>(a);
             t.prefetch(2 * NR);
             let mut acc = [[_mm512_setzero_ps(); 2]; R];
             for p in 0..kc {
@@ -1341,6 +1339,22 @@ mod x86 {
     }
 
     impl Tile {
+        /// Where a kernel of R ≥ mr rows reads each row of A: rows 0 … mr − 1 from `first` a
+        /// distance `next` apart, the rows past mr (computed, never stored) from the first
+        /// again. The kernels take the first row and the distance rather than an array of row
+        /// pointers: the array went through memory, and its last load waited on the caller's
+        /// stores (a quarter of the samples of the 32-step attention products' kernel).
+        #[inline(always)]
+        fn rows<const R: usize>(&self, (first, next): (*const f32, isize)) -> [*const f32; R] {
+            std::array::from_fn(|i| {
+                if i < self.mr {
+                    first.wrapping_offset(i as isize * next)
+                } else {
+                    first
+                }
+            })
+        }
+
         /// Start fetching the rows of C that the store will read (β ≠ 0), `cols` columns each:
         /// they are often in L3 only.
         fn prefetch(&self, cols: usize) {
@@ -1390,7 +1404,12 @@ mod x86 {
     /// [`kernel`] with only as many rows as the tile has (rounded up to 2, 4 or 6): a last
     /// panel of 2 rows costs a third of a full one.
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn kernel_rows<const AS: usize>(kc: usize, a: [*const f32; MR], b: *const f32, t: Tile) {
+    unsafe fn kernel_rows<const AS: usize>(
+        kc: usize,
+        a: (*const f32, isize),
+        b: *const f32,
+        t: Tile,
+    ) {
         // SAFETY: as for `kernel`; R ≥ mr in every arm.
         unsafe {
             match t.mr {
@@ -1402,15 +1421,18 @@ mod x86 {
     }
 
     /// The tile C[0..mr, 0..nr] ← α·Σ_p a[·, p]·b[p, ·] + β·C over kc steps, computing R ≥ mr
-    /// rows (R = 6: the full 6 × 16 tile). Row i of A is read at `a[i] + p·AS` (AS = MR for a
-    /// packed panel, 1 for a row read in place); B is a packed panel, 16 floats per step.
+    /// rows (R = 6: the full 6 × 16 tile). Row i < mr of A starts at `a.0 + i·a.1`
+    /// ([`Tile::rows`]) and step p of it is p·AS further (AS = MR and a.1 = 1 for a packed
+    /// panel, AS = 1 and a.1 = the row stride for rows read in place); B is a packed panel, 16
+    /// floats per step.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn kernel<const AS: usize, const R: usize>(
         kc: usize,
-        a: [*const f32; MR],
+        a: (*const f32, isize),
         b: *const f32,
         t: Tile,
     ) {
+        let a = t.rows::<R>(a);
         let Tile {
             c,
             rsc,
