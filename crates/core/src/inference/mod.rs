@@ -26,7 +26,9 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 
 use crate::engine::gemm::{PackedB, Rhs, gemm_bias};
 use crate::engine::pool;
-use crate::model::attention::{AttentionDims, attention_cache_fit, attention_heads_forward};
+use crate::model::attention::{
+    AttentionDims, Scores, attention_cache_fit, attention_heads_forward,
+};
 use crate::model::embedding::embedding_forward;
 use crate::model::gpt::{Activations, Gpt};
 use crate::model::mlp::gelu_forward;
@@ -326,6 +328,8 @@ fn attention_split(
     linear_split(split, qkv.view_mut(), inp, w, Some(b), Then::Nothing);
     let c = out.ncols();
     let hs = c / dims.h.max(1);
+    // The scores are kept, as `gpt_forward` keeps them (compared in the tests below).
+    cache.skip_scores = false;
     attention_cache_fit(cache, dims);
     let cut = if split { dims.h.div_ceil(2) } else { dims.h };
     let (o0, o1) = out.split_at(Axis(1), cut * hs);
@@ -339,7 +343,7 @@ fn attention_split(
                 att: ndarray::ArrayViewMut4<'_, f32>| {
         if !heads.is_empty() {
             let cols = |j: usize| qkv.slice_move(s![.., j * c + heads.start..j * c + heads.end]);
-            attention_heads_forward(o, cols(0), cols(1), cols(2), dims, pre, att);
+            attention_heads_forward(o, cols(0), cols(1), cols(2), dims, Scores::Keep(pre), att);
         }
     };
     if split {

@@ -17,7 +17,7 @@
 //! Legend: B = batch, T = time, C = channels, H = heads, hs = C / H. Rows of `qkv` are b·T + t and
 //! its columns are [q | k | v], each C wide, head h at columns h·hs … (h+1)·hs.
 
-use super::softmax::softmax_inline;
+use super::softmax::softmax_row;
 use crate::engine::gemm::{Structure, gemm_structured};
 use crate::engine::simd::{self, multiversion};
 use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, ArrayViewMut4, s};
@@ -25,10 +25,24 @@ use ndarray::{Array2, Array4, ArrayView2, ArrayViewMut2, ArrayViewMut4, s};
 /// What the backward pass needs, and what the lessons draw.
 #[derive(Debug, Clone, Default)]
 pub struct AttentionCache {
-    /// Pre-softmax scores S (with −∞ where masked): (B, H, T, T).
+    /// Pre-softmax scores S (with −∞ where masked): (B, H, T, T); empty when `skip_scores`.
     pub preatt: Array4<f32>,
     /// Attention weights A = softmax(S): (B, H, T, T).
     pub att: Array4<f32>,
+    /// Keep no scores: each head's S goes to one (T, T) buffer that the next head overwrites. A
+    /// training pass sets this (through `Activations::skip_scores`): the backward reads only A,
+    /// and the B·H·T² scores per block would be written and never read.
+    pub skip_scores: bool,
+    /// That buffer: (T, T) when `skip_scores`.
+    scratch: Array2<f32>,
+}
+
+/// Where [`attention_heads_forward`] writes each head's pre-softmax scores S.
+pub enum Scores<'a> {
+    /// Into the cache: (B, heads, T, T), kept.
+    Keep(ArrayViewMut4<'a, f32>),
+    /// Into one (T, T) buffer that each head overwrites.
+    Scratch(&'a mut Array2<f32>),
 }
 
 /// Shape and switches of one attention call.
@@ -56,38 +70,53 @@ pub fn attention_forward(
 ) {
     attention_cache_fit(cache, dims);
     let c = qkv.ncols() / 3;
+    let scores = if cache.skip_scores {
+        Scores::Scratch(&mut cache.scratch)
+    } else {
+        Scores::Keep(cache.preatt.view_mut())
+    };
     attention_heads_forward(
         out,
         qkv.slice(s![.., ..c]),
         qkv.slice(s![.., c..2 * c]),
         qkv.slice(s![.., 2 * c..]),
         dims,
-        cache.preatt.view_mut(),
+        scores,
         cache.att.view_mut(),
     );
 }
 
 /// Give the cache the shape (B, H, T, T), in standard layout (so that every head's T × T block
-/// is one contiguous slice).
+/// is one contiguous slice); with `skip_scores`, no scores and a (T, T) buffer instead.
 pub fn attention_cache_fit(cache: &mut AttentionCache, dims: AttentionDims) {
     let shape = (dims.b, dims.h, dims.t, dims.t);
     let fits = |a: &Array4<f32>| a.dim() == shape && a.is_standard_layout();
-    if !fits(&cache.att) || !fits(&cache.preatt) {
+    if !fits(&cache.att) {
         cache.att = Array4::zeros(shape);
+    }
+    if cache.skip_scores {
+        if !cache.preatt.is_empty() {
+            cache.preatt = Array4::zeros((0, 0, 0, 0));
+        }
+        if cache.scratch.dim() != (dims.t, dims.t) || !cache.scratch.is_standard_layout() {
+            cache.scratch = Array2::zeros((dims.t, dims.t));
+        }
+    } else if !fits(&cache.preatt) {
         cache.preatt = Array4::zeros(shape);
     }
 }
 
 /// [`attention_forward`] for some of the heads, so that heads can run on different threads.
 /// q, k, v: (B·T, n·hs), those heads' columns of `qkv`; out: (B·T, n·hs), their output columns;
-/// preatt, att: (B, n, T, T), their slices of the cache.
+/// scores: where S goes (their (B, n, T, T) slice of the cache, or one (T, T) buffer); att:
+/// (B, n, T, T), their slice of the cache.
 pub fn attention_heads_forward(
     mut out: ArrayViewMut2<'_, f32>,
     q: ArrayView2<'_, f32>,
     k: ArrayView2<'_, f32>,
     v: ArrayView2<'_, f32>,
     dims: AttentionDims,
-    mut preatt: ArrayViewMut4<'_, f32>,
+    mut scores: Scores<'_>,
     mut att: ArrayViewMut4<'_, f32>,
 ) {
     let AttentionDims { b: nb, t: nt, .. } = dims;
@@ -106,7 +135,10 @@ pub fn attention_heads_forward(
             let q = q.slice(s![rows.clone(), cols.clone()]);
             let k = k.slice(s![rows.clone(), cols.clone()]);
             let v = v.slice(s![rows.clone(), cols.clone()]);
-            let mut pre = preatt.slice_mut(s![b, h, .., ..]);
+            let mut pre = match &mut scores {
+                Scores::Keep(preatt) => preatt.slice_mut(s![b, h, .., ..]),
+                Scores::Scratch(buf) => buf.view_mut(),
+            };
             gemm_structured(scale, q, k.t(), 0.0, pre.view_mut(), lower_c);
             let mut a = att.slice_mut(s![b, h, .., ..]);
             if let (Some(pre), Some(a)) = (pre.as_slice_mut(), a.as_slice_mut()) {
@@ -198,7 +230,7 @@ multiversion! {
             let keys = if causal { t + 1 } else { nt };
             let span = keys.next_multiple_of(8).min(nt);
             p[keys..].fill(f32::NEG_INFINITY);
-            softmax_inline(&mut a[..span], &p[..span]);
+            softmax_row(&mut a[..span], &p[..span]);
             a[span..].fill(0.0);
         }
     }

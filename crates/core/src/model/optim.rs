@@ -6,6 +6,7 @@
 //! θ ← θ − lr · (m̂ / (√v̂ + ε) + λ θ)     (λ only for 2-D weights)
 
 use super::params::{Grads, Params};
+use crate::engine::pool;
 use crate::engine::simd::{self, multiversion};
 
 /// Optimizer settings.
@@ -94,25 +95,40 @@ impl AdamW {
         self.t += 1;
         let bc1 = 1.0 - c.beta1.powi(self.t as i32);
         let bc2 = 1.0 - c.beta2.powi(self.t as i32);
-        for (((p, m), v), g) in params
-            .tensors_mut()
-            .zip(self.m.tensors_mut())
-            .zip(self.v.tensors_mut())
-            .zip(grads.tensors())
-        {
-            let k = Knobs {
-                lr: c.lr,
-                beta1: c.beta1,
-                beta2: c.beta2,
-                eps: c.eps,
-                wd: if p.decay { c.weight_decay } else { 0.0 },
-                clip,
-                bc1,
-                bc2,
-            };
-            update(p.data, m.data, v.data, g.data, k);
-        }
+        // On the pool, so that each large tensor's two halves run side by side (below).
+        pool::install(|| {
+            for (((p, m), v), g) in params
+                .tensors_mut()
+                .zip(self.m.tensors_mut())
+                .zip(self.v.tensors_mut())
+                .zip(grads.tensors())
+            {
+                let k = Knobs {
+                    lr: c.lr,
+                    beta1: c.beta1,
+                    beta2: c.beta2,
+                    eps: c.eps,
+                    wd: if p.decay { c.weight_decay } else { 0.0 },
+                    clip,
+                    bc1,
+                    bc2,
+                };
+                update_halves(p.data, m.data, v.data, g.data, k);
+            }
+        });
     }
+}
+
+/// [`update`] of a tensor, its two halves on two threads when it is large (`pool::half`): the
+/// update is elementwise, so the bits are those of one pass.
+fn update_halves(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
+    let mid = pool::half(p.len());
+    if mid == p.len() {
+        return update(p, m, v, g, k);
+    }
+    let ((p0, p1), (m0, m1)) = (p.split_at_mut(mid), m.split_at_mut(mid));
+    let ((v0, v1), (g0, g1)) = (v.split_at_mut(mid), g.split_at(mid));
+    pool::join(|| update(p0, m0, v0, g0, k), || update(p1, m1, v1, g1, k));
 }
 
 /// AdamW on one flat parameter vector: the same update as [`AdamW`] (the `update` loop below),

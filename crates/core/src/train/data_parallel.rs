@@ -84,6 +84,7 @@ pub fn forward_backward(
 ) -> f32 {
     if k <= 1 {
         grads.zero();
+        acts.skip_scores = true;
         let loss = gpt_forward(model, acts, tokens, Some(targets), b, t, train).unwrap_or(f32::NAN);
         if loss.is_finite() {
             gpt_backward(model, acts, targets, grads);
@@ -144,15 +145,18 @@ impl Shards {
     /// results, in shard order: the weighted average n_i / n.
     pub fn reduce(&self, k: usize, b: usize, grads: &mut Params) -> f32 {
         let mut loss = 0.0;
-        for (i, st) in self.states.iter().take(k).enumerate() {
-            let (lo, hi) = shard_bounds(i, b, k);
-            let w = (hi - lo) as f32 / b as f32;
-            loss += w * st.loss;
-            // The first shard overwrites (so `grads` needs no zeroing), the others add.
-            for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
-                weighted_add(dst.data, src.data, w, i == 0);
+        // On the pool, so that each large tensor's two halves run side by side (below).
+        pool::install(|| {
+            for (i, st) in self.states.iter().take(k).enumerate() {
+                let (lo, hi) = shard_bounds(i, b, k);
+                let w = (hi - lo) as f32 / b as f32;
+                loss += w * st.loss;
+                // The first shard overwrites (so `grads` needs no zeroing), the others add.
+                for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
+                    weighted_add_halves(dst.data, src.data, w, i == 0);
+                }
             }
-        }
+        });
         loss
     }
 }
@@ -169,6 +173,7 @@ impl ShardState {
         train: bool,
     ) {
         let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
+        self.acts.skip_scores = true;
         self.loss = gpt_forward(model, &mut self.acts, tok, Some(tgt), hi - lo, t, train)
             .unwrap_or(f32::NAN);
         self.grads.zero();
@@ -176,6 +181,20 @@ impl ShardState {
             gpt_backward(model, &mut self.acts, tgt, &mut self.grads);
         }
     }
+}
+
+/// [`weighted_add`], the two halves of a large tensor on two threads (`pool::half`): the bits
+/// of one pass, as the sum is elementwise.
+fn weighted_add_halves(dst: &mut [f32], src: &[f32], w: f32, first: bool) {
+    let mid = pool::half(dst.len());
+    if mid == dst.len() {
+        return weighted_add(dst, src, w, first);
+    }
+    let ((d0, d1), (s0, s1)) = (dst.split_at_mut(mid), src.split_at(mid.min(src.len())));
+    pool::join(
+        || weighted_add(d0, s0, w, first),
+        || weighted_add(d1, s1, w, first),
+    );
 }
 
 multiversion! {
