@@ -359,7 +359,11 @@ impl BackwardScratch {
 /// step, 2026-12-03).
 fn zero(buffers: &mut [&mut Array2<f32>]) {
     for b in buffers {
-        b.fill(0.0);
+        match b.as_slice_mut() {
+            // One slice: a memset, where ndarray's `fill` goes entry by entry.
+            Some(s) => s.fill(0.0),
+            None => b.fill(0.0),
+        }
     }
 }
 

@@ -71,10 +71,9 @@ impl AdamW {
         self.t
     }
 
-    /// Global L2 norm of the gradients (squares summed in f64).
+    /// Global L2 norm of the gradients (squares summed in f64: [`sum_of_squares`]).
     pub fn grad_norm(grads: &Grads) -> f32 {
-        let sq: f64 = grads.tensors().map(|t| simd::sum_squares(t.data)).sum();
-        sq.sqrt() as f32
+        sum_of_squares(grads).sqrt() as f32
     }
 
     /// One update. Clips the gradient norm first; returns the norm before clipping.
@@ -182,6 +181,35 @@ impl FlatAdamW {
 
 /// The settings of one AdamW update ([`update`]): this step's learning rate, β₁, β₂, ε, the
 /// weight decay, the clip factor and the two bias corrections 1 − βᵗ.
+/// Σ g² over every gradient: each tensor's sum of squares in f64 (`simd::sum_squares`), then
+/// those sums added in the tensors' order. The tensors' sums are taken on two threads (the
+/// first tensors, up to half of the entries, on one; the rest on the other), which changes no
+/// bit: each is still one pass, and they are still added in order (tested).
+fn sum_of_squares(grads: &Grads) -> f64 {
+    let mut sums = [0.0_f64; 256];
+    let count = grads.tensors().count();
+    let total: usize = grads.tensors().map(|t| t.data.len()).sum();
+    if count > sums.len() || pool::half(total) == total {
+        return grads.tensors().map(|t| simd::sum_squares(t.data)).sum();
+    }
+    let (mut cut, mut first) = (0, 0);
+    for t in grads.tensors() {
+        if 2 * first >= total {
+            break;
+        }
+        first += t.data.len();
+        cut += 1;
+    }
+    let (lo, hi) = sums[..count].split_at_mut(cut);
+    let fill = |out: &mut [f64], skip: usize| {
+        for (s, t) in out.iter_mut().zip(grads.tensors().skip(skip)) {
+            *s = simd::sum_squares(t.data);
+        }
+    };
+    pool::join(|| fill(lo, 0), || fill(hi, cut));
+    sums[..count].iter().sum()
+}
+
 #[derive(Clone, Copy)]
 struct Knobs {
     lr: f32,
@@ -264,6 +292,28 @@ pub fn check_rows_against_single_entries() -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The norm taken on two threads is the one-thread norm, bit for bit: a model large enough
+    /// to be cut (about 110 000 entries), with entries of many magnitudes.
+    #[test]
+    fn the_gradient_norm_on_two_threads_is_the_serial_one() {
+        let cfg = crate::model::GptConfig {
+            n_layer: 2,
+            n_embd: 64,
+            ..crate::model::GptConfig::default()
+        };
+        let mut g = Params::zeros(&cfg);
+        for (j, t) in g.tensors_mut().enumerate() {
+            for (i, v) in t.data.iter_mut().enumerate() {
+                let e = ((i * 7 + j * 13) % 17) as i32 - 8;
+                *v = (((i * 31 + j) % 97) as f32 - 48.0) * 2f32.powi(e);
+            }
+        }
+        let total: usize = g.tensors().map(|t| t.data.len()).sum();
+        assert!(total >= 2 * pool::MIN_HALF, "{total} entries");
+        let serial: f64 = g.tensors().map(|t| simd::sum_squares(t.data)).sum();
+        assert_eq!(sum_of_squares(&g).to_bits(), serial.to_bits());
+    }
 
     #[test]
     fn the_update_of_a_row_is_that_of_its_entries_one_at_a_time() {
