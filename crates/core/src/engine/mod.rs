@@ -10,9 +10,11 @@
 //! - [`reference`]: the naive triple loop the kernels are checked against.
 //! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop again for AVX2
 //!   and for AVX-512 (the layers mark their loops with it; the loop bodies stay ordinary Rust),
-//!   and the vector-friendly sums, dot products and `exp` those loops use.
+//!   and the vector-friendly sums, dot products and `exp` those loops use; the attention's
+//!   softmax rows in AVX-512 intrinsics ([`simd::softmax16`]), with the plain softmax's bits.
 //! - [`pool`]: one thread pool for the process (rayon), used by the data-parallel training step
-//!   (`train::data_parallel`) and by the inference forward pass (`inference`).
+//!   (`train::data_parallel`), by AdamW's per-tensor loops ([`pool::halves`],
+//!   [`pool::sum_in_order`]) and by the inference forward pass (`inference`).
 //! - [`subnormal`]: training flushes subnormal floats to zero (x86's FTZ/DAZ), which keeps a
 //!   deep stack without skips or norms (residuals §3) from running 6× slower.
 //! - [`gemm::PackedB`]: a weight packed once for many products (inference packs every Wᵀ once;
@@ -128,6 +130,50 @@
 //! packing and the elementwise passes read activations from L3, and the zeroing is the
 //! textbook's (`model/`: gradients accumulate with `+=` into zeroed buffers, as in llm.c), which
 //! this folder does not change.
+//!
+//! Changed in a second session on 2026-12-03, measured the same way (old / new time; the
+//! machine ran 1.4–2× slower than in the morning, the pairs' quartiles about ±3 % at the large
+//! size):
+//! - **Blocks of 48 rows of A** instead of 96 (`gemm::MC`): the large step 1.015× and 1.026×
+//!   (two runs, 124 and 105 pairs), its forward pass 1.011×; medium and small unchanged. 24, 36
+//!   and 72 rows gave 1.013×, 1.022× and 1.011×; 192 rows 0.977×; a depth of 192 instead of 256
+//!   0.962×, of 384 1.00×.
+//! - **A row-major A's panels of 6 lines packed through 8 × 8 register transposes** (6 lines and
+//!   2 of zeros), as B's 16-line panels already were: the large step 1.011× and 1.015×, its
+//!   forward pass 1.017×, medium 1.007×, small 1.010×. Packing A entry by entry had been about
+//!   3 % of the large step's samples (`perf`), although callgrind counted it as 0.3 % of the
+//!   instructions (above): the strided stores cost time, not instructions.
+//! - **The small-tile kernels take A's first row and the distance to the next** instead of an
+//!   array of six row pointers (`Tile::rows`): the array went through memory, and the load of
+//!   its last entry waited on the caller's stores, a quarter of the samples of the 32-step
+//!   attention products' kernel.
+//! - **Gradient buffers zeroed on the line before the one that first adds into them**
+//!   (`model::gpt::gpt_backward`), not all at the top of a block, so that their lines are still
+//!   cached when the product reads them back: the large step 1.014× and 1.022×, medium 1.020×.
+//!   The textbook still accumulates with `+=` into zeroed buffers, as llm.c does.
+//! - **AdamW, the shards' sum and the gradient norm on both cores**: each large tensor's update
+//!   and weighted sum cut in two halves ([`pool::halves`]; elementwise, so the same bits), the
+//!   norm's per-tensor sums split between the threads and added in order
+//!   ([`pool::sum_in_order`]; the same bits, tested). `optim.step` at
+//!   the large size went from 7.7 to 3.3 ms, the large step 1.012–1.017×. Summing the two
+//!   shards in one pass instead of two gave 0.99× and 1.01× (not kept).
+//! - **A training pass keeps no pre-softmax scores** (`Activations::skip_scores`): the backward
+//!   reads only the weights. One block's attention forward pass at the large size (one shard,
+//!   hot caches, minimum of 200 runs) 1.86 → 1.42 ms; in the step within the noise.
+//! - **The attention softmax's rows with AVX-512 intrinsics** (`simd::softmax16`, the plain
+//!   softmax's bits): the same forward pass 2.04 → 1.79 ms; the step 1.006×, within the noise
+//!   (147 pairs, quartiles 0.976–1.012): in the step the rows mostly wait on memory.
+//!
+//! Tried and not kept: fetching C's rows 40 steps before the kernel's end instead of at its
+//! start (0.99×); packing the step-major panels 8 steps at a time, panel by panel (medium
+//! 0.98×, large 1.00×); no prefetch of C in the 6 × 32 kernel (no change in the attention
+//! products).
+//!
+//! The large step after these (`perf`, two threads): the 12 × 32 kernel 59 %, packing and the
+//! loops around the kernel about 16 %, the 6 × 32 kernel (attention, the LM head) 5.7 %,
+//! zeroing 4 %, GELU 3.4 %, the norms 2.4 %, the softmax 1.9 %, AdamW with the shards' sum and
+//! the norm 3.3 %. The 12 × 32 kernel runs at about 70 % of one thread's peak inside the step
+//! against 82–86 % on operands in L1; what is left is mostly memory again.
 //!
 //! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
 

@@ -107,6 +107,63 @@ pub fn half(len: usize) -> usize {
     }
 }
 
+/// `f` on `muts` and `shared` (slices whose entries i belong together), or on their first
+/// halves and their second halves side by side ([`half`]). For an elementwise pass (AdamW's
+/// update, the shards' weighted sum) the result is the same either way, bit for bit. Called
+/// from outside the pool, each cut forks through [`install`]: put a loop of such calls inside
+/// one `install`.
+pub fn halves<const M: usize, const S: usize>(
+    muts: [&mut [f32]; M],
+    shared: [&[f32]; S],
+    f: impl Fn([&mut [f32]; M], [&[f32]; S]) + Sync,
+) {
+    let lens = muts
+        .iter()
+        .map(|s| s.len())
+        .chain(shared.iter().map(|s| s.len()));
+    let len = lens.min().unwrap_or(0); // no slices at all: nothing to cut
+    let mid = half(len);
+    if mid == len {
+        return f(muts, shared);
+    }
+    let mut cut = muts.map(|s| s.split_at_mut(mid));
+    let lo = std::array::from_fn(|i| std::mem::take(&mut cut[i].0));
+    let hi = std::array::from_fn(|i| std::mem::take(&mut cut[i].1));
+    let (shared_lo, shared_hi) = (shared.map(|s| &s[..mid]), shared.map(|s| &s[mid..]));
+    let f = &f;
+    join(|| f(lo, shared_lo), || f(hi, shared_hi));
+}
+
+/// Σ f(i) over i < n, added in the order of i, as `(0..n).map(f).sum()` adds them (the same
+/// bits), with the terms computed on two threads: the first terms, up to half of the total
+/// `weight`, on one and the rest on the other, when the total weight is worth a fork ([`half`])
+/// and there are at most 256 terms.
+pub fn sum_in_order(
+    n: usize,
+    weight: impl Fn(usize) -> usize,
+    f: impl Fn(usize) -> f64 + Sync,
+) -> f64 {
+    let mut terms = [0.0_f64; 256];
+    let total: usize = (0..n).map(&weight).sum();
+    if n > terms.len() || half(total) == total {
+        return (0..n).map(f).sum();
+    }
+    let (mut cut, mut before) = (0, 0);
+    while cut < n && 2 * before < total {
+        before += weight(cut);
+        cut += 1;
+    }
+    let (lo, hi) = terms[..n].split_at_mut(cut);
+    let f = &f;
+    let fill = |out: &mut [f64], first: usize| {
+        for (i, t) in out.iter_mut().enumerate() {
+            *t = f(first + i);
+        }
+    };
+    join(|| fill(lo, 0), || fill(hi, cut));
+    terms[..n].iter().sum()
+}
+
 /// `f(i, &mut items[i])` for every item, the items spread over the pool's threads.
 pub fn for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
     match pool() {
@@ -169,5 +226,36 @@ mod tests {
         let mut items = [0_u8; 4];
         for_each_mut(&mut items, |_, x| *x = 1);
         assert_eq!(items, [1; 4]);
+    }
+
+    /// An elementwise pass through `halves` (cut on two threads when the machine has two)
+    /// gives the bits of one pass; `sum_in_order` the bits of a sum in order, with terms of
+    /// very different sizes (so that the order matters).
+    #[test]
+    fn halves_and_sums_in_order_give_the_one_thread_bits() {
+        let n = 3 * MIN_HALF + 5;
+        let x: Vec<f32> = (0..n)
+            .map(|i| ((i * 37) % 101) as f32 * 0.013 - 0.6)
+            .collect();
+        let (mut a, mut b) = (vec![0.25_f32; n], vec![0.5_f32; n]);
+        let step = |[y, z]: [&mut [f32]; 2], [x]: [&[f32]; 1]| {
+            for ((y, z), x) in y.iter_mut().zip(z.iter_mut()).zip(x) {
+                *y = *y * 0.9 + x * x;
+                *z -= *y / (x.abs() + 1e-3);
+            }
+        };
+        let (mut a1, mut b1) = (a.clone(), b.clone());
+        step([&mut a1, &mut b1], [&x]);
+        install(|| halves([&mut a, &mut b], [&x], step));
+        assert_eq!(a, a1);
+        assert_eq!(b, b1);
+        let term = |i: usize| (i as f64 * 0.37).sin() * 10f64.powi((i % 13) as i32 - 6);
+        let weight = |i: usize| 1000 * (i % 7 + 1);
+        let serial: f64 = (0..200).map(term).sum();
+        assert_eq!(sum_in_order(200, weight, term).to_bits(), serial.to_bits());
+        assert_eq!(
+            sum_in_order(300, weight, term).to_bits(),
+            (0..300).map(term).sum::<f64>().to_bits()
+        );
     }
 }

@@ -71,7 +71,7 @@ impl AdamW {
         self.t
     }
 
-    /// Global L2 norm of the gradients (squares summed in f64: [`sum_of_squares`]).
+    /// Global L2 norm of the gradients (squares summed in f64: `sum_of_squares` below).
     pub fn grad_norm(grads: &Grads) -> f32 {
         sum_of_squares(grads).sqrt() as f32
     }
@@ -94,7 +94,8 @@ impl AdamW {
         self.t += 1;
         let bc1 = 1.0 - c.beta1.powi(self.t as i32);
         let bc2 = 1.0 - c.beta2.powi(self.t as i32);
-        // On the pool, so that each large tensor's two halves run side by side (below).
+        // Each large tensor's two halves side by side on the engine's pool (an elementwise
+        // update: the same bits as one pass).
         pool::install(|| {
             for (((p, m), v), g) in params
                 .tensors_mut()
@@ -112,22 +113,12 @@ impl AdamW {
                     bc1,
                     bc2,
                 };
-                update_halves(p.data, m.data, v.data, g.data, k);
+                pool::halves([p.data, m.data, v.data], [g.data], |[p, m, v], [g]| {
+                    update(p, m, v, g, k)
+                });
             }
         });
     }
-}
-
-/// [`update`] of a tensor, its two halves on two threads when it is large (`pool::half`): the
-/// update is elementwise, so the bits are those of one pass.
-fn update_halves(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: Knobs) {
-    let mid = pool::half(p.len());
-    if mid == p.len() {
-        return update(p, m, v, g, k);
-    }
-    let ((p0, p1), (m0, m1)) = (p.split_at_mut(mid), m.split_at_mut(mid));
-    let ((v0, v1), (g0, g1)) = (v.split_at_mut(mid), g.split_at(mid));
-    pool::join(|| update(p0, m0, v0, g0, k), || update(p1, m1, v1, g1, k));
 }
 
 /// AdamW on one flat parameter vector: the same update as [`AdamW`] (the `update` loop below),
@@ -182,32 +173,15 @@ impl FlatAdamW {
 /// The settings of one AdamW update ([`update`]): this step's learning rate, β₁, β₂, ε, the
 /// weight decay, the clip factor and the two bias corrections 1 − βᵗ.
 /// Σ g² over every gradient: each tensor's sum of squares in f64 (`simd::sum_squares`), then
-/// those sums added in the tensors' order. The tensors' sums are taken on two threads (the
-/// first tensors, up to half of the entries, on one; the rest on the other), which changes no
-/// bit: each is still one pass, and they are still added in order (tested).
+/// those sums added in the tensors' order. The engine takes the tensors' sums on two threads
+/// (`pool::sum_in_order`), which changes no bit (tested).
 fn sum_of_squares(grads: &Grads) -> f64 {
-    let mut sums = [0.0_f64; 256];
-    let count = grads.tensors().count();
-    let total: usize = grads.tensors().map(|t| t.data.len()).sum();
-    if count > sums.len() || pool::half(total) == total {
-        return grads.tensors().map(|t| simd::sum_squares(t.data)).sum();
-    }
-    let (mut cut, mut first) = (0, 0);
-    for t in grads.tensors() {
-        if 2 * first >= total {
-            break;
-        }
-        first += t.data.len();
-        cut += 1;
-    }
-    let (lo, hi) = sums[..count].split_at_mut(cut);
-    let fill = |out: &mut [f64], skip: usize| {
-        for (s, t) in out.iter_mut().zip(grads.tensors().skip(skip)) {
-            *s = simd::sum_squares(t.data);
-        }
-    };
-    pool::join(|| fill(lo, 0), || fill(hi, cut));
-    sums[..count].iter().sum()
+    let tensor = |i: usize| grads.tensors().nth(i);
+    pool::sum_in_order(
+        grads.tensors().count(),
+        |i| tensor(i).map_or(0, |t| t.data.len()),
+        |i| tensor(i).map_or(0.0, |t| simd::sum_squares(t.data)),
+    )
 }
 
 #[derive(Clone, Copy)]

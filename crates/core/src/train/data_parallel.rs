@@ -145,7 +145,7 @@ impl Shards {
     /// results, in shard order: the weighted average n_i / n.
     pub fn reduce(&self, k: usize, b: usize, grads: &mut Params) -> f32 {
         let mut loss = 0.0;
-        // On the pool, so that each large tensor's two halves run side by side (below).
+        // Each large tensor's two halves side by side on the pool (elementwise: the same bits).
         pool::install(|| {
             for (i, st) in self.states.iter().take(k).enumerate() {
                 let (lo, hi) = shard_bounds(i, b, k);
@@ -153,7 +153,9 @@ impl Shards {
                 loss += w * st.loss;
                 // The first shard overwrites (so `grads` needs no zeroing), the others add.
                 for (dst, src) in grads.tensors_mut().zip(st.grads.tensors()) {
-                    weighted_add_halves(dst.data, src.data, w, i == 0);
+                    pool::halves([dst.data], [src.data], |[d], [s]| {
+                        weighted_add(d, s, w, i == 0)
+                    });
                 }
             }
         });
@@ -181,20 +183,6 @@ impl ShardState {
             gpt_backward(model, &mut self.acts, tgt, &mut self.grads);
         }
     }
-}
-
-/// [`weighted_add`], the two halves of a large tensor on two threads (`pool::half`): the bits
-/// of one pass, as the sum is elementwise.
-fn weighted_add_halves(dst: &mut [f32], src: &[f32], w: f32, first: bool) {
-    let mid = pool::half(dst.len());
-    if mid == dst.len() {
-        return weighted_add(dst, src, w, first);
-    }
-    let ((d0, d1), (s0, s1)) = (dst.split_at_mut(mid), src.split_at(mid.min(src.len())));
-    pool::join(
-        || weighted_add(d0, s0, w, first),
-        || weighted_add(d1, s1, w, first),
-    );
 }
 
 multiversion! {
