@@ -154,8 +154,9 @@
 //! - **AdamW, the shards' sum and the gradient norm on both cores**: each large tensor's update
 //!   and weighted sum cut in two halves ([`pool::halves`]; elementwise, so the same bits), the
 //!   norm's per-tensor sums split between the threads and added in order
-//!   ([`pool::sum_in_order`]; the same bits, tested). `optim.step` at
-//!   the large size went from 7.7 to 3.3 ms, the large step 1.012–1.017×. Summing the two
+//!   ([`pool::sum_in_order`]; the same bits, tested). `optim.step` at the large size: 5.8 ms
+//!   with the halves against 7.7 ms without, in one run; 3.0–3.4 ms in later runs with the
+//!   norm's sums split too. The large step 1.012–1.017× (two runs). Summing the two
 //!   shards in one pass instead of two gave 0.99× and 1.01× (not kept).
 //! - **A training pass keeps no pre-softmax scores** (`Activations::skip_scores`): the backward
 //!   reads only the weights. One block's attention forward pass at the large size (one shard,

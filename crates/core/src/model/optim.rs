@@ -170,8 +170,6 @@ impl FlatAdamW {
     }
 }
 
-/// The settings of one AdamW update ([`update`]): this step's learning rate, β₁, β₂, ε, the
-/// weight decay, the clip factor and the two bias corrections 1 − βᵗ.
 /// Σ g² over every gradient: each tensor's sum of squares in f64 (`simd::sum_squares`), then
 /// those sums added in the tensors' order. The engine takes the tensors' sums on two threads
 /// (`pool::sum_in_order`), which changes no bit (tested).
@@ -184,6 +182,8 @@ fn sum_of_squares(grads: &Grads) -> f64 {
     )
 }
 
+/// The settings of one AdamW update ([`update`]): this step's learning rate, β₁, β₂, ε, the
+/// weight decay, the clip factor and the two bias corrections 1 − βᵗ.
 #[derive(Clone, Copy)]
 struct Knobs {
     lr: f32,
