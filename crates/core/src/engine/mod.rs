@@ -168,7 +168,9 @@
 //! Tried and not kept: fetching C's rows 40 steps before the kernel's end instead of at its
 //! start (0.99×); packing the step-major panels 8 steps at a time, panel by panel (medium
 //! 0.98×, large 1.00×); no prefetch of C in the 6 × 32 kernel (no change in the attention
-//! products).
+//! products); the step-major packing fetching 16 steps ahead instead of 8 (1.005×, quartiles
+//! 0.99–1.02) and rows of A read in place only up to 64 columns of B instead of 128 (1.004×,
+//! quartiles 0.95–1.07), both within the noise.
 //!
 //! The large step after these (`perf`, two threads): the 12 × 32 kernel 59 %, packing and the
 //! loops around the kernel about 16 %, the 6 × 32 kernel (attention, the LM head) 5.7 %,
