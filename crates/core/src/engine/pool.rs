@@ -96,8 +96,9 @@ pub fn join<RA: Send, RB: Send>(
 pub const MIN_HALF: usize = 1 << 15;
 
 /// Where an elementwise pass over `len` entries is cut in two for [`join`]: the middle, rounded
-/// up to a whole cache line (so the two threads never write one line), or `len` (no cut) when
-/// the pass is short ([`MIN_HALF`]) or there is one thread. The cut changes no result of an
+/// up to a multiple of 16 entries (64 bytes: the two threads share at most the one cache line
+/// the cut falls in), or `len` (no cut) when the pass is short ([`MIN_HALF`]) or there is one
+/// thread. The cut changes no result of an
 /// elementwise pass, only who computes which entries.
 pub fn half(len: usize) -> usize {
     if len < 2 * MIN_HALF || threads() < 2 {
