@@ -1218,11 +1218,7 @@ mod x86 {
                             if cols == 0 {
                                 continue;
                             }
-                            let mask: __mmask16 = if cols == 16 {
-                                0xFFFF
-                            } else {
-                                (1u16 << cols) - 1
-                            };
+                            let mask = crate::engine::simd::x86::lanes(cols);
                             // SAFETY: row i < mr, and the mask keeps to columns < nr of the tile
                             // (masked-off lanes are neither read nor written).
                             unsafe {

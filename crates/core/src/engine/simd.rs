@@ -339,7 +339,7 @@ pub fn softmax16(out: &mut [f32], x: &[f32]) -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(crate) mod x86 {
     use super::{EXP_HI, EXP_LO, EXP_P, LN2_HI, LN2_LO, LOG2E, ROUND, reduce};
     use std::arch::x86_64::*;
 
@@ -382,8 +382,10 @@ mod x86 {
         _mm512_mask_mov_ps(y, below, _mm512_setzero_ps())
     }
 
-    /// Lanes 0 … k − 1 of a 16-lane vector (k ≤ 16).
-    fn lanes(k: usize) -> __mmask16 {
+    /// Lanes 0 … k − 1 of a 16-lane vector (all 16 for k ≥ 16); `gemm`'s AVX-512 store uses
+    /// it too.
+    #[inline(always)]
+    pub(crate) fn lanes(k: usize) -> __mmask16 {
         if k >= 16 { 0xFFFF } else { (1u16 << k) - 1 }
     }
 
