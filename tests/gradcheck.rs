@@ -14,6 +14,7 @@ use attention_lab::model::norm::{
     BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
     layernorm_forward, rmsnorm_backward, rmsnorm_forward,
 };
+use attention_lab::model::residual::residual_backward;
 use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1};
 
 const EPS: f32 = 1e-2;
@@ -86,10 +87,12 @@ fn linear_backward_matches_finite_differences() {
         linear_forward(out.view_mut(), inp.view(), w.view(), Some(b.view()));
         dot(&out, &dout)
     };
+    // dinp is written (NaN before, so an entry left alone fails); dW and db accumulate onto
+    // what they held (ones before, subtracted below).
     let (mut dinp, mut dw, mut db) = (
-        Array2::zeros((4, 3)),
-        Array2::zeros((5, 3)),
-        Array1::zeros(5),
+        Array2::from_elem((4, 3), f32::NAN),
+        Array2::ones((5, 3)),
+        Array1::ones(5),
     );
     linear_backward(
         Some(dinp.view_mut()),
@@ -116,10 +119,10 @@ fn linear_backward_matches_finite_differences() {
             &b,
         )
     });
-    assert_grad("dw", &flat(&dw), &n);
+    assert_grad("dw", &flat(&(dw - 1.0)), &n);
     let mut x = b.to_vec();
     let n = numeric_grad(&mut x, |x| fwd(&inp, &w, &Array1::from(x.to_vec())));
-    assert_grad("db", &db.to_vec(), &n);
+    assert_grad("db", &(db - 1.0).to_vec(), &n);
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -231,7 +234,8 @@ fn attention_backward_matches_finite_differences() {
         };
         let mut cache = AttentionCache::default();
         fwd(&qkv, &mut cache);
-        let mut dqkv = Array2::zeros((8, 12));
+        // Written, not accumulated: NaN before, so an entry left alone fails.
+        let mut dqkv = Array2::from_elem((8, 12), f32::NAN);
         attention_backward(
             dqkv.view_mut(),
             dout.view(),
@@ -284,7 +288,8 @@ fn softmax_backward_matches_finite_differences() {
 fn gelu_backward_matches_finite_differences() {
     let x: Vec<f32> = (0..12).map(|i| -3.0 + 0.5 * i as f32).collect();
     let dout: Vec<f32> = (0..12).map(|i| (0.7 * i as f32).cos()).collect();
-    let mut dx = vec![0.0; 12];
+    // Written, not accumulated: NaN before, so an entry left alone fails.
+    let mut dx = vec![f32::NAN; 12];
     gelu_backward(
         ArrayViewMut1::from(&mut dx[..]),
         ArrayView1::from(&x[..]),
@@ -320,4 +325,25 @@ fn crossentropy_backward_matches_finite_differences() {
         ))
     });
     assert_grad("crossentropy", &flat(&dlogits), &n);
+}
+
+#[test]
+fn residual_backward_writes_both_gradients() {
+    // out = a + b: da = db = dout; without the skip, out = b: da = 0, db = dout. Both written
+    // (NaN before, so an entry left alone fails).
+    let dout = det(3, 4, 0.9, 0.3);
+    for skip in [true, false] {
+        let (mut da, mut db) = (
+            Array2::from_elem((3, 4), f32::NAN),
+            Array2::from_elem((3, 4), f32::NAN),
+        );
+        residual_backward(da.view_mut(), db.view_mut(), dout.view(), skip);
+        let want_da = if skip {
+            dout.clone()
+        } else {
+            Array2::zeros((3, 4))
+        };
+        assert_eq!(da, want_da, "skip {skip}");
+        assert_eq!(db, dout, "skip {skip}");
+    }
 }

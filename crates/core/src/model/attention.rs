@@ -151,9 +151,10 @@ pub fn attention_heads_forward(
 }
 
 /// In the forward pass this was out_h = A V, A = softmax(S), S = Q Kᵀ · s, so now:
-/// dA = dout_h Vᵀ, dV += Aᵀ dout_h, dS = A ⊙ (dA − rowsum(A ⊙ dA)) (0 where masked, as A is),
-/// dQ += dS K · s, dK += dSᵀ Q · s. dout: (B·T, C), qkv: (B·T, 3C) → dqkv: (B·T, 3C) (+=).
-/// `datt` is scratch space (resized to T × T if needed).
+/// dA = dout_h Vᵀ, dV = Aᵀ dout_h, dS = A ⊙ (dA − rowsum(A ⊙ dA)) (0 where masked, as A is),
+/// dQ = dS K · s, dK = dSᵀ Q · s. dout: (B·T, C), qkv: (B·T, 3C) → dqkv: (B·T, 3C) (written:
+/// each head's columns of q, k and v are read by that head alone). `datt` is scratch space
+/// (resized to T × T if needed).
 pub fn attention_backward(
     mut dqkv: ArrayViewMut2<'_, f32>,
     dout: ArrayView2<'_, f32>,
@@ -187,11 +188,11 @@ pub fn attention_backward(
             let v = qkv.slice(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
             let att = cache.att.slice(s![b, h, .., ..]);
             let dout_h = dout.slice(s![rows.clone(), h * hs..(h + 1) * hs]);
-            // dA = dout_h Vᵀ ; dV += Aᵀ dout_h
+            // dA = dout_h Vᵀ ; dV = Aᵀ dout_h
             gemm_structured(1.0, dout_h, v.t(), 0.0, datt.view_mut(), lower_c);
             {
                 let dv = dqkv.slice_mut(s![rows.clone(), 2 * c + h * hs..2 * c + (h + 1) * hs]);
-                gemm_structured(1.0, att.t(), dout_h, 1.0, dv, upper_a);
+                gemm_structured(1.0, att.t(), dout_h, 0.0, dv, upper_a);
             }
             // dS = A ⊙ (dA − rowsum(A ⊙ dA)), in place in datt.
             if let (Some(a), Some(d)) = (att.as_slice(), datt.as_slice_mut()) {
@@ -199,10 +200,10 @@ pub fn attention_backward(
             }
             {
                 let dq = dqkv.slice_mut(s![rows.clone(), h * hs..(h + 1) * hs]);
-                gemm_structured(scale, datt.view(), k, 1.0, dq, lower_a);
+                gemm_structured(scale, datt.view(), k, 0.0, dq, lower_a);
             }
             let dk = dqkv.slice_mut(s![rows.clone(), c + h * hs..c + (h + 1) * hs]);
-            gemm_structured(scale, datt.t(), q, 1.0, dk, upper_a);
+            gemm_structured(scale, datt.t(), q, 0.0, dk, upper_a);
         }
     }
 }

@@ -21,7 +21,9 @@ pub fn linear_forward(
 }
 
 /// In the forward pass this was `out = inp · Wᵀ + b`, so now:
-/// dinp += dout · W, dW += doutᵀ · inp, db += Σ_rows dout. Gradients accumulate (`+=`).
+/// dinp = dout · W (written: in the GPT the layer is its input's only reader), and
+/// dW += doutᵀ · inp, db += Σ_rows dout (a parameter's gradient accumulates: over the batch's
+/// shards, and the tied `wte` over its two uses).
 /// dout: (N, OC), inp: (N, C), w: (OC, C); dinp: (N, C), dw: (OC, C), db: (OC)
 pub fn linear_backward(
     dinp: Option<ArrayViewMut2<'_, f32>>,
@@ -32,7 +34,7 @@ pub fn linear_backward(
     w: ArrayView2<'_, f32>,
 ) {
     if let Some(mut dinp) = dinp {
-        gemm(1.0, dout, w, 1.0, dinp.view_mut());
+        gemm(1.0, dout, w, 0.0, dinp.view_mut());
     }
     gemm(1.0, dout.t(), inp, 1.0, dw.view_mut());
     if let Some(mut db) = db {

@@ -24,7 +24,7 @@ pub fn gelu_forward<D: Dimension>(mut out: ArrayViewMut<'_, f32, D>, x: ArrayVie
 
 /// In the forward pass this was out = ½ x (1 + tanh u), u = √(2/π)(x + 0.044715 x³), so
 /// d out/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π)(1 + 3 · 0.044715 x²);
-/// dx += that · dout. dx, x, dout: (N, 4C)
+/// dx = that · dout (written: the GELU is the only reader of x). dx, x, dout: (N, 4C)
 pub fn gelu_backward<D: Dimension>(
     mut dx: ArrayViewMut<'_, f32, D>,
     x: ArrayView<'_, f32, D>,
@@ -53,7 +53,7 @@ multiversion! {
             let sech2 = 1.0 - t * t;
             let local =
                 0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * v * v);
-            *d += local * g;
+            *d = local * g;
         }
     }
 }

@@ -23,8 +23,9 @@ pub fn residual_forward(
     }
 }
 
-/// In the forward pass this was out = a + b, so now da += dout and db += dout (without the
-/// skip, out = b: only db += dout). dout, da, db: (N, C)
+/// In the forward pass this was out = a + b, so now da = dout and db = dout (without the skip,
+/// out = b: da = 0 and db = dout). Written, not accumulated: in the GPT, `a` is also read by a
+/// norm, whose backward adds its part afterwards (`norm_backward`'s `+=`). dout, da, db: (N, C)
 pub fn residual_backward(
     da: ArrayViewMut2<'_, f32>,
     db: ArrayViewMut2<'_, f32>,
@@ -33,10 +34,13 @@ pub fn residual_backward(
 ) {
     if skip {
         Zip::from(da).and(db).and(dout).for_each(|a, b, &d| {
-            *a += d;
-            *b += d;
+            *a = d;
+            *b = d;
         });
     } else {
-        Zip::from(db).and(dout).for_each(|b, &d| *b += d);
+        Zip::from(da).and(db).and(dout).for_each(|a, b, &d| {
+            *a = 0.0;
+            *b = d;
+        });
     }
 }
