@@ -178,7 +178,47 @@
 //! the norm 3.3 %. The 12 × 32 kernel runs at about 70 % of one thread's peak inside the step
 //! against 82–86 % on operands in L1; what is left is mostly memory again.
 //!
-//! To make the model faster, change this folder; the textbook in `model/` stays as it reads.
+//! Changed in a third session on 2026-12-03, measured the same way (old / new time; the
+//! machine's large step ran anywhere from 140 to 245 ms within the session):
+//! - **The backward writes each activation's gradient instead of zeroing it and adding to it**
+//!   (`model::gpt::gpt_backward`; the products' β = 0, `gelu_backward` and `residual_backward`
+//!   write): the large step 1.011× (308 pairs, quartiles 0.99–1.03), the medium 1.026× (283
+//!   pairs, 1.014–1.036). The notes above about zeroing describe the code before this: now
+//!   only `dres` is zeroed, which only a norm reaches. This changes what the textbook's
+//!   functions promise (documented in each: input gradients written, parameter gradients
+//!   added), as PyTorch's autograd behaves; the gradchecks start the written gradients at NaN.
+//! - **The shards' gradients zeroed in the pass that sums them** (`train::data_parallel`),
+//!   while they are in the cache, instead of by a `memset` at the start of the next pass: the
+//!   large step 1.010× twice (121 and 130 pairs; this one needs two steps in a row of each
+//!   kind, so the process switched every two steps), the medium 1.012× and 1.002×.
+//! - **A triangular A's block packed only over the steps its rows read** (`gemm`, the
+//!   transposed products Aᵀ·dy and dSᵀ·Q of attention's backward): one block's attention
+//!   backward at the large size (hot caches) 1.47 → 1.38 ms at the minimum of 500 runs, 1.77 →
+//!   1.59 ms at the median; the step 1.003×, within the noise.
+//!
+//! Tried and not kept:
+//! - **The step's weights packed once and shared by both shards** (each Wᵀ and W packed on both
+//!   threads before the shards start, and the shards' products reading them instead of packing
+//!   their own): 0.989× on the large step (198 pairs, quartiles 0.96–1.02), 0.990× on the
+//!   medium. Packed inside the product, B's block is in L2 when the kernel reads it; packed
+//!   ahead, all of them (25 MB at the large size) come from L3.
+//! - **All of A's rows packed at once** for a product with A = Xᵀ (every weight gradient),
+//!   each row of X read whole instead of 48 floats at a time: 0.951× large, 0.970× medium: the
+//!   48-row block in L2 is what the kernel needs. Blocks of 96 or 24 rows for those products
+//!   alone (the others keeping 48): 0.997× and 0.996×.
+//! - **The residual's add and copies as 16-lane loops** instead of ndarray's `Zip`: 0.997×
+//!   large, 1.003× medium.
+//!
+//! The large step after these (`perf`, two threads): the 12 × 32 kernel 59 %, the loops around
+//! it and A's packing 11.4 % (of which A = Xᵀ's step-major packing, waiting on its prefetches of
+//! rows 3–4 KB apart, about 4 %), B's packing 7.1 %, the 6 × 32 kernel 5.5 %, the shards' sum
+//! 2.2 %, GELU 2.1 % + 1.6 %, the norms 2.1 % + 0.7 %, the softmax 1.9 %, AdamW 1.6 %, zeroing
+//! 0.2 % (4 % before). In the six rounds of `attention-lab bench` at the end of the session the
+//! two threads' peak measured 242–247 GFLOP/s at the start of each run and the step ran at
+//! 34–49 % of the peak measured beside it (README).
+//!
+//! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
+//! line per layer, each backward line quoting its forward line).
 
 pub mod gemm;
 pub mod peak;
