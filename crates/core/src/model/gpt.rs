@@ -280,9 +280,9 @@ pub fn gpt_forward(
 /// it. Only the residual stream has two readers (a norm and the skip): the residual's backward
 /// writes its gradient and the norm's adds. So no buffer is zeroed but `dres`, which only a
 /// norm reaches. (llm.c zeroes every activation gradient and accumulates into all of them; here
-/// that was 3–4 % of the large training step, zeroing plus reading the zeros back: writing
-/// instead took 1/1.011 of the large step's time and 1/1.026 of the medium's, one process
-/// alternating the two step by step, 2026-12-03.)
+/// the zeroing was about 4 % of the large training step's samples (`perf`), and the products
+/// read the zeros back: writing instead took 1/1.011 of the large step's time and 1/1.026 of
+/// the medium's, one process alternating the two step by step, 2026-12-03.)
 #[rustfmt::skip] // one layer per line, as llm.c's gpt2_backward
 pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grads: &mut Grads) {
     let (cfg, p, norm, train) = (&model.config, &model.params, model.config.norm, acts.train);
