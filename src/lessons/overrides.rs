@@ -8,7 +8,7 @@ use super::lesson::Lesson;
 /// The longest value echoed back in an error message (the rest is elided).
 const ECHO_MAX: usize = 60;
 
-/// `raw` as an error message shows it: at most [`ECHO_MAX`] characters.
+/// `raw` as an error message shows it: at most `ECHO_MAX` characters.
 pub fn echo(raw: &str) -> String {
     if raw.chars().count() <= ECHO_MAX {
         raw.to_owned()

@@ -2,7 +2,7 @@
 //!
 //! 1. **Ensemble error.** k predictors whose errors eᵢ have variance v and pairwise covariance
 //!    c = ρ v. The averaged prediction's error ē = (1/k) Σ eᵢ has
-//!    E[ē²] = c + (v − c)/k                                   (Goodfellow, Bengio & Courville,
+//!    E\[ē²\] = c + (v − c)/k                                   (Goodfellow, Bengio & Courville,
 //!    *Deep Learning*, §7.11), from v/k (ρ = 0) to v (ρ = 1). Simulated with
 //!    eᵢ = √v (√ρ z₀ + √(1 − ρ) zᵢ), zⱼ ~ N(0, 1) independent, which has exactly that covariance.
 //! 2. **Mixture of Gaussians** p(x) = Σᵢ πᵢ N(x; μᵢ, σᵢ²), responsibilities
@@ -33,7 +33,7 @@ use crate::model::optim::{AdamWConfig, FlatAdamW};
 
 // ───────────────────────────── 1. Ensemble error ─────────────────────────────
 
-/// E[ē²] = c + (v − c)/k with c = ρ v (Goodfellow et al. §7.11).
+/// E\[ē²\] = c + (v − c)/k with c = ρ v (Goodfellow et al. §7.11).
 pub fn ensemble_mse_theory(k: usize, v: f64, rho: f64) -> f64 {
     let c = rho * v;
     c + (v - c) / k.max(1) as f64

@@ -49,7 +49,7 @@ pub fn similarity(table: &Array2<f32>) -> Array2<f32> {
 }
 
 /// How far a similarity matrix is from depending only on i − j: max over (i, j) of
-/// |m[i][j] − m[0][|i − j|]| (0 for a symmetric Toeplitz matrix). For sinusoids,
+/// |m\[i\]\[j\] − m\[0\]\[|i − j|\]| (0 for a symmetric Toeplitz matrix). For sinusoids,
 /// r_i·r_j = Σ_k sin(ω_k i) sin(ω_k j) + cos(ω_k i) cos(ω_k j) = Σ_k cos(ω_k (i − j)) exactly, so
 /// what is left is float32 rounding.
 pub fn toeplitz_deviation(m: &Array2<f32>) -> f32 {
@@ -109,7 +109,7 @@ pub fn tables(ctx: usize, d: usize, base: f64) -> Tables {
 pub struct Permutation {
     /// The prompt's tokens, in order.
     pub tokens: Vec<String>,
-    /// The shuffle: position i of the shuffled prompt holds token perm[i].
+    /// The shuffle: position i of the shuffled prompt holds token perm\[i\].
     pub perm: Vec<usize>,
     /// Without positions.
     pub max_diff_none: f32,
@@ -165,7 +165,7 @@ pub fn random_encoder(vocab: usize, pos: PosEncoding, seed: u64) -> Gpt {
     gpt
 }
 
-/// max over tokens and features of |f(shuffled ids)[i] − f(ids)[perm[i]]|, f = the final
+/// max over tokens and features of |f(shuffled ids)\[i\] − f(ids)\[perm\[i\]\]|, f = the final
 /// normalised residual stream.
 pub fn permutation_difference(gpt: &Gpt, ids: &[usize], perm: &[usize]) -> f32 {
     let shuffled: Vec<usize> = perm.iter().map(|&p| ids[p]).collect();

@@ -12,7 +12,7 @@
 //!   never silently replaces an input.
 //!
 //! In a browser (wasm32) there is no file system: a file the user picks (Load…) is kept in
-//! memory under `uploads/<its name>` ([`add_upload`]) and [`read_regular`] reads it from there,
+//! memory under `uploads/<its name>` (`add_upload`) and [`read_regular`] reads it from there,
 //! and [`write_atomic`] offers the bytes as a download named after the path's file name. The
 //! callers (checkpoints, text files, PNGs) are the same on both.
 

@@ -160,7 +160,7 @@ pub fn drive_pieces(budget: Duration) -> bool {
 /// default settings, and 67 ms at the largest values of its sliders: decoding §3); one given
 /// to [`Background::get_in_steps`] (norms §3, 49 ms whole at B = 256; or made of parts,
 /// [`steps_over`]: experts §1, 149 ms whole at k = 64; softmax §2's entropy curve, 74 ms whole
-/// at T = 256) runs a piece at a time — for at most [`FRAME_BUDGET`] in each frame and in the
+/// at T = 256) runs a piece at a time — for at most `FRAME_BUDGET` in each frame and in the
 /// page's task between frames ([`drive_pieces`]) while its section is on screen — and the lesson
 /// shows the previous result (or its spinner) until the last piece is done.
 pub struct Background<K, V> {

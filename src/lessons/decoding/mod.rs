@@ -217,7 +217,7 @@ pub fn model_curve(
 const EXACT_PIECE: usize = 16;
 
 /// [`model_curve`] a piece at a time, for section 3 without a thread (the browser): the exact
-/// search [`EXACT_PIECE`] prefixes a piece, then one beam width a piece. At the sliders'
+/// search `EXACT_PIECE` prefixes a piece, then one beam width a piece. At the sliders'
 /// extremes the whole took 67 ms of one browser frame (headless Chromium, before it was cut).
 pub struct CurveJob {
     lm: Lm,

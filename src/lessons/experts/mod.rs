@@ -129,7 +129,7 @@ pub fn ce_table(k: usize, v: f64, classes: usize, margin: f64, seed: u64) -> Vec
 /// Normal draws per piece of [`ce_table_in_steps`]: about a millisecond of work in the browser.
 const PIECE_DRAWS: usize = 20_000;
 
-/// [`ce_table`] a piece at a time (about [`PIECE_DRAWS`] normal draws each), for a frame
+/// [`ce_table`] a piece at a time (about `PIECE_DRAWS` normal draws each), for a frame
 /// without threads: at k = 64 members and V = 100 classes the table is 140 million draws,
 /// seconds of work. The same table, bit for bit ([`EnsembleCe`]).
 pub fn ce_table_in_steps(

@@ -157,7 +157,7 @@ type Kept = Vec<((Task, u64, usize, usize), Dataset)>;
 static KEPT: std::sync::Mutex<Kept> = std::sync::Mutex::new(Vec::new());
 
 impl Dataset {
-    /// [`Dataset::builtin`], built once and copied while it is among the last [`SHARED_KEPT`]
+    /// [`Dataset::builtin`], built once and copied while it is among the last `SHARED_KEPT`
     /// asked for: a lesson's compare runs (four of one task and seed, made one a frame in the
     /// browser) and a run restarted with other settings share one build. The copy is the same
     /// value, so a run repeats bit for bit either way. Measured (native release build, its

@@ -7,7 +7,7 @@
 //!   The layers call [`gemm::gemm`], [`gemm::gemm_structured`] and [`gemm::gemm_bias`].
 //! - [`peak`]: the cores' FMA throughput on registers alone, the ceiling `bench` measures
 //!   each training step against.
-//! - [`reference`]: the naive triple loop the kernels are checked against.
+//! - [`reference`](mod@reference): the naive triple loop the kernels are checked against.
 //! - [`simd`]: the `multiversion!` macro that compiles a plain elementwise loop again for AVX2
 //!   and for AVX-512 (the layers mark their loops with it; the loop bodies stay ordinary Rust),
 //!   and the vector-friendly sums, dot products and `exp` those loops use; the attention's

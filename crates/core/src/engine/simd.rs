@@ -1,7 +1,7 @@
 //! Elementwise loops at the CPU's vector width, chosen at run time.
 //!
 //! The crate is compiled for baseline x86-64 (SSE2), so that it runs on any laptop. The
-//! [`multiversion!`] macro compiles a loop three times — as is, with AVX2 and FMA enabled (LLVM
+//! `multiversion!` macro compiles a loop three times — as is, with AVX2 and FMA enabled (LLVM
 //! vectorizes it 8 floats wide) and with AVX-512F too (16 wide) — and picks the widest the CPU
 //! has. Rust never fuses a·b + c on its own and LLVM never reorders a float sum, so every version
 //! computes the same bits (three training steps, kernel included, are checked both ways in
@@ -85,7 +85,7 @@ thread_local! {
     pub static NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Should [`multiversion!`] loops and `gemm` skip their AVX-512 versions? (Only a test asks.)
+/// Should `multiversion!` loops and `gemm` skip their AVX-512 versions? (Only a test asks.)
 #[inline(always)]
 pub fn no_avx512() -> bool {
     #[cfg(test)]

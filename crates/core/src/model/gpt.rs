@@ -2,7 +2,7 @@
 //! and the backward pass that fills gradients of the same shape as the parameters.
 //!
 //! Pre-norm blocks as nanoGPT (`model.py`) and llm.c (`gpt2_forward`, `gpt2_backward`):
-//!     x₀ = wte[tokens] + P                                  (embedding.rs)
+//!     x₀ = wte\[tokens\] + P                                  (embedding.rs)
 //!     for each block l:
 //!         resid2 = x + attn(norm₁(x))                         (norm.rs, linear.rs, attention.rs)
 //!         x     ← resid2 + mlp(norm₂(resid2))                 (mlp.rs: linear → GELU → linear)
@@ -123,11 +123,11 @@ pub struct Activations {
     pub t: usize,
     /// The input tokens (N).
     pub tokens: Vec<usize>,
-    /// Residual stream: resid[0] = embeddings, resid[l + 1] = output of block l: L + 1 of (N, C).
+    /// Residual stream: resid\[0\] = embeddings, resid\[l + 1\] = output of block l: L + 1 of (N, C).
     pub resid: Vec<Array2<f32>>,
     /// Per-block activations.
     pub blocks: Vec<BlockActs>,
-    /// norm_f(resid[L]): (N, C)
+    /// norm_f(resid\[L\]): (N, C)
     pub lnf: Array2<f32>,
     /// Statistics of norm_f.
     pub lnf_cache: NormCache,

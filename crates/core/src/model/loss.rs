@@ -1,4 +1,4 @@
-//! Cross-entropy of the next token: loss = mean_n −log softmax(logits_n)[target_n].
+//! Cross-entropy of the next token: loss = mean_n −log softmax(logits_n)\[target_n\].
 //! Fused with the softmax, whose backward then is dlogits = (p − onehot(target)) / N.
 //! The loss is computed as log-sum-exp: −log p_t = (m + ln Σ_j e^(l_j − m)) − l_t with
 //! m = max_j l_j, which is exact where p_t itself would underflow to 0 (no clamp, no made-up
@@ -69,7 +69,7 @@ multiversion! {
     }
 }
 
-/// In the forward pass this was loss = mean −log p[target], p = softmax(logits), so
+/// In the forward pass this was loss = mean −log p\[target\], p = softmax(logits), so
 /// dlogits = (p − onehot(target)) / N. dlogits: (N, V) (overwritten).
 pub fn crossentropy_backward(
     mut dlogits: ArrayViewMut2<'_, f32>,

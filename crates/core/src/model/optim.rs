@@ -210,7 +210,7 @@ multiversion! {
     }
 }
 
-/// [`update`] on a whole row against the same update one entry at a time, bit for bit, over
+/// `update` on a whole row against the same update one entry at a time, bit for bit, over
 /// three steps: a row goes through the loop as the compiler vectorized it and a single entry
 /// through its scalar remainder, so this checks that the two agree (the browser test calls it,
 /// through `window.attentionLabCheckKernels`; a unit test calls it on the native build).

@@ -56,7 +56,7 @@ pub fn shard_count(model: &Gpt, b: usize, t: usize, cores: usize) -> usize {
 /// it took 2 (5.9 and 7.3 ms, 90th percentile 10 and 12 ms) for the same training rate.
 const PART_WORK: usize = 9_000_000;
 
-/// How many shards a step taken in parts uses: enough that each does at most [`PART_WORK`]
+/// How many shards a step taken in parts uses: enough that each does at most `PART_WORK`
 /// (one per sequence at most; a BatchNorm model, whose rows are coupled, is never cut). Fixed by
 /// the model and the batch, never by a clock, so a run taken in parts repeats bit for bit.
 pub fn part_count(model: &Gpt, b: usize, t: usize) -> usize {

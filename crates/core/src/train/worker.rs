@@ -56,7 +56,7 @@ pub struct Snapshot {
     pub step: usize,
     /// Is it training continuously (or working through `Step(n)`)?
     pub running: bool,
-    /// The loss at every step so far (thinned to every other point past [`HISTORY_MAX`]).
+    /// The loss at every step so far (thinned to every other point past `HISTORY_MAX`).
     pub history: Arc<Vec<LossPoint>>,
     /// Throughput of the last steps.
     pub tokens_per_sec: f32,
