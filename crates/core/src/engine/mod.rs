@@ -222,6 +222,32 @@
 //! two threads' peak measured 242–247 GFLOP/s at the start of each run and the step ran at
 //! 34–49 % of the peak measured beside it (README).
 //!
+//! Tried in a fourth session on 2026-12-03, measured the same way, none kept (the large step
+//! ran 166–211 ms within the session):
+//! - **One attention head fused** (AVX-512): for each block of 12 queries, the scores against
+//!   Kᵀ packed once per head into 16-key panels, the softmax rows, then A·V from V copied once
+//!   into contiguous rows, so that S never leaves L1; the same bits as the three passes
+//!   (tested). One shard's heads of one layer at the large size (hot caches, minimum of 1000
+//!   runs): 1.02–1.05 → 0.99–1.00 ms forward. The training step 0.997× (122 pairs, quartiles
+//!   0.98–1.02), the one-sequence forward pass 0.99× (1102 pairs). Half of the fused head's
+//!   time was its softmax rows, bound by `exp`'s ~35 vector operations per 16 lanes; taking a
+//!   block's rows through each pass together (their dependency chains overlapping) made the rows
+//!   about 10 % faster, not enough.
+//! - Attention timed inside the step: 18 ms forward and 28 ms backward per large step (both
+//!   shards, 4 layers), i.e. 2.3 and 3.5 ms per shard and layer, against 1.0–1.3 and 1.35–1.6 ms
+//!   for the same calls alone. Alone with 16 sets of buffers used in turn (cold caches), 25 %
+//!   slower at the minimum; alone with the other core busy training, no slower (so not the
+//!   clock): inside the step, attention waits on memory.
+//! - **C's rows fetched for writing before a β = 0 store**: large 1.005× and 1.015× (quartiles
+//!   0.98–1.04), medium 0.991×.
+//! - **Blocks 128 deep** for the products that pack B: large 0.982×.
+//! - **The next pair of B's panels fetched into L1** during the last 12-row tile of the pair:
+//!   1.000×.
+//! - **A = dYᵀ read in place** by the 12 × 32 kernel (one step every OC floats) instead of
+//!   packed: large 0.971×, medium 1.003×; only where its rows are at most 2 KB apart: 1.002×.
+//! - Huge pages for the activations could not be tried: this machine's kernel gives none
+//!   (`madvise(MADV_HUGEPAGE)` on a 64 MB mapping left `AnonHugePages` at 0 kB).
+//!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
 //! line per layer, each backward line quoting its forward line).
 
