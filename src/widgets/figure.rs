@@ -172,8 +172,8 @@ impl Figure {
         }
         let height = self.height.unwrap_or_else(|| layout::plot_height(ui, 2.0));
         let (xs, ys) = (self.x.scale, self.y.scale);
-        let x_axis = axis_hints(AxisHints::new_x(), &self.x, X_LABEL_GAP);
-        let y_axis = axis_hints(AxisHints::new_y(), &self.y, Y_LABEL_GAP);
+        let x_axis = axis_hints(AxisHints::new_x(), &self.x, x_label_spacing(ui));
+        let y_axis = axis_hints(AxisHints::new_y(), &self.y, Y_LABEL_GAP / 4.0);
         let x_name = if self.x.label.is_empty() {
             "x".to_owned()
         } else {
@@ -216,11 +216,26 @@ impl Figure {
     }
 }
 
-fn axis_hints<'a>(hints: AxisHints<'a>, spec: &AxisSpec, gap: f32) -> AxisHints<'a> {
+/// The closest two x labels may be (points): five digits of the tick font, so that labels of
+/// up to 4 digits ("900", "1000") keep at least a digit's space between them. The spacer places
+/// labelled marks at least `X_LABEL_GAP` apart where three still fit, and the minor marks
+/// between them get labels too when they are this far apart; closer, egui_plot leaves them
+/// unlabelled. (Allowed 14 points apart, a quarter of `X_LABEL_GAP`, a long run's loss curve
+/// in presentation mode drew "900" and "1000" 2–5 points apart: `tests/ui_layout.rs`.)
+fn x_label_spacing(ui: &Ui) -> f32 {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let digit = ui.ctx().fonts_mut(|f| f.glyph_width(&font, '0'));
+    (X_LABEL_DIGITS * digit).max(X_LABEL_GAP / 4.0)
+}
+
+/// [`x_label_spacing`] in digits.
+const X_LABEL_DIGITS: f32 = 5.0;
+
+fn axis_hints<'a>(hints: AxisHints<'a>, spec: &AxisSpec, spacing: f32) -> AxisHints<'a> {
     let hints = hints
         .label(spec.label.clone())
-        // Every label our spacer places is at least `gap / 2` away from the next: full contrast.
-        .label_spacing((gap / 4.0)..=(gap / 4.0 + 1.0));
+        // Labels closer than `spacing` are hidden, the others drawn at full contrast.
+        .label_spacing(spacing..=(spacing + 1.0));
     match spec.scale {
         Scale::Linear | Scale::Index => hints.formatter(|mark, _| linear_tick(mark)),
         Scale::Log10 => hints.formatter(|mark, _| {
