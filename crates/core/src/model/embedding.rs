@@ -21,8 +21,8 @@ pub fn embedding_forward(
     }
 }
 
-/// In the forward pass this was x\[n\] = wte\[tok\[n\]\] + wpe\[t\], so dwte\[tok\[n\]\] += dx\[n\] and
-/// (for learned positions) dwpe\[t\] += dx\[n\].
+/// In the forward pass this was x\[n\] = wte\[tok\[n\]\] + wpe\[t\], so
+/// dwte\[tok\[n\]\] += dx\[n\] and (for learned positions) dwpe\[t\] += dx\[n\].
 pub fn embedding_backward(
     mut dwte: ArrayViewMut2<'_, f32>,
     dwpe: Option<ArrayViewMut2<'_, f32>>,

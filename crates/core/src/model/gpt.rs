@@ -123,7 +123,8 @@ pub struct Activations {
     pub t: usize,
     /// The input tokens (N).
     pub tokens: Vec<usize>,
-    /// Residual stream: resid\[0\] = embeddings, resid\[l + 1\] = output of block l: L + 1 of (N, C).
+    /// Residual stream: resid\[0\] = embeddings, resid\[l + 1\] = output of block l:
+    /// L + 1 of (N, C).
     pub resid: Vec<Array2<f32>>,
     /// Per-block activations.
     pub blocks: Vec<BlockActs>,
