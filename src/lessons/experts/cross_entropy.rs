@@ -140,7 +140,7 @@ impl Section<ExpertsSettings> for CrossEntropy {
                 ui.strong("Share of the member's loss above the floor that the average keeps: (ensemble − floor) / (member − floor)");
                 Figure::new("experts_ce_fraction")
                     .x("correlation ρ", Scale::Linear)
-                    .y("share of excess loss kept", Scale::Linear)
+                    .y("share kept", Scale::Linear)
                     .rows(ui, 1.7)
                     .include_y(0.0)
                     .include_y(1.0)
