@@ -128,17 +128,81 @@ fn copy_data_puts_csv_on_the_clipboard() {
 }
 
 #[test]
-fn save_png_reports_the_path_it_writes() {
+fn save_png_writes_the_lesson_area_where_the_status_says() {
+    let dir = std::env::temp_dir().join(format!("attention-lab-save-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
     let mut harness = app_harness(StartOptions::default());
+    harness.state_mut().set_save_dir(dir.clone());
     settle(&mut harness);
     harness.get_by_label("Save PNG").click();
     settle(&mut harness);
-    // No renderer in the harness: the request is made and the status names the file.
+    // The harness renders with wgpu, so the screenshot arrives and the file is written; the
+    // status names it whole, with its size in pixels.
     let status = harness.state().status().to_owned();
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let image = files.first().map(|f| image::open(f).map(|i| i.to_rgba8()));
+    std::fs::remove_dir_all(&dir).expect("temporary directory removed");
+    assert_eq!(files.len(), 1, "{files:?}; status: {status}");
+    let name = files[0].file_name().and_then(|n| n.to_str()).unwrap_or("");
     assert!(
-        status.contains("overview-") && status.contains(".png"),
-        "{status}"
+        name.starts_with("overview-") && name.ends_with(".png"),
+        "{name}"
     );
+    let image = image.expect("one file").expect("a readable PNG");
+    let (w, h) = image.dimensions();
+    assert_eq!(
+        status,
+        format!("Saved {} ({w} × {h} px)", files[0].display()),
+        "the status names the file and its size"
+    );
+    // The lesson area: less than the 1280 × 800 window (the side and status panels are not in
+    // it), and not a sliver.
+    assert!(
+        (600..1280).contains(&w) && (400..800).contains(&h),
+        "{w} × {h}"
+    );
+}
+
+#[test]
+fn a_long_status_wraps_inside_the_window() {
+    // A figure saved from a deep folder on a 1024 × 640 laptop in presentation mode: the status
+    // bar's message is longer than the window is wide, and wraps instead of running past it.
+    let dir = std::env::temp_dir()
+        .join(format!("attention-lab-long-status-{}", std::process::id()))
+        .join("a folder with a rather long name, as course folders often have")
+        .join("and another one inside it");
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1024.0, 640.0))
+        .build_eframe(|cc| {
+            LabApp::new(
+                cc,
+                StartOptions {
+                    present: true,
+                    ..StartOptions::default()
+                },
+            )
+        });
+    harness.state_mut().set_save_dir(dir.clone());
+    settle(&mut harness);
+    harness.get_by_label("Save PNG").click();
+    settle(&mut harness);
+    let status = harness.state().status().to_owned();
+    let rect = harness.get_by_label(&status).rect();
+    let window = harness.ctx.content_rect();
+    if let Some(top) = dir.ancestors().nth(2) {
+        std::fs::remove_dir_all(top).expect("temporary directory removed");
+    }
+    assert!(status.starts_with("Saved "), "{status}");
+    assert!(
+        window.contains_rect(rect),
+        "the status {rect:?} runs outside the window {window:?}"
+    );
+    // Body text is 14 points at zoom 1; presentation mode zooms by at least 1.25.
+    assert!(rect.height() > 2.0 * 14.0, "one line only: {rect:?}");
 }
 
 /// In-memory storage for the persistence round trip.

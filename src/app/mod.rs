@@ -18,7 +18,7 @@ use egui::{ColorImage, Key, Rect, Ui};
 use serde::{Deserialize, Serialize};
 
 use crate::lessons::{AppRequest, Lesson, LessonContext, all_lessons};
-use crate::widgets::export::{default_png_path, save_png_crop};
+use crate::widgets::export::{png_path, save_png_crop};
 
 /// Presentation mode's zoom, on top of the user's: the window becomes
 /// `widgets::layout::PRESENT_WIDTH` points wide (1.875 at 1920 pixels: body text of 26 px),
@@ -102,6 +102,8 @@ pub struct LabApp {
     frame_times: VecDeque<f32>,
     lesson_rect: Rect,
     pending_shot: Option<PendingShot>,
+    /// Where "Save PNG" writes (natively; `None`: the working directory at the time).
+    save_dir: Option<std::path::PathBuf>,
     autoplay: bool,
     /// What was last written to storage (the app state and the open lesson's settings), and
     /// when: settings are saved when they change, not only at eframe's next auto-save.
@@ -182,6 +184,7 @@ impl LabApp {
             frame_times: VecDeque::with_capacity(FRAME_HISTORY),
             lesson_rect: Rect::NOTHING,
             pending_shot: None,
+            save_dir: None,
             autoplay: options.play,
             saved: None,
             defaults: std::collections::HashMap::new(),
@@ -443,7 +446,35 @@ impl LabApp {
         }
     }
 
+    /// Make "Save PNG" write into `dir` instead of the working directory (tests, and anyone
+    /// embedding the app).
+    pub fn set_save_dir(&mut self, dir: std::path::PathBuf) {
+        self.save_dir = Some(dir);
+    }
+
+    /// The folder "Save PNG" writes into: natively the one set by [`Self::set_save_dir`] or
+    /// the working directory, named whole in the status bar so that the file can be found; in a
+    /// browser none (the file is a download).
+    fn png_dir(&self) -> Result<Option<std::path::PathBuf>, String> {
+        if cfg!(target_arch = "wasm32") {
+            return Ok(None);
+        }
+        match &self.save_dir {
+            Some(dir) => Ok(Some(dir.clone())),
+            None => std::env::current_dir()
+                .map(Some)
+                .map_err(|e| format!("Save PNG failed: the working directory cannot be read: {e}")),
+        }
+    }
+
     fn request_screenshot(&mut self, ctx: &egui::Context) {
+        let dir = match self.png_dir() {
+            Ok(dir) => dir,
+            Err(e) => {
+                self.status = e;
+                return;
+            }
+        };
         let slot: Arc<Mutex<Option<Arc<ColorImage>>>> = Arc::default();
         let writer = Arc::clone(&slot);
         let waker = ctx.clone();
@@ -455,7 +486,7 @@ impl LabApp {
                 waker.request_repaint();
             }),
         ));
-        let path = default_png_path(&self.state.lesson);
+        let path = png_path(dir.as_deref(), &self.state.lesson);
         self.status = format!("Saving {} …", path.display());
         self.pending_shot = Some(PendingShot {
             slot,
@@ -546,8 +577,9 @@ impl LabApp {
 
     fn status_bar(&mut self, ui: &mut Ui) {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
+            // Wrapped, not cut at the window's edge: a saved figure's whole path must show.
             ui.horizontal(|ui| {
-                ui.label(&self.status);
+                ui.add(egui::Label::new(self.status.as_str()).wrap());
             });
         });
     }

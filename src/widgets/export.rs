@@ -113,9 +113,14 @@ pub fn timestamp_from_unix(secs: u64) -> String {
     )
 }
 
-/// The default file name of a figure: `<lesson-id>-<timestamp>.png` in the working directory.
-pub fn default_png_path(lesson_id: &str) -> PathBuf {
-    PathBuf::from(format!("{lesson_id}-{}.png", timestamp()))
+/// Where "Save PNG" writes a figure: `<lesson-id>-<timestamp>.png` in `dir`, or the bare name
+/// without one (a browser's download).
+pub fn png_path(dir: Option<&Path>, lesson_id: &str) -> PathBuf {
+    let name = format!("{lesson_id}-{}.png", timestamp());
+    match dir {
+        Some(dir) => dir.join(name),
+        None => PathBuf::from(name),
+    }
 }
 
 /// Crop `rect` (in points) out of a screenshot taken at `pixels_per_point` and write it as PNG.
