@@ -250,6 +250,22 @@
 //! - Huge pages for the activations could not be tried: this machine's kernel gives none
 //!   (`madvise(MADV_HUGEPAGE)` on a 64 MB mapping left `AnonHugePages` at 0 kB).
 //!
+//! Tried in a fifth session on 2026-12-03, measured the same way, none kept:
+//! - **The 12 × 32 kernel's loop over k unrolled 4 times** (the same bits): large 0.984× and
+//!   0.977×, medium 1.012×. The loop's 3 bookkeeping instructions per step cost nothing.
+//! - **Each shard's sequences in micro-batches** (2 or 4 forward + backward passes per step
+//!   instead of one, so that a shard's activations are 25 or 12.5 MB instead of 50): large
+//!   0.954× and 0.885×. The smaller products lose more than the smaller working set gains.
+//! - **Attention's backward on contiguous copies**: each sequence's q, k, v and output gradient
+//!   gathered into head-major (T, hs) blocks before its heads (sequential reads of whole rows
+//!   instead of 128-byte pieces 3 KB apart), and dq, dk, dv written back row by row after them:
+//!   large 1.003× and 1.014× (quartiles 0.99–1.03), within the noise.
+//! - Inside the step the attention heads do about 0.4 GFLOP per shard (the causal half
+//!   skipped); at the times measured in the fourth session (2.3 + 3.5 ms per shard and layer,
+//!   above) that is about 17 GFLOP/s, against about 70 % of the FMA peak for the linear
+//!   layers' products. The heads are the part of the step furthest from the
+//!   peak, but they are small: T × hs = 128 × 32 blocks, 32-step products, short softmax rows.
+//!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
 //! line per layer, each backward line quoting its forward line).
 
