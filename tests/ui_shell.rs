@@ -201,7 +201,7 @@ fn a_long_status_wraps_inside_the_window() {
         window.contains_rect(rect),
         "the status {rect:?} runs outside the window {window:?}"
     );
-    // Body text is 14 points at zoom 1; presentation mode zooms by at least 1.25.
+    // Body text is 14 points, a line about 17: more than 28 points is at least two lines.
     assert!(rect.height() > 2.0 * 14.0, "one line only: {rect:?}");
 }
 
