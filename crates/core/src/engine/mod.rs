@@ -260,6 +260,10 @@
 //!   gathered into head-major (T, hs) blocks before its heads (sequential reads of whole rows
 //!   instead of 128-byte pieces 3 KB apart), and dq, dk, dv written back row by row after them:
 //!   large 1.003× and 1.014× (quartiles 0.99–1.03), within the noise.
+//! - **Parameter gradients written instead of added** (timed only; the weight gradients'
+//!   products with β = 0, the bias sums written, the shards' sum not zeroing what it reads):
+//!   large 0.997× and 1.001× (quartiles 0.99–1.01), medium 1.003×. Zeroing the gradients in
+//!   the pass that sums them, and reading dW back in the products, cost nothing measurable.
 //! - Inside the step the attention heads do about 0.4 GFLOP per shard (the causal half
 //!   skipped); at the times measured in the fourth session (2.3 + 3.5 ms per shard and layer,
 //!   above) that is about 17 GFLOP/s, against about 70 % of the FMA peak for the linear
