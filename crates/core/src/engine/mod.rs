@@ -267,8 +267,8 @@
 //! - Inside the step the attention heads do about 0.4 GFLOP per shard (the causal half
 //!   skipped); at the times measured in the fourth session (2.3 + 3.5 ms per shard and layer,
 //!   above) that is about 17 GFLOP/s, against about 70 % of the FMA peak for the linear
-//!   layers' products. The heads are the part of the step furthest from the
-//!   peak, but they are small: T × hs = 128 × 32 blocks, 32-step products, short softmax rows.
+//!   layers' products. The heads are the part of the step furthest from the peak, but they are
+//!   small: T × hs = 128 × 32 blocks, 32-step products, short softmax rows.
 //!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
 //! line per layer, each backward line quoting its forward line).
