@@ -11,8 +11,12 @@ use egui_kittest::kittest::Queryable;
 use ndarray::array;
 
 fn app_harness(options: StartOptions) -> Harness<'static, LabApp> {
+    sized_harness(options, egui::vec2(1280.0, 800.0))
+}
+
+fn sized_harness(options: StartOptions, size: egui::Vec2) -> Harness<'static, LabApp> {
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .build_eframe(move |cc| LabApp::new(cc, options))
 }
 
@@ -175,17 +179,11 @@ fn a_long_status_wraps_inside_the_window() {
         .join("a folder with a rather long name, as course folders often have")
         .join("and another one inside it");
     std::fs::create_dir_all(&dir).expect("temporary directory");
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1024.0, 640.0))
-        .build_eframe(|cc| {
-            LabApp::new(
-                cc,
-                StartOptions {
-                    present: true,
-                    ..StartOptions::default()
-                },
-            )
-        });
+    let options = StartOptions {
+        present: true,
+        ..StartOptions::default()
+    };
+    let mut harness = sized_harness(options, egui::vec2(1024.0, 640.0));
     harness.state_mut().set_save_dir(dir.clone());
     settle(&mut harness);
     harness.get_by_label("Save PNG").click();
