@@ -234,8 +234,11 @@ const X_LABEL_DIGITS: f32 = 5.0;
 fn axis_hints<'a>(hints: AxisHints<'a>, spec: &AxisSpec, spacing: f32) -> AxisHints<'a> {
     let hints = hints
         .label(spec.label.clone())
-        // Labels closer than `spacing` are hidden, the others drawn at full contrast.
-        .label_spacing(spacing..=(spacing + 1.0));
+        // Labels closer than `spacing` are hidden, the others drawn at full contrast: egui_plot
+        // fades the labels whose spacing is inside this range, so it is 0.01 points wide (at
+        // 1 point, alternate numbers that happened to fall inside it were drawn grey: rnn §3's
+        // odd tens, experts §4's odd tenths at 1920 × 1080).
+        .label_spacing(spacing..=(spacing + 0.01));
     match spec.scale {
         Scale::Linear | Scale::Index => hints.formatter(|mark, _| linear_tick(mark)),
         Scale::Log10 => hints.formatter(|mark, _| {
