@@ -1,7 +1,7 @@
 //! Small helpers the lessons share: log-scale plot data, section tabs, labelled sliders.
 
 use egui::{Response, Ui};
-use egui_plot::{AxisHints, PlotPoints};
+use egui_plot::PlotPoints;
 
 /// Points (x_i, log10 |y_i|) for a log-scale y axis. NaN, ±∞ and 0 (which underflowed: it has
 /// no logarithm) are left out — a gap, not a made-up floor.
@@ -22,13 +22,6 @@ pub fn log_tick(value: f64) -> String {
     } else {
         format!("{v:.0e}")
     }
-}
-
-/// A y axis for log10 data, with its label.
-pub fn log_y_axis(label: &str) -> AxisHints<'static> {
-    AxisHints::new_y()
-        .label(label.to_owned())
-        .formatter(|mark, _| log_tick(mark.value))
 }
 
 /// A row of tabs, one per section of a lesson; returns true when the choice changed.
@@ -124,22 +117,6 @@ pub fn hover_on(
             value(p.y, y.1)
         ))
     }
-}
-
-/// Hover text for a plot whose y axis holds log10 values.
-pub fn log_hover(
-    x_name: &'static str,
-    y_name: &'static str,
-) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
-    hover_on((x_name, Scale::Linear), (y_name, Scale::Log10))
-}
-
-/// Hover text for an ordinary plot.
-pub fn hover(
-    x_name: &'static str,
-    y_name: &'static str,
-) -> impl Fn(&egui_plot::HoverPosition<'_>) -> Option<String> {
-    hover_on((x_name, Scale::Linear), (y_name, Scale::Linear))
 }
 
 /// Bands that stack to 1 along x: series i is a bar chart of `values[i][j]` at `xs[j]`, bars
