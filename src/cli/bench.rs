@@ -109,19 +109,27 @@ pub fn bench_config(
         let started = Instant::now();
         while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
             let t0 = Instant::now();
-            forward_backward(
-                &gpt,
-                &mut shards,
-                &mut acts,
-                &tokens,
-                &targets,
-                batch,
-                ctx,
-                k,
-                true,
-                &mut grads,
-            );
-            optim.step(&mut gpt.params, &grads);
+            let mut step = || {
+                forward_backward(
+                    &gpt,
+                    &mut shards,
+                    &mut acts,
+                    &tokens,
+                    &targets,
+                    batch,
+                    ctx,
+                    k,
+                    true,
+                    &mut grads,
+                );
+                optim.step(&mut gpt.params, &grads);
+            };
+            // As `Trainer::step` runs a step cut in shards: the pool's threads kept awake.
+            if k >= 2 {
+                pool::awake(step);
+            } else {
+                step();
+            }
             steps.push(t0.elapsed());
         }
     });

@@ -497,8 +497,17 @@ impl Trainer {
         let started = Instant::now();
         let (b, t) = (self.config.batch, self.config.model.block_size);
         self.draw_batch();
-        let loss = self.forward_backward(shard_count(&self.gpt, b, t, self.cores));
-        let mut stats = self.update(loss);
+        let k = shard_count(&self.gpt, b, t, self.cores);
+        let mut stats = if k >= 2 {
+            // The pool's other threads awake between the step's forks (`pool::awake`).
+            pool::awake(|| {
+                let loss = self.forward_backward(k);
+                self.update(loss)
+            })
+        } else {
+            let loss = self.forward_backward(k);
+            self.update(loss)
+        };
         if self.validates(&stats) {
             stats.val_loss = Some(self.evaluate());
         }
