@@ -270,6 +270,46 @@
 //!   layers' products. The heads are the part of the step furthest from the peak, but they are
 //!   small: T × hs = 128 × 32 blocks, 32-step products, short softmax rows.
 //!
+//! A sixth session (2026-12-03, evening) ran on a different machine: 2 cores with AVX-512 and
+//! AMX, 48 KB L1d, 2 MB L2 per core, 480 MB L3, the two threads' FMA peak 435 GFLOP/s (210–217
+//! for one), its speed much steadier than before (`bench`'s rounds within ±5 %). There the large
+//! step took 98–102 ms against PyTorch's 112–125 (1.10–1.16×), its forward pass 4.1–4.4 ms
+//! against 5.0–5.3 (1.17–1.22×). What it found:
+//! - **Where PyTorch is ahead is the products in the step, not alone.** PyTorch's profiler
+//!   (`torch.profiler`, 10 large steps): its `mm`/`addmm` take 66 ms of each 112 ms step (on
+//!   two threads: about 295 GFLOP/s, 70 % of the peak), SDPA 12.6 ms, GELU 14.5, AdamW 8. Ours,
+//!   timed around every product inside the step (a throwaway timer in `gemm`): 164–172 ms of the
+//!   two threads' time, i.e. 82–86 ms of the step, 126–139 GFLOP/s per thread for the linear
+//!   layers' products (60–66 % of one thread's peak), about 50 GFLOP/s for the attention heads'
+//!   (the causal half skipped, not counted), packing A 12 and B 12 ms of it. Alone
+//!   (`bench --products`) the same products reach 149–170 GFLOP/s, as MKL does on one thread
+//!   (153–173, `torch.mm` with `torch.set_num_threads(1)`, measured beside them).
+//! - **The gap in the step is cold operands.** One product on one thread, its A, B and C cycled
+//!   through 40 sets (all in L3, as in the step) against one set (hot): 512 × 1024 · 1024 × 256
+//!   1868 → 2131 µs (MKL 1722 → 1813); with A = dYᵀ (1024 × 512 · 512 × 256, a weight
+//!   gradient) 1780 → 2257 µs (MKL 1721 → 1812). Cycling one operand at a time, the C of the
+//!   weight gradient cost the most (+296 µs), then A (+215), then B (+83).
+//! - **Kept: C fetched whole, for writing, at any β** (`gemm`'s `Tile::prefetch`): the
+//!   micro-kernels had fetched only the first and last entry of each row of their tile, and only
+//!   when β ≠ 0, so the middle line of a 32-float row that does not start on a 64-byte boundary
+//!   was missed, and a β = 0 store waited for its lines. The large step 1.039× (142 pairs,
+//!   quartiles 1.026–1.051), the medium 1.049×.
+//! - **Kept: the pool's threads kept awake** between the forks of one forward pass and of one
+//!   step cut in shards ([`pool::awake`]; rayon's idle threads sleep after about 32 yields, and a
+//!   fork then waits for a wake-up): the large forward pass 1.19× (2354 pairs, quartiles
+//!   1.14–1.24), the medium 1.10×; the medium step 1.03–1.04×, the large 1.01×. Inside a step the
+//!   two threads then wait 43 ms in 1.75 s (`perf sched timehist`): 1.4 % of their time.
+//! - Tried and not kept: rows of A read in place by a 12 × 32 kernel (no packing of a row-major
+//!   A): 1.007× large, 1.006× medium; blocks 512 deep instead of 256: 1.005× large, 0.993×
+//!   medium; the next block of A fetched into L2 during the current block's kernels: no change
+//!   on the cold product, slower with A = dYᵀ; the tile 12 rows ahead fetched before the kernel
+//!   (beside the fetch of the tile's own C): 0.993×; column blocks of 512 instead of 2048:
+//!   0.998×.
+//! - **Threading inside the products instead of across shards** (every product of 256 rows or
+//!   more cut in two halves by rows on the pool, the batch in one shard): the products' time
+//!   summed over the two threads 166.6 ms against 167.7 ms with two shards. Cutting products as
+//!   MKL does would not make them faster here; what is left is their operands coming from L3.
+//!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
 //! line per layer, each backward line quoting its forward line).
 

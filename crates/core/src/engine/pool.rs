@@ -15,17 +15,17 @@
 //! pool stays rayon and safe.
 //!
 //! A thread of the pool that finds no work spins a little (about 32 `sched_yield`s), then
-//! sleeps; the next fork has to wake it (a `futex` call, then the kernel's switch), which on the
-//! 2-core machine took tens of microseconds per fork. [`awake`] keeps the other threads
-//! spinning, and taking the pool's work, for as long as a caller's closure runs, as OpenMP's
-//! threads (PyTorch's) spin between parallel regions. One sequence's forward pass on two threads
-//! (`inference::forward`, about 20 forks) and a training step cut in shards (`Trainer::step`,
-//! `attention-lab bench`) run under it. Measured 2026-12-03 (one process alternating with and
-//! without it pass by pass, median of the neighbouring pairs' ratios old / new, quartiles in
-//! brackets): the large forward pass 1.19× (2354 pairs, 1.14–1.24) and 1.19× again, the medium
-//! 1.10× (6697 pairs), the small 1.02×; the large training step 1.01× (119 pairs, 0.99–1.03),
-//! the medium 1.03× and 1.04× (375 and 430 pairs, 1.02–1.05). Without it, 35 context switches
-//! per large forward pass (4.4 ms) and 17 % of the two cores idle.
+//! sleeps; the next fork has to wake it (a `futex` call, then the kernel's switch). [`awake`]
+//! keeps the other threads spinning, and taking the pool's work, for as long as a caller's
+//! closure runs, much as OpenMP runtimes (which PyTorch uses) let their threads spin-wait for a
+//! while after a parallel region instead of sleeping at once. One sequence's forward pass on two
+//! threads (`inference::forward`, about 20 forks) and a training step cut in shards
+//! (`Trainer::step`, `attention-lab bench`) run under it. Measured 2026-12-03 (one process
+//! alternating with and without it pass by pass, median of the neighbouring pairs' ratios old /
+//! new, quartiles in brackets): the large forward pass 1.19× (2354 pairs, 1.14–1.24) and 1.19×
+//! again, the medium 1.10× (6697 pairs), the small 1.02×; the large training step 1.01× (119
+//! pairs, 0.99–1.03), the medium 1.03× and 1.04× (375 and 430 pairs, 1.02–1.05). Without it,
+//! 35 context switches per large forward pass (4.4 ms) and 17 % of the two cores idle.
 //!
 //! The pool's threads run at a lower priority (nice 10 on Linux): on a 2-core laptop training
 //! uses both cores, and the UI thread must still get one whenever it has a frame to draw.
