@@ -288,7 +288,13 @@
 //!   through 40 sets (all in L3, as in the step) against one set (hot): 512 × 1024 · 1024 × 256
 //!   1868 → 2131 µs (MKL 1722 → 1813); with A = dYᵀ (1024 × 512 · 512 × 256, a weight
 //!   gradient) 1780 → 2257 µs (MKL 1721 → 1812). Cycling one operand at a time, the C of the
-//!   weight gradient cost the most (+296 µs), then A (+215), then B (+83).
+//!   weight gradient cost the most (+296 µs), then A (+215), then B (+83). A's cost grows with
+//!   how much memory the sets span, not with leaving L2: cycling A alone through 1, 2, 4, 8, 16
+//!   and 40 sets (2 MB each) took 1872, 1741, 1865, 1889, 1978 and 2002 µs with A = dYᵀ, and
+//!   1842, 1856, 1879, 1904, 1953, 1964 µs row-major. Past 16–32 MB something else than L3 runs
+//!   out: the TLB's reach with 4 KB pages is about that size, and this machine gives no huge
+//!   pages (`madvise(MADV_HUGEPAGE)` on 64 MB: `AnonHugePages` stays 0), so this could not be
+//!   tested further.
 //! - **Kept: C fetched whole, for writing, at any β** (`gemm`'s `Tile::prefetch`): the
 //!   micro-kernels had fetched only the first and last entry of each row of their tile, and only
 //!   when β ≠ 0, so the middle line of a 32-float row that does not start on a 64-byte boundary
