@@ -291,10 +291,10 @@
 //!   weight gradient cost the most (+296 µs), then A (+215), then B (+83). A's cost grows with
 //!   how much memory the sets span, not with leaving L2: cycling A alone through 1, 2, 4, 8, 16
 //!   and 40 sets (2 MB each) took 1872, 1741, 1865, 1889, 1978 and 2002 µs with A = dYᵀ, and
-//!   1842, 1856, 1879, 1904, 1953, 1964 µs row-major. Past 16–32 MB something else than L3 runs
-//!   out: the TLB's reach with 4 KB pages is about that size, and this machine gives no huge
-//!   pages (`madvise(MADV_HUGEPAGE)` on 64 MB: `AnonHugePages` stays 0), so this could not be
-//!   tested further.
+//!   1842, 1856, 1879, 1904, 1953, 1964 µs row-major: the jump is between 16 and 32 MB, far
+//!   past L2. Two candidates, not told apart: the TLB (its reach with 4 KB pages is a few MB to
+//!   about 12 MB), or a share of the L3 smaller than the 480 MB reported. Huge pages would tell,
+//!   and this machine gives none (`madvise(MADV_HUGEPAGE)` on 64 MB: `AnonHugePages` stays 0).
 //! - **Kept: C fetched whole, for writing, at any β** (`gemm`'s `Tile::prefetch`): the
 //!   micro-kernels had fetched only the first and last entry of each row of their tile, and only
 //!   when β ≠ 0, so the middle line of a 32-float row that does not start on a 64-byte boundary
