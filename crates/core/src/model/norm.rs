@@ -195,9 +195,10 @@ multiversion! {
             .enumerate()
         {
             let mu = mean.and_then(|m| m.get(i).copied()).unwrap_or(0.0);
-            let dnorm_mean = if mean.is_some() { simd::dot(w, drow) / c as f32 } else { 0.0 };
-            let dnorm_norm_mean =
-                simd::sum_map3(xrow, drow, w, |xj, dj, wj| wj * dj * ((xj - mu) * rs)) / c as f32;
+            // Σ w·d and Σ (w·d)·((x − μ)·r) over the row, in one pass.
+            let (dnorm_sum, dnorm_norm_sum) = simd::norm_sums(xrow, drow, w, mu, rs);
+            let dnorm_mean = if mean.is_some() { dnorm_sum / c as f32 } else { 0.0 };
+            let dnorm_norm_mean = dnorm_norm_sum / c as f32;
             for (((((dxj, &xj), &dj), &wj), dwj), dbj) in dxrow
                 .iter_mut()
                 .zip(xrow)
