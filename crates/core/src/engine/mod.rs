@@ -293,8 +293,9 @@
 //!   and 40 sets (2 MB each) took 1872, 1741, 1865, 1889, 1978 and 2002 µs with A = dYᵀ, and
 //!   1842, 1856, 1879, 1904, 1953, 1964 µs row-major: the jump is between 16 and 32 MB, far
 //!   past L2. Two candidates, not told apart: the TLB (its reach with 4 KB pages is a few MB to
-//!   about 12 MB), or a share of the L3 smaller than the 480 MB reported. Huge pages would tell,
-//!   and this machine gives none (`madvise(MADV_HUGEPAGE)` on 64 MB: `AnonHugePages` stays 0).
+//!   about 12 MB), or a share of the L3 smaller than the 480 MB reported. Huge pages would tell;
+//!   this session concluded the machine gives none (`AnonHugePages` stayed 0 after
+//!   `madvise(MADV_HUGEPAGE)` on 64 MB), which was wrong: see the seventh session below.
 //!   Touching each page of A once instead of once per block of depth (B packed whole when it
 //!   is at most 1 MB, then every 48-row block of A through all depths before the next, C's
 //!   rows hot across the depths): the cold row-major products 2–3 % faster alone, A = dYᵀ 1 %
@@ -325,6 +326,41 @@
 //!   more cut in two halves by rows on the pool, the batch in one shard): the products' time
 //!   summed over the two threads 166.6 ms against 167.7 ms with two shards. Cutting products as
 //!   MKL does would not make them faster here; what is left is their operands coming from L3.
+//!
+//! A seventh session (2026-12-03, late; the same kind of machine as the sixth) found:
+//! - **The machine does give huge pages** (`transparent_hugepage/enabled` is `madvise`): a
+//!   64 MB mapping aligned to 2 MiB, `madvise(MADV_HUGEPAGE)`, then touched, shows 65536 kB of
+//!   `AnonHugePages`. glibc's malloc cannot use them for our arrays: those of 128 KB and more get
+//!   mappings of their own, 4 KiB-aligned and mostly smaller than 2 MiB (its
+//!   `glibc.malloc.hugetlb=1` tunable left `AnonHugePages` at 0 in the training step).
+//! - **Kept: the native binary allocates through mimalloc** (`src/main.rs`; v3, whose 2 MiB-aligned
+//!   arenas it advises for huge pages by default): 241 of the large step's 245 MB resident on
+//!   2 MiB pages. The large step, separate processes in turn (glibc / mimalloc, ms, median of
+//!   150 steps each): 96.3 / 92.7, 97.6 / 92.4, 97.8 / 93.3 in one run, 96.3–97.8 / 91.0–93.3 in
+//!   the next: about 1.045×. A throwaway allocator that gave every allocation of 64 KB or more
+//!   its own 2 MiB-aligned, advised block did the same (92.5–94.4 ms) at twice the memory. So the
+//!   cold operands' cost above was in large part the TLB. The first touch of the huge pages
+//!   (the kernel zeroing 2 MiB at a time) is in the first steps only; mimalloc's purging of freed
+//!   memory never showed in the steady state (`perf`: every `clear_page_erms` sample in the
+//!   first second).
+//! - **Kept: LayerNorm's backward row sums as two SSE2 vectors** ([`simd::norm_sums`], the bits
+//!   of the 8 scalar partial sums LLVM had left unvectorized, tested): the large step 1.017×
+//!   (204 pairs, quartiles 1.000–1.033), the medium 1.017× (492 pairs, 1.004–1.033).
+//! - Tried with huge pages and not kept (one process alternating, old / new time):
+//!   - **GELU fused into the products** (a map applied to C's entries once final, as llm.c's
+//!     CUDA `matmul_forward` with `gelu_fusion` and `matmul_backward` with `pre_gelu` do): per
+//!     12 × 32 tile, 0.94× (runs of 32 floats fall to the loops' scalar remainder); per block
+//!     of 48 rows, forward and backward 1.010× (quartiles 0.99–1.02), the forward alone 1.005×.
+//!     The fused backward waits on fch's rows, as cold as in the pass of its own (a third of its
+//!     samples on the first use of the load); fetching them into L2 during the block's kernels
+//!     gave 1.003×.
+//!   - Blocks 128 deep: 0.983×; blocks of 96 rows of A: 1.000×; the pool's threads pinned one to
+//!     a core (`sched_setaffinity`): no difference in three rounds of separate processes.
+//! - Where the large step's time goes now (`perf`, two threads): the 12 × 32 kernel 59.6 %, the
+//!   loops around it with A's packing 7.2 % (in it, A = Xᵀ's step-major copy and the row
+//!   prefetches before a row-major A's packing, both waiting on memory), B's packing 6.1 %, the
+//!   6 × 32 kernel 5.4 %, GELU 2.8 + 1.8 %, the norms' backward 2.4 % (before its SSE2 sums),
+//!   the softmax 2.2 %, the shards' sum 1.9 %, AdamW 1.6 %.
 //!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
 //! line per layer, each backward line quoting its forward line).
