@@ -328,22 +328,26 @@ fn crossentropy_backward_matches_finite_differences() {
 }
 
 #[test]
-fn residual_backward_writes_both_gradients() {
-    // out = a + b: da = db = dout; without the skip, out = b: da = 0, db = dout. Both written
+fn residual_backward_gives_both_gradients() {
+    // out = a + b: da = db = dout, both the dout buffer itself (no copy); without the skip,
+    // out = b: da = 0 (the dout buffer zeroed) and db = dout, copied into the second buffer
     // (NaN before, so an entry left alone fails).
     let dout = det(3, 4, 0.9, 0.3);
     for skip in [true, false] {
-        let (mut da, mut db) = (
-            Array2::from_elem((3, 4), f32::NAN),
-            Array2::from_elem((3, 4), f32::NAN),
-        );
-        residual_backward(da.view_mut(), db.view_mut(), dout.view(), skip);
+        let (mut d, mut copy) = (dout.clone(), Array2::from_elem((3, 4), f32::NAN));
+        let db = residual_backward(&mut d, &mut copy, skip).to_owned();
+        assert_eq!(db, dout, "skip {skip}");
         let want_da = if skip {
             dout.clone()
         } else {
             Array2::zeros((3, 4))
         };
-        assert_eq!(da, want_da, "skip {skip}");
-        assert_eq!(db, dout, "skip {skip}");
+        assert_eq!(d, want_da, "skip {skip}");
+        if !skip {
+            assert_eq!(copy, dout);
+        }
     }
+    // A copy buffer of another shape is resized.
+    let (mut d, mut copy) = (dout.clone(), Array2::zeros((1, 1)));
+    assert_eq!(residual_backward(&mut d, &mut copy, false), dout.view());
 }

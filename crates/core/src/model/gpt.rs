@@ -153,13 +153,12 @@ pub struct Activations {
 struct BackwardScratch {
     dlogits: Array2<f32>,
     dlnf: Array2<f32>,
-    /// d(output of the current block); after its backward, d(its input).
+    /// The residual stream's gradient: d(output of the current block), then d(resid2), then
+    /// d(its input) (`residual_backward` leaves it in place).
     dres: Array2<f32>,
-    /// d(input of the current block), filled by its backward.
-    dx: Array2<f32>,
-    dresid2: Array2<f32>,
-    /// d(a sub-layer's output): the MLP's, then the attention's.
-    dsub: Array2<f32>,
+    /// d(a sub-layer's output) when the skip is cut (out = sub-layer output): a copy of dres,
+    /// which is then zeroed. With the skip the sub-layer reads dres itself.
+    dsub_copy: Array2<f32>,
     dfch_gelu: Array2<f32>,
     dfch: Array2<f32>,
     /// d(a norm's output): norm₂'s, then norm₁'s.
@@ -278,19 +277,21 @@ pub fn gpt_forward(
 ///
 /// An activation's gradient is written by the first backward line that reaches it and added to
 /// by the others, as PyTorch's autograd sums a tensor's gradient over the operations that read
-/// it. Only the residual stream has two readers (a norm and the skip): the residual's backward
-/// writes its gradient and the norm's adds. So no buffer is zeroed but `dres`, which only a
-/// norm reaches. (llm.c zeroes every activation gradient and accumulates into all of them; here
-/// the zeroing was about 4 % of the large training step's samples (`perf`), and the products
-/// read the zeros back: writing instead took 1/1.011 of the large step's time and 1/1.026 of
-/// the medium's, one process alternating the two step by step, 2026-12-03.)
+/// it. Only the residual stream has two readers (a norm and the skip): its gradient stays in
+/// `dres` through the residual's backward (d(skip input) = d(sub-layer output) = dres, one
+/// buffer), the sub-layer's backward reads it, and the norm's backward adds its part into it;
+/// after the block, `dres` holds d(the block's input). So no buffer is zeroed but `dres`, which
+/// only a norm reaches. (llm.c zeroes every activation gradient and accumulates into all of
+/// them; here the zeroing was about 4 % of the large training step's samples (`perf`), and the
+/// products read the zeros back: writing instead took 1/1.011 of the large step's time and
+/// 1/1.026 of the medium's, one process alternating the two step by step, 2026-12-03.)
 #[rustfmt::skip] // one layer per line, as llm.c's gpt2_backward
 pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grads: &mut Grads) {
     let (cfg, p, norm, train) = (&model.config, &model.params, model.config.norm, acts.train);
     let dims = AttentionDims::of(cfg, acts.b, acts.t);
     acts.scratch.fit(acts.b * acts.t, cfg.n_embd, cfg.vocab_size);
     let Activations { resid, blocks, lnf, lnf_cache, probs, tokens, t, scratch, .. } = acts;
-    let BackwardScratch { dlogits, dlnf, dres, dx, dresid2, dsub, dfch_gelu, dfch, dln, datty, dqkv, datt } = scratch;
+    let BackwardScratch { dlogits, dlnf, dres, dsub_copy, dfch_gelu, dfch, dln, datty, dqkv, datt } = scratch;
 
     // loss = mean −log softmax(logits)[target]: dlogits = (p − onehot(target)) / N
     crossentropy_backward(dlogits.view_mut(), probs.view(), targets);
@@ -302,28 +303,27 @@ pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grad
     norm_backward(norm, dres.view_mut(), grads.ln_f_w.view_mut(), grads.ln_f_b.view_mut(), dlnf.view(), x, p.ln_f_w.view(), lnf_cache, train);
     for l in (0..cfg.n_layer).rev() {
         let (bp, g, a, x) = (&p.blocks[l], &mut grads.blocks[l], &blocks[l], resid[l].view());
-        // out = resid2 + mlp_out (or out = mlp_out)
-        residual_backward(dresid2.view_mut(), dsub.view_mut(), dres.view(), cfg.residual);
+        // out = resid2 + mlp_out (or out = mlp_out): dsub = d mlp_out; dres becomes d resid2
+        let dsub = residual_backward(dres, dsub_copy, cfg.residual);
         // mlp_out = fch_gelu · W_projᵀ + b
-        linear_backward(Some(dfch_gelu.view_mut()), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub.view(), a.fch_gelu.view(), bp.mlp_proj_w.view());
+        linear_backward(Some(dfch_gelu.view_mut()), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub, a.fch_gelu.view(), bp.mlp_proj_w.view());
         // fch_gelu = gelu(fch)
         gelu_backward(dfch.view_mut(), a.fch.view(), dfch_gelu.view());
         // fch = ln2 · W_fcᵀ + b
         linear_backward(Some(dln.view_mut()), g.c_fc_w.view_mut(), Some(g.c_fc_b.view_mut()), dfch.view(), a.ln2.view(), bp.c_fc_w.view());
         // ln2 = norm₂(resid2)
-        norm_backward(norm, dresid2.view_mut(), g.ln_2_w.view_mut(), g.ln_2_b.view_mut(), dln.view(), a.resid2.view(), bp.ln_2_w.view(), &a.ln2_cache, train);
-        // resid2 = x + attn_out (or resid2 = attn_out)
-        residual_backward(dx.view_mut(), dsub.view_mut(), dresid2.view(), cfg.residual);
+        norm_backward(norm, dres.view_mut(), g.ln_2_w.view_mut(), g.ln_2_b.view_mut(), dln.view(), a.resid2.view(), bp.ln_2_w.view(), &a.ln2_cache, train);
+        // resid2 = x + attn_out (or resid2 = attn_out): dsub = d attn_out; dres becomes d x
+        let dsub = residual_backward(dres, dsub_copy, cfg.residual);
         // attn_out = atty · W_Oᵀ + b
-        linear_backward(Some(datty.view_mut()), g.attn_proj_w.view_mut(), Some(g.attn_proj_b.view_mut()), dsub.view(), a.atty.view(), bp.attn_proj_w.view());
+        linear_backward(Some(datty.view_mut()), g.attn_proj_w.view_mut(), Some(g.attn_proj_b.view_mut()), dsub, a.atty.view(), bp.attn_proj_w.view());
         // atty = concat_h softmax(Q_h K_hᵀ / √hs + mask) V_h
         attention_backward(dqkv.view_mut(), datty.view(), a.qkv.view(), dims, &a.attn, datt);
         // qkv = ln1 · W_attnᵀ + b
         linear_backward(Some(dln.view_mut()), g.c_attn_w.view_mut(), Some(g.c_attn_b.view_mut()), dqkv.view(), a.ln1.view(), bp.c_attn_w.view());
         // ln1 = norm₁(x)
-        norm_backward(norm, dx.view_mut(), g.ln_1_w.view_mut(), g.ln_1_b.view_mut(), dln.view(), x, bp.ln_1_w.view(), &a.ln1_cache, train);
-        // d(this block's input) is d(the output of the block below)
-        std::mem::swap(dres, dx);
+        norm_backward(norm, dres.view_mut(), g.ln_1_w.view_mut(), g.ln_1_b.view_mut(), dln.view(), x, bp.ln_1_w.view(), &a.ln1_cache, train);
+        // dres now holds d(this block's input): d(the output of the block below)
     }
     // x₀ = wte[tokens] + wpe[t]
     let dwpe = match cfg.pos_encoding {
@@ -340,9 +340,7 @@ impl BackwardScratch {
         for (m, cols) in [
             (&mut self.dlnf, c),
             (&mut self.dres, c),
-            (&mut self.dx, c),
-            (&mut self.dresid2, c),
-            (&mut self.dsub, c),
+            (&mut self.dsub_copy, c),
             (&mut self.dfch_gelu, 4 * c),
             (&mut self.dfch, 4 * c),
             (&mut self.dln, c),
