@@ -346,6 +346,13 @@
 //! - **Kept: LayerNorm's backward row sums as two SSE2 vectors** ([`simd::norm_sums`], the bits
 //!   of the 8 scalar partial sums LLVM had left unvectorized, tested): the large step 1.017×
 //!   (204 pairs, quartiles 1.000–1.033), the medium 1.017× (492 pairs, 1.004–1.033).
+//! - **Kept: the residual's backward leaves the gradient in place** (`model::residual`: d(skip
+//!   input) = d(sub-layer output) = the one buffer `dres`, which the sub-layer's backward reads
+//!   and the norm's adds into; before, two copies per residual): 1.011× (206 pairs, quartiles
+//!   0.997–1.030), the same bits.
+//! - After these, `attention-lab bench --rounds 3` (PyTorch 2.15 eager with SDPA, alternating
+//!   rounds): the large step 1.31× (1.29–1.33×; ours 91.6–92.8 ms, PyTorch 120.0–122.9) at
+//!   54–56 % of the two threads' peak; its forward pass 1.52×; medium 1.63× and 2.25×.
 //! - Tried with huge pages and not kept (one process alternating, old / new time):
 //!   - **GELU fused into the products** (a map applied to C's entries once final, as llm.c's
 //!     CUDA `matmul_forward` with `gelu_fusion` and `matmul_backward` with `pre_gelu` do): per
@@ -354,8 +361,14 @@
 //!     The fused backward waits on fch's rows, as cold as in the pass of its own (a third of its
 //!     samples on the first use of the load); fetching them into L2 during the block's kernels
 //!     gave 1.003×.
-//!   - Blocks 128 deep: 0.983×; blocks of 96 rows of A: 1.000×; the pool's threads pinned one to
-//!     a core (`sched_setaffinity`): no difference in three rounds of separate processes.
+//!   - Blocks 128 deep: 0.983×; 512 deep: 0.994×; blocks of 96 rows of A: 1.000×; the pool's
+//!     threads pinned one to a core (`sched_setaffinity`): no difference in three rounds of
+//!     separate processes; the packing's fetches ahead into L2 (`prefetcht1`) instead of L1:
+//!     1.001×.
+//!   - GELU's backward written in place over the product's output (d(fch_gelu) into dfch, then
+//!     dfch ← gelu'(fch) ⊙ dfch, the same bits): 0.995×.
+//!   - `simd::sum`, `simd::dot` and LayerNorm's forward sums as SSE2 vectors too (the same
+//!     bits): 1.003× (quartiles 0.984–1.019), not worth the unsafe code.
 //! - Where the large step's time goes now (`perf`, two threads): the 12 × 32 kernel 59.6 %, the
 //!   loops around it with A's packing 7.2 % (in it, A = Xᵀ's step-major copy and the row
 //!   prefetches before a row-major A's packing, both waiting on memory), B's packing 6.1 %, the
