@@ -330,9 +330,9 @@
 //! A seventh session (2026-12-03, late; the same kind of machine as the sixth) found:
 //! - **The machine does give huge pages** (`transparent_hugepage/enabled` is `madvise`): a
 //!   64 MB mapping aligned to 2 MiB, `madvise(MADV_HUGEPAGE)`, then touched, shows 65536 kB of
-//!   `AnonHugePages`. glibc's malloc cannot use them for our arrays: those of 128 KB and more get
-//!   mappings of their own, 4 KiB-aligned and mostly smaller than 2 MiB (its
-//!   `glibc.malloc.hugetlb=1` tunable left `AnonHugePages` at 0 in the training step).
+//!   `AnonHugePages`. With glibc's malloc the training step's arrays got none (0 kB, also with
+//!   its `glibc.malloc.hugetlb=1` tunable): most are smaller than 2 MiB, each in a 4 KiB-aligned
+//!   mapping of its own.
 //! - **Kept: the native binary allocates through mimalloc** (`src/main.rs`; v3, whose 2 MiB-aligned
 //!   arenas it advises for huge pages by default): 241 of the large step's 245 MB resident on
 //!   2 MiB pages. The large step, separate processes in turn (glibc / mimalloc, ms, median of

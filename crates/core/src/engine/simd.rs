@@ -279,7 +279,8 @@ pub fn norm_sums(x: &[f32], d: &[f32], w: &[f32], mu: f32, r: f32) -> (f32, f32)
     {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is always present on x86-64; every load reads 4 floats at p + 4q with
-        // p + 4q + 4 ≤ whole ≤ n, inside the three slices; the stores write the two 8-float arrays.
+        // p + 4q + 4 ≤ whole ≤ n, inside the three slices; the stores write the two 8-float
+        // arrays.
         unsafe {
             let (mu4, r4) = (_mm_set1_ps(mu), _mm_set1_ps(r));
             let mut acc = [_mm_setzero_ps(); 4];
