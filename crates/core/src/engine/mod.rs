@@ -337,7 +337,11 @@
 //!   arenas it advises for huge pages by default): 241 of the large step's 245 MB resident on
 //!   2 MiB pages. The large step, separate processes in turn (glibc / mimalloc, ms, median of
 //!   150 steps each): 96.3 / 92.7, 97.6 / 92.4, 97.8 / 93.3 in one run, 96.3–97.8 / 91.0–93.3 in
-//!   the next: about 1.045×. A throwaway allocator that gave every allocation of 64 KB or more
+//!   the next: about 1.045×. The app itself built both ways, `bench --only large --rounds 0
+//!   --seconds 4` in turn, three times: the step 95.0–96.4 ms with glibc, 88.4–91.8 with
+//!   mimalloc; the forward pass 3.77–3.94 and 3.58–3.62 ms. The cost is memory: the app at the
+//!   live lesson peaks at 151 MB resident instead of 125 MB, the large bench at 245 MB instead
+//!   of 193. A throwaway allocator that gave every allocation of 64 KB or more
 //!   its own 2 MiB-aligned, advised block did the same (92.5–94.4 ms) at twice the memory. So the
 //!   cold operands' cost above was in large part the TLB. The first touch of the huge pages
 //!   (the kernel zeroing 2 MiB at a time) is in the first steps only; mimalloc's purging of freed
