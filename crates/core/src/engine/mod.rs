@@ -334,19 +334,18 @@
 //!   its `glibc.malloc.hugetlb=1` tunable): most are smaller than 2 MiB, each in a 4 KiB-aligned
 //!   mapping of its own.
 //! - **Kept: the native binary allocates through mimalloc** (`src/main.rs`; v3, whose 2 MiB-aligned
-//!   arenas it advises for huge pages by default): 241 of the large step's 245 MB resident on
-//!   2 MiB pages. The large step, separate processes in turn (glibc / mimalloc, ms, median of
-//!   150 steps each): 96.3 / 92.7, 97.6 / 92.4, 97.8 / 93.3 in one run, 96.3–97.8 / 91.0–93.3 in
-//!   the next: about 1.045×. The app itself built both ways, `bench --only large --rounds 0
-//!   --seconds 4` in turn, three times: the step 95.0–96.4 ms with glibc, 88.4–91.8 with
-//!   mimalloc; the forward pass 3.77–3.94 and 3.58–3.62 ms. The cost is memory: the app at the
-//!   live lesson peaks at 151 MB resident instead of 125 MB, the large bench at 245 MB instead
-//!   of 193. A throwaway allocator that gave every allocation of 64 KB or more
-//!   its own 2 MiB-aligned, advised block did the same (92.5–94.4 ms) at twice the memory. So the
-//!   cold operands' cost above was in large part the TLB. The first touch of the huge pages
-//!   (the kernel zeroing 2 MiB at a time) is in the first steps only; mimalloc's purging of freed
-//!   memory never showed in the steady state (`perf`: every `clear_page_erms` sample in the
-//!   first second).
+//!   arenas it advises for huge pages by default): 241 of the large step's 245 MB resident on 2 MiB
+//!   pages. The large step, separate processes in turn (glibc / mimalloc, ms, median of 150 steps
+//!   each): 96.3 / 92.7, 97.6 / 92.4, 97.8 / 93.3 in one run, 96.3–97.8 / 91.0–93.3 in the next:
+//!   about 1.045×. The app itself built both ways, `bench --only large --rounds 0 --seconds 4` in
+//!   turn, three times: the step 95.0–96.4 ms with glibc, 88.4–91.8 with mimalloc; the forward pass
+//!   3.77–3.94 and 3.58–3.62 ms. The cost is memory: the app at the live lesson peaks at 151 MB
+//!   resident instead of 125 MB, the large bench at 245 MB instead of 193. A throwaway allocator
+//!   that gave every allocation of 64 KB or more its own 2 MiB-aligned, advised block did the same
+//!   (92.5–94.4 ms) at twice the memory. So the cold operands' cost above was in large part the
+//!   TLB. The first touch of the huge pages (the kernel zeroing 2 MiB at a time) is in the first
+//!   steps only; mimalloc's purging of freed memory never showed in the steady state (`perf`: every
+//!   `clear_page_erms` sample in the first second).
 //! - **Kept: LayerNorm's backward row sums as two SSE2 vectors** ([`simd::norm_sums`], the bits
 //!   of the 8 scalar partial sums LLVM had left unvectorized, tested): the large step 1.017×
 //!   (204 pairs, quartiles 1.000–1.033), the medium 1.017× (492 pairs, 1.004–1.033).
