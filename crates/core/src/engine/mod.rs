@@ -357,8 +357,8 @@
 //!   rounds): the large step 1.31× (1.29–1.33×; ours 91.6–92.8 ms, PyTorch 120.0–122.9) at
 //!   54–56 % of the two threads' peak; its forward pass 1.52×; medium 1.63× and 2.25×. Then
 //!   `--only large --rounds 5`: 1.26× (1.25–1.36×; ours 91.4–94.2 ms, PyTorch 114.3–125.3) at
-//!   53–55 %. PyTorch's step varies more than ours from round to round; over the 12 rounds of
-//!   the last three runs the median is 1.30×.
+//!   53–55 %; once more, 1.29× (1.22–1.52×) at 53–56 %. PyTorch's step varies more than ours
+//!   from round to round; over the 17 rounds of the last four runs the median is 1.29×.
 //! - Also tried and not kept: the two shards' gradients summed in one pass (dst = w₀·g₀ + w₁·g₁,
 //!   the same bits): 0.999×; a 12-row tile for products whose A is read in place (the attention
 //!   heads', the LM head's): 0.992×; no fetching ahead when the step-major copy reads one
