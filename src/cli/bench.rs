@@ -109,7 +109,8 @@ pub fn bench_config(
         let started = Instant::now();
         while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
             let t0 = Instant::now();
-            let mut step = || {
+            // As `Trainer::step` runs a step cut in shards: the pool's threads kept awake.
+            pool::awake_if(k >= 2, || {
                 forward_backward(
                     &gpt,
                     &mut shards,
@@ -123,13 +124,7 @@ pub fn bench_config(
                     &mut grads,
                 );
                 optim.step(&mut gpt.params, &grads);
-            };
-            // As `Trainer::step` runs a step cut in shards: the pool's threads kept awake.
-            if k >= 2 {
-                pool::awake(step);
-            } else {
-                step();
-            }
+            });
             steps.push(t0.elapsed());
         }
     });

@@ -230,6 +230,12 @@ pub fn awake<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     p.install(|| with_spinners(n - 1, &done, f))
 }
 
+/// [`awake`] when `keep` (a step cut in shards), else `f()` on the calling thread (a step of one
+/// shard, which leaves the other cores to the rest of the app).
+pub fn awake_if<R: Send>(keep: bool, f: impl FnOnce() -> R + Send) -> R {
+    if keep { awake(f) } else { f() }
+}
+
 /// `f` here, and `spinners` tasks offered to the pool's other threads that spin until `done`.
 /// Forks with `join` (no allocation: the tasks live on this stack).
 fn with_spinners<R: Send>(spinners: usize, done: &AtomicBool, f: impl FnOnce() -> R + Send) -> R {

@@ -264,20 +264,25 @@ pub fn max(x: &[f32]) -> f32 {
 /// `dot(w, d)` and `sum_map3(x, d, w, |x, d, w| w * d * ((x - μ) * r))` (tested below).
 ///
 /// On x86-64 the 8 partial sums are two SSE2 vectors (SSE2 is part of x86-64, so no check is
-/// needed): LLVM leaves [`dot`] and [`sum_map3`] scalar here (186 scalar arithmetic instructions
+/// needed; elsewhere, the browser included, it is those two functions): LLVM leaves [`dot`] and [`sum_map3`] scalar here (186 scalar arithmetic instructions
 /// against 22 vector ones in the AVX-512 build of `norm_backward_rows`), also written over
 /// `as_chunks::<8>()`. Measured on the 2-core machine (2026-12-03, one process alternating the
 /// two step by step, median of the pairs' time ratios): the large training step took 1/1.017 of
 /// the time (204 pairs, quartiles 1.000–1.033), the medium 1/1.017 (492 pairs, 1.004–1.033).
 #[inline(always)]
 pub fn norm_sums(x: &[f32], d: &[f32], w: &[f32], mu: f32, r: f32) -> (f32, f32) {
-    let n = x.len().min(d.len()).min(w.len());
-    let (x, d, w) = (&x[..n], &d[..n], &w[..n]);
-    let whole = n / LANES * LANES;
-    let (mut a, mut b) = ([0.0_f32; LANES], [0.0_f32; LANES]);
+    #[cfg(not(target_arch = "x86_64"))]
+    return (
+        dot(w, d),
+        sum_map3(x, d, w, |xj, dj, wj| wj * dj * ((xj - mu) * r)),
+    );
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
+        let n = x.len().min(d.len()).min(w.len());
+        let (x, d, w) = (&x[..n], &d[..n], &w[..n]);
+        let whole = n / LANES * LANES;
+        let (mut a, mut b) = ([0.0_f32; LANES], [0.0_f32; LANES]);
         // SAFETY: SSE2 is always present on x86-64; every load reads 4 floats at p + 4q with
         // p + 4q + 4 ≤ whole ≤ n, inside the three slices; the stores write the two 8-float
         // arrays.
@@ -298,21 +303,14 @@ pub fn norm_sums(x: &[f32], d: &[f32], w: &[f32], mu: f32, r: f32) -> (f32, f32)
             _mm_storeu_ps(b.as_mut_ptr(), acc[2]);
             _mm_storeu_ps(b.as_mut_ptr().add(4), acc[3]);
         }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    for p in (0..whole).step_by(LANES) {
-        for l in 0..LANES {
-            let wd = w[p + l] * d[p + l];
+        // The last n mod 8 terms into the first partial sums, as `dot` and `sum_map3` add them.
+        for l in 0..n - whole {
+            let wd = w[whole + l] * d[whole + l];
             a[l] += wd;
-            b[l] += wd * ((x[p + l] - mu) * r);
+            b[l] += wd * ((x[whole + l] - mu) * r);
         }
+        (reduce(a), reduce(b))
     }
-    for l in 0..n - whole {
-        let wd = w[whole + l] * d[whole + l];
-        a[l] += wd;
-        b[l] += wd * ((x[whole + l] - mu) * r);
-    }
-    (reduce(a), reduce(b))
 }
 
 /// The sum of 8 partial sums, in the fixed order every function here uses.

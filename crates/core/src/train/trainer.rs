@@ -498,16 +498,11 @@ impl Trainer {
         let (b, t) = (self.config.batch, self.config.model.block_size);
         self.draw_batch();
         let k = shard_count(&self.gpt, b, t, self.cores);
-        let mut stats = if k >= 2 {
-            // The pool's other threads awake between the step's forks (`pool::awake`).
-            pool::awake(|| {
-                let loss = self.forward_backward(k);
-                self.update(loss)
-            })
-        } else {
+        // Cut in shards, the pool's other threads are kept awake between the step's forks.
+        let mut stats = pool::awake_if(k >= 2, || {
             let loss = self.forward_backward(k);
             self.update(loss)
-        };
+        });
         if self.validates(&stats) {
             stats.val_loss = Some(self.evaluate());
         }
