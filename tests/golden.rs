@@ -157,3 +157,57 @@ fn sinusoidal_follows_vaswani() {
     assert_eq!(pe[[0, 0]], 0.0);
     assert_eq!(pe[[0, 1]], 1.0);
 }
+
+#[test]
+fn adamw_with_clipping_matches_pytorch() {
+    // PyTorch 2.15 (`torch.optim.AdamW` with nanoGPT's betas, and `clip_grad_norm_` before each
+    // step, as nanoGPT's train.py does), three steps, the second one not clipped:
+    //
+    //   import math, torch
+    //   p = torch.tensor([math.sin(0.3 * i + 0.1) for i in range(6)], requires_grad=True)
+    //   opt = torch.optim.AdamW([p], lr=3e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+    //   for t, s in [(1, 1.5), (2, 0.2), (3, 1.5)]:
+    //       p.grad = torch.tensor([math.sin(0.7 * i + t) * s for i in range(6)])
+    //       print(float(torch.nn.utils.clip_grad_norm_([p], 1.0)))
+    //       opt.step()
+    //   print([f"{x:.9f}" for x in p.tolist()])
+    //
+    // 2.7979671955108643
+    // 0.3596934974193573
+    // 2.287415027618408
+    // ['0.091564544', '0.383218944', '0.639927447', '0.841824830', '0.971520364', '1.005654335']
+    use attention_lab::model::optim::{AdamWConfig, FlatAdamW};
+    let config = AdamWConfig {
+        lr: 3e-3,
+        ..AdamWConfig::default()
+    };
+    let mut p: Vec<f32> = (0..6)
+        .map(|i| (0.3 * i as f64 + 0.1).sin() as f32)
+        .collect();
+    let mut opt = FlatAdamW::new(config, p.len());
+    let mut norms = Vec::new();
+    for (t, s) in [(1.0, 1.5), (2.0, 0.2), (3.0, 1.5)] {
+        let g: Vec<f32> = (0..6)
+            .map(|i| ((0.7 * i as f64 + t).sin() * s) as f32)
+            .collect();
+        norms.push(opt.step(&mut p, &g));
+    }
+    assert_close(
+        &norms,
+        &[2.7979671955108643, 0.3596934974193573, 2.287415027618408],
+        1e-6,
+    );
+    // One ulp of these weights is 6e-8 to 1.2e-7.
+    assert_close(
+        &p,
+        &[
+            0.091564544,
+            0.383218944,
+            0.639927447,
+            0.841824830,
+            0.971520364,
+            1.005654335,
+        ],
+        1.2e-7,
+    );
+}
