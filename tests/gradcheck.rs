@@ -7,9 +7,11 @@
 use attention_lab::model::attention::{
     AttentionCache, AttentionDims, attention_backward, attention_forward,
 };
-use attention_lab::model::linear::{linear_backward, linear_forward};
+use attention_lab::model::linear::{linear_backward, linear_backward_through, linear_forward};
 use attention_lab::model::loss::{crossentropy_backward, crossentropy_forward};
-use attention_lab::model::mlp::{gelu_backward, gelu_forward};
+use attention_lab::model::mlp::{
+    gelu_backward, gelu_backward_from_slope, gelu_forward, gelu_forward_keeping_slope,
+};
 use attention_lab::model::norm::{
     BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
     layernorm_forward, rmsnorm_backward, rmsnorm_forward,
@@ -305,6 +307,91 @@ fn gelu_backward_matches_finite_differences() {
             .sum()
     });
     assert_grad("gelu", &dx, &n);
+}
+
+#[test]
+fn gelu_backward_from_the_kept_slope_is_gelu_backward() {
+    let x: Vec<f32> = (0..40).map(|i| -5.0 + 0.25 * i as f32).collect();
+    let dout: Vec<f32> = (0..40).map(|i| (0.7 * i as f32).cos()).collect();
+    let (mut out, mut want_out) = (vec![0.0; 40], vec![0.0; 40]);
+    gelu_forward(
+        ArrayViewMut1::from(&mut want_out[..]),
+        ArrayView1::from(&x[..]),
+    );
+    let mut slope = x.clone();
+    gelu_forward_keeping_slope(
+        ArrayViewMut1::from(&mut out[..]),
+        ArrayViewMut1::from(&mut slope[..]),
+    );
+    let (mut dx, mut want_dx) = (vec![f32::NAN; 40], vec![f32::NAN; 40]);
+    gelu_backward(
+        ArrayViewMut1::from(&mut want_dx[..]),
+        ArrayView1::from(&x[..]),
+        ArrayView1::from(&dout[..]),
+    );
+    gelu_backward_from_slope(
+        ArrayViewMut1::from(&mut dx[..]),
+        ArrayView1::from(&slope[..]),
+        ArrayView1::from(&dout[..]),
+    );
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&out), bits(&want_out));
+    assert_eq!(bits(&dx), bits(&want_dx));
+    // And through a strided view (every other entry), the path of non-contiguous arrays.
+    let mut wide_x: Vec<f32> = x.iter().flat_map(|&v| [v, 99.0]).collect();
+    let mut wide_out = vec![0.0; 80];
+    gelu_forward_keeping_slope(
+        ArrayViewMut1::from(&mut wide_out[..]).slice_move(ndarray::s![..;2]),
+        ArrayViewMut1::from(&mut wide_x[..]).slice_move(ndarray::s![..;2]),
+    );
+    let evens = |v: &[f32]| v.iter().step_by(2).copied().collect::<Vec<_>>();
+    assert_eq!(bits(&evens(&wide_out)), bits(&want_out));
+    assert_eq!(bits(&evens(&wide_x)), bits(&slope));
+    assert!(wide_x.iter().skip(1).step_by(2).all(|&v| v == 99.0));
+}
+
+#[test]
+fn linear_backward_through_a_kept_slope_is_linear_backward_then_the_slope() {
+    // An MLP's second linear (C = 96 → OC = 20) over N = 50 rows: dfch = (dout · W) ⊙ slope
+    // in the product's store, against linear_backward then gelu_backward_from_slope.
+    let (n, c, oc) = (50, 96, 20);
+    let pre = det(n, c, 0.37, 0.2) * 3.0;
+    let mut inp = Array2::zeros((n, c));
+    let mut slope = pre.clone();
+    gelu_forward_keeping_slope(inp.view_mut(), slope.view_mut());
+    let w = det(oc, c, 0.71, 0.4);
+    let dout = det(n, oc, 0.53, 0.9);
+    let (mut dw, mut db) = (det(oc, c, 0.11, 0.0), Array1::from_elem(oc, 0.25));
+    let (mut dw_want, mut db_want) = (dw.clone(), db.clone());
+    let mut dinp = Array2::from_elem((n, c), f32::NAN);
+    linear_backward(
+        Some(dinp.view_mut()),
+        dw_want.view_mut(),
+        Some(db_want.view_mut()),
+        dout.view(),
+        inp.view(),
+        w.view(),
+    );
+    let mut want = Array2::from_elem((n, c), f32::NAN);
+    gelu_backward_from_slope(want.view_mut(), slope.view(), dinp.view());
+    let mut got = Array2::from_elem((n, c), f32::NAN);
+    linear_backward_through(
+        got.view_mut(),
+        slope.view(),
+        dw.view_mut(),
+        Some(db.view_mut()),
+        dout.view(),
+        inp.view(),
+        w.view(),
+    );
+    let bits = |a: &Array2<f32>| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&want));
+    assert_eq!(bits(&dw), bits(&dw_want));
+    assert_eq!(db, db_want);
+    // And it is the gradient through GELU: against gelu_backward on the pre-activations.
+    let mut through_gelu = Array2::from_elem((n, c), f32::NAN);
+    gelu_backward(through_gelu.view_mut(), pre.view(), dinp.view());
+    assert_eq!(bits(&got), bits(&through_gelu));
 }
 
 #[test]

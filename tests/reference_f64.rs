@@ -10,7 +10,8 @@
 //! ~1e-10, so the comparison measures the analytic f32 gradient of `gpt_backward` itself:
 //! per tensor, ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) ≤ 1e-3 (or the difference is
 //! below f32 precision, 1e-6 per entry, for tensors whose gradient is itself ~0).
-//! The same reference also checks the f32 forward: the losses agree to 1e-5.
+//! The same reference also checks the f32 forward: the losses agree to 1e-5. A training step's
+//! pass (`Activations::training_pass`) must give the lessons' pass's loss and gradient bit for bit.
 
 use std::collections::HashMap;
 
@@ -304,6 +305,28 @@ fn gpt_backward_matches_f64_finite_differences_for_every_switch() {
                             .unwrap_or(f32::NAN);
                     let mut grads = Params::zeros(&config);
                     gpt_backward(&model, &mut acts, &targets, &mut grads);
+                    // A training step's pass (no scores kept, GELU's slope in place of fch) gives
+                    // the same loss and gradient, bit for bit.
+                    let mut lean = Activations::default();
+                    lean.training_pass = true;
+                    let lean_loss =
+                        gpt_forward(&model, &mut lean, &tokens, Some(&targets), b, t, true)
+                            .unwrap_or(f32::NAN);
+                    let mut lean_grads = Params::zeros(&config);
+                    gpt_backward(&model, &mut lean, &targets, &mut lean_grads);
+                    assert_eq!(
+                        lean_loss.to_bits(),
+                        loss32.to_bits(),
+                        "{label}: training pass"
+                    );
+                    for (g, lean) in grads.tensors().zip(lean_grads.tensors()) {
+                        let bits = |d: &[f32]| d.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        assert!(
+                            bits(g.data) == bits(lean.data),
+                            "{label}: {} differs in a training pass",
+                            g.full_name()
+                        );
+                    }
 
                     let mut p64: Tensors = model
                         .params

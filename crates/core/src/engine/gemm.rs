@@ -12,7 +12,8 @@
 //! - a last panel of 2 or 4 rows runs a 2- or 4-row kernel;
 //! - causal attention's triangular products skip the masked half ([`Structure`]);
 //! - a linear layer's bias is added in the kernel's store ([`gemm_bias`]), not in a pass of its
-//!   own, rounding as that pass would;
+//!   own, rounding as that pass would; a factor S (C = A·B ⊙ S, [`gemm_times`]: GELU's slope in
+//!   a training pass's backward) is applied to each block of C's rows once its sums are final;
 //! - B can be packed once and reused ([`PackedB`]): inference packs every Wᵀ once per set of
 //!   weights instead of in every product;
 //! - packed blocks start on a 64-byte boundary, so that no load of B straddles two cache lines
@@ -108,7 +109,7 @@ pub fn gemm_structured(
     c: ArrayViewMut2<'_, f32>,
     structure: Structure,
 ) {
-    product(alpha, a, Rhs::Matrix(b), beta, c, structure, None);
+    product(alpha, a, Rhs::Matrix(b), beta, c, structure, None, None);
 }
 
 /// C ← α·A·B + β·C + bias (the bias added to every row, after the product, as a separate
@@ -126,7 +127,32 @@ pub fn gemm_bias(
     c: ArrayViewMut2<'_, f32>,
     bias: Option<ArrayView1<'_, f32>>,
 ) {
-    product(alpha, a, b, beta, c, Structure::General, bias);
+    product(alpha, a, b, beta, c, Structure::General, bias, None);
+}
+
+/// C ← (α·A·B) ⊙ S: the product times `times` entry by entry, applied to each block of C's rows
+/// as soon as its sums are final (while the block is in the cache), rounding as a separate
+/// `C *= S` would. a: (M, K), b: (K, N), c, times: (M, N).
+///
+/// # Panics
+/// If the shapes do not agree (a programming error).
+pub fn gemm_times(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    c: ArrayViewMut2<'_, f32>,
+    times: ArrayView2<'_, f32>,
+) {
+    product(
+        alpha,
+        a,
+        Rhs::Matrix(b),
+        0.0,
+        c,
+        Structure::General,
+        None,
+        Some(times),
+    );
 }
 
 /// The right-hand side B of a product.
@@ -252,9 +278,15 @@ fn product(
     mut c: ArrayViewMut2<'_, f32>,
     structure: Structure,
     bias: Option<ArrayView1<'_, f32>>,
+    times: Option<ArrayView2<'_, f32>>,
 ) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
+    assert!(
+        times.as_ref().is_none_or(|s| s.dim() == (m, n)),
+        "gemm: a factor of {:?} for C ({m}, {n})",
+        times.as_ref().map(|s| s.dim())
+    );
     assert!(
         k == k2 && c.dim() == (m, n),
         "gemm: ({m}, {k}) · ({k2}, {n}) does not fit C {:?}",
@@ -278,8 +310,12 @@ fn product(
             Rhs::Matrix(b) => b.strides().iter().all(|&s| s >= 0),
             Rhs::Packed(p, _) => p.panels,
         };
-        let non_negative =
-            a.strides().iter().all(|&s| s >= 0) && c.strides().iter().all(|&s| s >= 0) && packed_ok;
+        let non_negative = a.strides().iter().all(|&s| s >= 0)
+            && c.strides().iter().all(|&s| s >= 0)
+            && times
+                .as_ref()
+                .is_none_or(|s| s.strides().iter().all(|&s| s >= 0))
+            && packed_ok;
         let bias_slice = bias.as_ref().map(|b| b.as_slice());
         if non_negative
             && super::simd::avx2()
@@ -302,6 +338,11 @@ fn product(
             let bias_ptr = bias_slice
                 .flatten()
                 .map_or(std::ptr::null(), |s| s.as_ptr());
+            let times = times
+                .as_ref()
+                .map_or(x86::Mat::new(std::ptr::null(), 0, 0), |s| {
+                    x86::Mat::new(s.as_ptr(), s.strides()[0], s.strides()[1])
+                });
             with_workspace(|ws| {
                 // SAFETY: AVX2 and FMA are present (checked above). Every pointer the kernel
                 // forms is `base + i·row_stride + j·col_stride` with i, j inside the shapes
@@ -322,6 +363,7 @@ fn product(
                         csc,
                         structure,
                         bias_ptr,
+                        times,
                         ws,
                     );
                 }
@@ -330,11 +372,21 @@ fn product(
         }
     }
     match b {
-        Rhs::Matrix(b) => portable::gemm(alpha, a, b, beta, c, bias),
+        Rhs::Matrix(b) => portable::gemm(alpha, a, b, beta, c.view_mut(), bias),
         Rhs::Packed(p, cols) => {
             let b = p.to_matrix();
-            portable::gemm(alpha, a, b.slice(ndarray::s![.., cols]), beta, c, bias);
+            portable::gemm(
+                alpha,
+                a,
+                b.slice(ndarray::s![.., cols]),
+                beta,
+                c.view_mut(),
+                bias,
+            );
         }
+    }
+    if let Some(times) = times {
+        c.zip_mut_with(&times, |c, s| *c *= s);
     }
 }
 
@@ -831,6 +883,7 @@ mod x86 {
         csc: isize,
         structure: Structure,
         bias: *const f32,
+        times: Mat,
         ws: &mut Workspace,
     ) {
         if m == 0 || n == 0 {
@@ -1004,6 +1057,11 @@ mod x86 {
                             }
                         }
                         jr += nr;
+                    }
+                    if pc + kc == k && !times.ptr.is_null() {
+                        // SAFETY: rows ic … ic + mc − 1, columns jc … jc + nc − 1 are inside C
+                        // and the factor, which has C's shape.
+                        unsafe { times_block(c, rsc, csc, times, (ic, mc), (jc, nc)) };
                     }
                 }
             }
@@ -1353,6 +1411,38 @@ mod x86 {
                 }
             }
             finish!(acc, t);
+        }
+    }
+
+    /// C ⊙= S on rows i0 … i0 + mr − 1, columns j0 … j0 + nc − 1 ([`super::gemm_times`]).
+    ///
+    /// # Safety
+    /// That block is inside C (strides rsc, csc) and inside S.
+    unsafe fn times_block(
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        s: Mat,
+        (i0, mr): (usize, usize),
+        (j0, nc): (usize, usize),
+    ) {
+        for i in i0..i0 + mr {
+            // SAFETY: row i, columns j0 … j0 + nc − 1 are inside C and S (the caller's promise).
+            unsafe {
+                let cr = c.offset(i as isize * rsc + j0 as isize * csc);
+                let sr = s.at(i, j0);
+                if csc == 1 && sr.cs == 1 {
+                    let (cr, sr) = (
+                        std::slice::from_raw_parts_mut(cr, nc),
+                        std::slice::from_raw_parts(sr.ptr, nc),
+                    );
+                    crate::engine::simd::mul_assign(cr, sr);
+                } else {
+                    for j in 0..nc {
+                        *cr.offset(j as isize * csc) *= *sr.ptr.offset(j as isize * sr.cs);
+                    }
+                }
+            }
         }
     }
 
@@ -1869,6 +1959,41 @@ mod tests {
     }
 
     #[test]
+    fn a_factor_in_the_store_gives_the_product_then_the_factor_bit_for_bit() {
+        // C = (α·A·B) ⊙ S must round as the product followed by a separate `C *= S`: one block
+        // of depth and several (k = 300 > KC), row blocks around MC = 48, tiles around 12 × 32,
+        // a transposed A and strided C and S.
+        for k in [0, 1, 5, 256, 300] {
+            for n in [1, 17, 33, 65] {
+                for m in [1, 7, 13, 49, 100] {
+                    let (a, b) = (filled(m, k, 1), filled(k, n, 2));
+                    let times = filled(m, n, 3);
+                    let mut want = Array2::from_elem((m, n), f32::NAN);
+                    gemm(0.5, a.view(), b.view(), 0.0, want.view_mut());
+                    want *= &times;
+                    let mut got = Array2::from_elem((m, n), f32::NAN);
+                    gemm_times(0.5, a.view(), b.view(), got.view_mut(), times.view());
+                    assert_eq!(got, want, "({m}, {k}, {n})");
+                    // Aᵀ given as a transposed view; C and S every other column of wider arrays.
+                    let at = a.t().to_owned();
+                    let mut wide_c = Array2::from_elem((m, 2 * n), f32::NAN);
+                    let mut wide_s = Array2::from_elem((m, 2 * n), 7.0);
+                    wide_s.slice_mut(s![.., ..;2]).assign(&times);
+                    gemm_times(
+                        0.5,
+                        at.t(),
+                        b.view(),
+                        wide_c.slice_mut(s![.., ..;2]),
+                        wide_s.slice(s![.., ..;2]),
+                    );
+                    assert_eq!(wide_c.slice(s![.., ..;2]), want, "strided ({m}, {k}, {n})");
+                    assert!(wide_c.slice(s![.., 1..;2]).iter().all(|x| x.is_nan()));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_in_app_check_passes_on_both_kernels() {
         assert_eq!(check_against_reference(), Ok(304));
         portable::FORCE.with(|f| f.set(true));
@@ -1883,6 +2008,7 @@ mod tests {
         strided_views_empty_shapes_and_zero_depth();
         structured_products_equal_the_full_ones();
         bias_and_packed_b_give_the_product_then_the_bias_bit_for_bit();
+        a_factor_in_the_store_gives_the_product_then_the_factor_bit_for_bit();
         portable::FORCE.with(|f| f.set(false));
     }
 

@@ -158,7 +158,7 @@
 //!   with the halves against 7.7 ms without, in one run; 3.0–3.4 ms in later runs with the
 //!   norm's sums split too. The large step 1.012–1.017× (two runs). Summing the two
 //!   shards in one pass instead of two gave 0.99× and 1.01× (not kept).
-//! - **A training pass keeps no pre-softmax scores** (`Activations::skip_scores`): the backward
+//! - **A training pass keeps no pre-softmax scores** (`Activations::training_pass`): the backward
 //!   reads only the weights. One block's attention forward pass at the large size (one shard,
 //!   hot caches, minimum of 200 runs) 1.86 → 1.42 ms; in the step within the noise.
 //! - **The attention softmax's rows with AVX-512 intrinsics** (`simd::softmax16`, the plain

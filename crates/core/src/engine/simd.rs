@@ -126,6 +126,15 @@ pub fn on_rows<D: ndarray::Dimension>(
 const LANES: usize = 8;
 
 multiversion! {
+    /// dst ⊙= by (entry by entry; same length).
+    pub fn mul_assign(dst: &mut [f32], by: &[f32]) {
+        for (d, &b) in dst.iter_mut().zip(by) {
+            *d *= b;
+        }
+    }
+}
+
+multiversion! {
     /// Σ x², accumulated in f64 over 4 interleaved partial sums (a gradient's norm, for clipping
     /// and for the per-block norms the lessons plot).
     pub fn sum_squares(x: &[f32]) -> f64 {

@@ -30,7 +30,7 @@ pub struct AttentionCache {
     /// Attention weights A = softmax(S): (B, H, T, T).
     pub att: Array4<f32>,
     /// Keep no scores: each head's S goes to one (T, T) buffer that the next head overwrites. A
-    /// training pass sets this (through `Activations::skip_scores`): the backward reads only A,
+    /// training pass sets this (through `Activations::training_pass`): the backward reads only A,
     /// and the B·H·T² scores per block would be written and never read.
     pub skip_scores: bool,
     /// That buffer: (T, T) when `skip_scores`.

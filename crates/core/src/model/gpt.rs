@@ -22,9 +22,9 @@ use rand::Rng;
 use super::attention::{AttentionCache, AttentionDims, attention_backward, attention_forward};
 use super::config::{GptConfig, NormKind, PosEncoding};
 use super::embedding::{embedding_backward, embedding_forward};
-use super::linear::{linear_backward, linear_forward};
+use super::linear::{linear_backward, linear_backward_through, linear_forward};
 use super::loss::{crossentropy_backward, crossentropy_forward};
-use super::mlp::{gelu_backward, gelu_forward};
+use super::mlp::{gelu_backward, gelu_forward, gelu_forward_keeping_slope};
 use super::norm::{BnRunning, NormCache, norm_backward, norm_forward};
 pub use super::params::{Grads, Params};
 use super::position;
@@ -106,8 +106,11 @@ pub struct BlockActs {
     pub ln2: Array2<f32>,
     /// Statistics of norm₂.
     pub ln2_cache: NormCache,
-    /// MLP hidden layer before GELU: (N, 4C)
+    /// MLP hidden layer before GELU: (N, 4C); after a training pass's forward, GELU's slope
+    /// there instead (`fch_is_slope`).
     pub fch: Array2<f32>,
+    /// `fch` holds gelu'(fch), not fch (`Activations::training_pass`).
+    pub fch_is_slope: bool,
     /// After GELU: (N, 4C)
     pub fch_gelu: Array2<f32>,
     /// The MLP sub-layer's output, fch_gelu · W_projᵀ + b: (N, C)
@@ -138,9 +141,11 @@ pub struct Activations {
     pub probs: Array2<f32>,
     /// Train mode (BatchNorm uses the batch's statistics).
     pub train: bool,
-    /// Keep no attention scores (`AttentionCache::skip_scores`): set by the training step, whose
-    /// backward needs only the attention weights; off for the lessons, which draw the scores.
-    pub skip_scores: bool,
+    /// A training step's pass (set by `train::data_parallel`): keep only what the backward
+    /// reads, in the form it reads it. No attention scores (`AttentionCache::skip_scores`; the
+    /// backward needs only the weights), and GELU's slope in place of `fch`
+    /// (`mlp::gelu_forward_keeping_slope`). Off for the lessons, which draw both.
+    pub training_pass: bool,
     /// BatchNorm running statistics after this batch (train mode), applied by the trainer: per
     /// block [norm₁, norm₂], then norm_f (empty statistics for the other norms).
     pub bn_updated: Vec<BnRunning>,
@@ -192,7 +197,7 @@ impl Activations {
         }
         self.blocks.resize_with(cfg.n_layer, Default::default);
         for a in &mut self.blocks {
-            a.attn.skip_scores = self.skip_scores;
+            a.attn.skip_scores = self.training_pass;
             for (m, cols) in [
                 (&mut a.ln1, c),
                 (&mut a.qkv, 3 * c),
@@ -234,7 +239,7 @@ pub fn gpt_forward(
     let (cfg, p, norm) = (&model.config, &model.params, model.config.norm);
     acts.fit(model, tokens, b, t, train);
     let dims = AttentionDims::of(cfg, b, t);
-    let Activations { resid, blocks, lnf, lnf_cache, logits, probs, bn_updated: bn, .. } = acts;
+    let Activations { resid, blocks, lnf, lnf_cache, logits, probs, bn_updated: bn, training_pass, .. } = acts;
 
     // x₀ = wte[tokens] + P: (N, C)
     embedding_forward(resid[0].view_mut(), tokens, t, p.wte.view(), model.positions());
@@ -254,7 +259,13 @@ pub fn gpt_forward(
         norm_forward(norm, a.ln2.view_mut(), a.resid2.view(), bp.ln_2_w.view(), bp.ln_2_b.view(), &mut a.ln2_cache, &mut bn[2 * l + 1], train);
         // fch = ln2 · W_fcᵀ + b: (N, 4C); fch_gelu = gelu(fch)
         linear_forward(a.fch.view_mut(), a.ln2.view(), bp.c_fc_w.view(), Some(bp.c_fc_b.view()));
-        gelu_forward(a.fch_gelu.view_mut(), a.fch.view());
+        a.fch_is_slope = *training_pass;
+        if a.fch_is_slope {
+            // (a training pass: fch ← gelu'(fch), all its backward needs)
+            gelu_forward_keeping_slope(a.fch_gelu.view_mut(), a.fch.view_mut());
+        } else {
+            gelu_forward(a.fch_gelu.view_mut(), a.fch.view());
+        }
         // mlp_out = fch_gelu · W_projᵀ + b; out = resid2 + mlp_out (mlp_out without the skip)
         linear_forward(a.mlp_out.view_mut(), a.fch_gelu.view(), bp.mlp_proj_w.view(), Some(bp.mlp_proj_b.view()));
         residual_forward(out, a.resid2.view(), a.mlp_out.view(), cfg.residual);
@@ -305,10 +316,16 @@ pub fn gpt_backward(model: &Gpt, acts: &mut Activations, targets: &[usize], grad
         let (bp, g, a, x) = (&p.blocks[l], &mut grads.blocks[l], &blocks[l], resid[l].view());
         // out = resid2 + mlp_out (or out = mlp_out): dsub = d mlp_out; dres becomes d resid2
         let dsub = residual_backward(dres, dsub_copy, cfg.residual);
-        // mlp_out = fch_gelu · W_projᵀ + b
-        linear_backward(Some(dfch_gelu.view_mut()), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub, a.fch_gelu.view(), bp.mlp_proj_w.view());
-        // fch_gelu = gelu(fch)
-        gelu_backward(dfch.view_mut(), a.fch.view(), dfch_gelu.view());
+        if a.fch_is_slope {
+            // mlp_out = fch_gelu · W_projᵀ + b, and fch_gelu = gelu(fch) with gelu'(fch) kept in
+            // fch (a training pass): dfch = (dmlp_out · W_proj) ⊙ gelu'(fch), in one product
+            linear_backward_through(dfch.view_mut(), a.fch.view(), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub, a.fch_gelu.view(), bp.mlp_proj_w.view());
+        } else {
+            // mlp_out = fch_gelu · W_projᵀ + b
+            linear_backward(Some(dfch_gelu.view_mut()), g.mlp_proj_w.view_mut(), Some(g.mlp_proj_b.view_mut()), dsub, a.fch_gelu.view(), bp.mlp_proj_w.view());
+            // fch_gelu = gelu(fch)
+            gelu_backward(dfch.view_mut(), a.fch.view(), dfch_gelu.view());
+        }
         // fch = ln2 · W_fcᵀ + b
         linear_backward(Some(dln.view_mut()), g.c_fc_w.view_mut(), Some(g.c_fc_b.view_mut()), dfch.view(), a.ln2.view(), bp.c_fc_w.view());
         // ln2 = norm₂(resid2)

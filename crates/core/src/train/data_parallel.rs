@@ -87,7 +87,7 @@ pub fn forward_backward(
 ) -> f32 {
     if k <= 1 {
         grads.zero();
-        acts.skip_scores = true;
+        acts.training_pass = true;
         let loss = gpt_forward(model, acts, tokens, Some(targets), b, t, train).unwrap_or(f32::NAN);
         if loss.is_finite() {
             gpt_backward(model, acts, targets, grads);
@@ -185,7 +185,7 @@ impl ShardState {
         train: bool,
     ) {
         let (tok, tgt) = (&tokens[lo * t..hi * t], &targets[lo * t..hi * t]);
-        self.acts.skip_scores = true;
+        self.acts.training_pass = true;
         self.loss = gpt_forward(model, &mut self.acts, tok, Some(tgt), hi - lo, t, train)
             .unwrap_or(f32::NAN);
         if !std::mem::take(&mut self.zeroed) {
