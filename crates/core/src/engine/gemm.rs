@@ -13,7 +13,9 @@
 //! - causal attention's triangular products skip the masked half ([`Structure`]);
 //! - a linear layer's bias is added in the kernel's store ([`gemm_bias`]), not in a pass of its
 //!   own, rounding as that pass would; a factor S (C = A·B ⊙ S, [`gemm_times`]: GELU's slope in
-//!   a training pass's backward) is applied to each block of C's rows once its sums are final;
+//!   a training pass's backward) or a row function (f(y_i, c_i), [`gemm_bias_then`]: GELU and
+//!   its slope in a training pass's forward) is applied to each block of C's rows once its sums
+//!   are final, while the block is in the cache, with the bits of a pass of its own;
 //! - B can be packed once and reused ([`PackedB`]): inference packs every Wᵀ once per set of
 //!   weights instead of in every product;
 //! - packed blocks start on a 64-byte boundary, so that no load of B straddles two cache lines
@@ -151,8 +153,83 @@ pub fn gemm_times(
         c,
         Structure::General,
         None,
-        Some(times),
+        Some(Finish::Times(times)),
     );
+}
+
+/// A row function for [`gemm_bias_then`]: f(y's row, C's row), both of the same length.
+pub type RowMap = fn(&mut [f32], &mut [f32]);
+
+/// C ← α·A·B + bias, then `f(y_i, c_i)` on each row i of C and of `y`, applied to each block of
+/// C's rows as soon as its sums are final (while the block is in the cache), with the bits of the
+/// product followed by a separate pass of `f` over the rows (an elementwise function: a training
+/// pass's GELU, which writes gelu(C) into y and its slope over C, `mlp::gelu_slope_rows`).
+/// a: (M, K), b: (K, N), c, y: (M, N), bias: (N).
+///
+/// # Panics
+/// If the shapes do not agree (a programming error).
+pub fn gemm_bias_then(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: Rhs<'_>,
+    c: ArrayViewMut2<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+    y: ArrayViewMut2<'_, f32>,
+    f: RowMap,
+) {
+    product(
+        alpha,
+        a,
+        b,
+        0.0,
+        c,
+        Structure::General,
+        bias,
+        Some(Finish::Rows(y, f)),
+    );
+}
+
+/// What a product does to each block of C's rows once its sums are final.
+enum Finish<'a> {
+    /// C ⊙= S ([`gemm_times`]).
+    Times(ArrayView2<'a, f32>),
+    /// f(y's row, C's row) on every row ([`gemm_bias_then`]).
+    Rows(ArrayViewMut2<'a, f32>, RowMap),
+}
+
+impl Finish<'_> {
+    /// The other matrix's shape.
+    fn dim(&self) -> (usize, usize) {
+        match self {
+            Finish::Times(s) => s.dim(),
+            Finish::Rows(y, _) => y.dim(),
+        }
+    }
+
+    /// As a pass of its own over all of C, after the product (where the kernel cannot apply it
+    /// block by block: the portable product, or rows that are not contiguous).
+    fn apply(self, mut c: ArrayViewMut2<'_, f32>) {
+        match self {
+            Finish::Times(s) => c.zip_mut_with(&s, |c, s| *c *= s),
+            Finish::Rows(mut y, f) => {
+                let (mut yr, mut cr) = (Vec::new(), Vec::new());
+                for (mut yi, mut ci) in y.outer_iter_mut().zip(c.outer_iter_mut()) {
+                    if let (Some(ys), Some(cs)) = (yi.as_slice_mut(), ci.as_slice_mut()) {
+                        f(ys, cs);
+                        continue;
+                    }
+                    // Strided rows: through contiguous copies.
+                    yr.clear();
+                    yr.extend(yi.iter().copied());
+                    cr.clear();
+                    cr.extend(ci.iter().copied());
+                    f(&mut yr, &mut cr);
+                    yi.iter_mut().zip(&yr).for_each(|(d, s)| *d = *s);
+                    ci.iter_mut().zip(&cr).for_each(|(d, s)| *d = *s);
+                }
+            }
+        }
+    }
 }
 
 /// The right-hand side B of a product.
@@ -278,14 +355,14 @@ fn product(
     mut c: ArrayViewMut2<'_, f32>,
     structure: Structure,
     bias: Option<ArrayView1<'_, f32>>,
-    times: Option<ArrayView2<'_, f32>>,
+    mut finish: Option<Finish<'_>>,
 ) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert!(
-        times.as_ref().is_none_or(|s| s.dim() == (m, n)),
+        finish.as_ref().is_none_or(|f| f.dim() == (m, n)),
         "gemm: a factor of {:?} for C ({m}, {n})",
-        times.as_ref().map(|s| s.dim())
+        finish.as_ref().map(Finish::dim)
     );
     assert!(
         k == k2 && c.dim() == (m, n),
@@ -310,12 +387,8 @@ fn product(
             Rhs::Matrix(b) => b.strides().iter().all(|&s| s >= 0),
             Rhs::Packed(p, _) => p.panels,
         };
-        let non_negative = a.strides().iter().all(|&s| s >= 0)
-            && c.strides().iter().all(|&s| s >= 0)
-            && times
-                .as_ref()
-                .is_none_or(|s| s.strides().iter().all(|&s| s >= 0))
-            && packed_ok;
+        let non_negative =
+            a.strides().iter().all(|&s| s >= 0) && c.strides().iter().all(|&s| s >= 0) && packed_ok;
         let bias_slice = bias.as_ref().map(|b| b.as_slice());
         if non_negative
             && super::simd::avx2()
@@ -338,17 +411,28 @@ fn product(
             let bias_ptr = bias_slice
                 .flatten()
                 .map_or(std::ptr::null(), |s| s.as_ptr());
-            let times = times
-                .as_ref()
-                .map_or(x86::Mat::new(std::ptr::null(), 0, 0), |s| {
-                    x86::Mat::new(s.as_ptr(), s.strides()[0], s.strides()[1])
-                });
+            // Applied block by block in the kernel: a factor with non-negative strides, a row
+            // function on contiguous rows; otherwise in a pass of its own afterwards.
+            let in_blocks = match &finish {
+                None => true,
+                Some(Finish::Times(s)) => s.strides().iter().all(|&s| s >= 0),
+                Some(Finish::Rows(y, _)) => y.strides()[1] == 1 && c.strides()[1] == 1,
+            };
+            let after = match &mut finish {
+                Some(Finish::Times(s)) if in_blocks => {
+                    x86::After::Times(x86::Mat::new(s.as_ptr(), s.strides()[0], s.strides()[1]))
+                }
+                Some(Finish::Rows(y, f)) if in_blocks => {
+                    x86::After::Rows(y.as_mut_ptr(), y.strides()[0], *f)
+                }
+                _ => x86::After::Nothing,
+            };
             with_workspace(|ws| {
                 // SAFETY: AVX2 and FMA are present (checked above). Every pointer the kernel
                 // forms is `base + i·row_stride + j·col_stride` with i, j inside the shapes
                 // asserted above, so it stays inside the views (a packed B holds ⌈N/16⌉·16
-                // columns of every step, and the range was checked); C is borrowed mutably and
-                // A, B and the bias shared, so they cannot overlap C.
+                // columns of every step, and the range was checked); C and y are borrowed mutably
+                // and A, B, the bias and the factor shared, so none of them overlaps C or y.
                 unsafe {
                     x86::gemm(
                         m,
@@ -363,11 +447,14 @@ fn product(
                         csc,
                         structure,
                         bias_ptr,
-                        times,
+                        after,
                         ws,
                     );
                 }
             });
+            if !in_blocks && let Some(finish) = finish {
+                finish.apply(c);
+            }
             return;
         }
     }
@@ -385,8 +472,8 @@ fn product(
             );
         }
     }
-    if let Some(times) = times {
-        c.zip_mut_with(&times, |c, s| *c *= s);
+    if let Some(finish) = finish {
+        finish.apply(c);
     }
 }
 
@@ -883,7 +970,7 @@ mod x86 {
         csc: isize,
         structure: Structure,
         bias: *const f32,
-        times: Mat,
+        after: After,
         ws: &mut Workspace,
     ) {
         if m == 0 || n == 0 {
@@ -902,6 +989,8 @@ mod x86 {
                     }
                 }
             }
+            // SAFETY: all of C, and the other matrix has C's shape.
+            unsafe { finish_block(after, c, rsc, csc, (0, m), (0, n)) };
             return;
         }
         let wide_ok = crate::engine::simd::avx512() && !crate::engine::simd::no_avx512();
@@ -1058,10 +1147,10 @@ mod x86 {
                         }
                         jr += nr;
                     }
-                    if pc + kc == k && !times.ptr.is_null() {
+                    if pc + kc == k {
                         // SAFETY: rows ic … ic + mc − 1, columns jc … jc + nc − 1 are inside C
-                        // and the factor, which has C's shape.
-                        unsafe { times_block(c, rsc, csc, times, (ic, mc), (jc, nc)) };
+                        // and the other matrix, which has C's shape.
+                        unsafe { finish_block(after, c, rsc, csc, (ic, mc), (jc, nc)) };
                     }
                 }
             }
@@ -1414,33 +1503,59 @@ mod x86 {
         }
     }
 
-    /// C ⊙= S on rows i0 … i0 + mr − 1, columns j0 … j0 + nc − 1 ([`super::gemm_times`]).
+    /// What the product does to each block of C's rows once its sums are final
+    /// ([`super::Finish`]).
+    #[derive(Clone, Copy)]
+    pub enum After {
+        /// Nothing.
+        Nothing,
+        /// C ⊙= S.
+        Times(Mat),
+        /// f(y's row, C's row) on every row: y at the pointer, with this row stride (its rows
+        /// and C's contiguous).
+        Rows(*mut f32, isize, super::RowMap),
+    }
+
+    /// [`After`] on rows i0 … i0 + mr − 1, columns j0 … j0 + nc − 1.
     ///
     /// # Safety
-    /// That block is inside C (strides rsc, csc) and inside S.
-    unsafe fn times_block(
+    /// That block is inside C (strides rsc, csc) and inside the other matrix; for
+    /// [`After::Rows`], csc = 1.
+    unsafe fn finish_block(
+        after: After,
         c: *mut f32,
         rsc: isize,
         csc: isize,
-        s: Mat,
         (i0, mr): (usize, usize),
         (j0, nc): (usize, usize),
     ) {
         for i in i0..i0 + mr {
-            // SAFETY: row i, columns j0 … j0 + nc − 1 are inside C and S (the caller's promise).
+            // SAFETY: row i, columns j0 … j0 + nc − 1 are inside C and the other matrix (the
+            // caller's promise).
             unsafe {
                 let cr = c.offset(i as isize * rsc + j0 as isize * csc);
-                let sr = s.at(i, j0);
-                if csc == 1 && sr.cs == 1 {
-                    let (cr, sr) = (
-                        std::slice::from_raw_parts_mut(cr, nc),
-                        std::slice::from_raw_parts(sr.ptr, nc),
-                    );
-                    crate::engine::simd::mul_assign(cr, sr);
-                } else {
-                    for j in 0..nc {
-                        *cr.offset(j as isize * csc) *= *sr.ptr.offset(j as isize * sr.cs);
+                match after {
+                    After::Nothing => return,
+                    After::Times(s) => {
+                        let sr = s.at(i, j0);
+                        if csc == 1 && sr.cs == 1 {
+                            crate::engine::simd::mul_assign(
+                                std::slice::from_raw_parts_mut(cr, nc),
+                                std::slice::from_raw_parts(sr.ptr, nc),
+                            );
+                        } else {
+                            for j in 0..nc {
+                                *cr.offset(j as isize * csc) *= *sr.ptr.offset(j as isize * sr.cs);
+                            }
+                        }
                     }
+                    After::Rows(y, rsy, f) => f(
+                        std::slice::from_raw_parts_mut(
+                            y.offset(i as isize * rsy + j0 as isize),
+                            nc,
+                        ),
+                        std::slice::from_raw_parts_mut(cr, nc),
+                    ),
                 }
             }
         }
@@ -1993,6 +2108,89 @@ mod tests {
         }
     }
 
+    /// A row function for the tests: y = c² − 1, c ← c / 3.
+    fn square_and_third(y: &mut [f32], c: &mut [f32]) {
+        for (y, c) in y.iter_mut().zip(c) {
+            *y = *c * *c - 1.0;
+            *c /= 3.0;
+        }
+    }
+
+    #[test]
+    fn a_row_function_in_the_store_gives_the_product_then_the_function_bit_for_bit() {
+        // C = α·A·B + bias, then f(y_i, c_i) row by row, must give the bits of the product
+        // followed by f in a pass of its own: one block of depth and several (k = 300 > KC), row
+        // blocks around MC = 48, a packed B, and strided rows (f through copies).
+        for k in [0, 1, 5, 256, 300] {
+            for n in [1, 17, 33, 65] {
+                for m in [1, 7, 13, 49, 100] {
+                    let (a, w) = (filled(m, k, 1), filled(n, k, 2));
+                    let bias = ndarray::Array1::from_shape_fn(n, |j| j as f32 * 0.37 - 3.0);
+                    let mut want_c = Array2::from_elem((m, n), f32::NAN);
+                    let b = Some(bias.view());
+                    gemm_bias(0.5, a.view(), Rhs::Matrix(w.t()), 0.0, want_c.view_mut(), b);
+                    let mut want_y = Array2::from_elem((m, n), f32::NAN);
+                    for (mut y, mut c) in want_y.outer_iter_mut().zip(want_c.outer_iter_mut()) {
+                        if let (Some(y), Some(c)) = (y.as_slice_mut(), c.as_slice_mut()) {
+                            square_and_third(y, c);
+                        }
+                    }
+                    let (mut c, mut y) = (
+                        Array2::from_elem((m, n), f32::NAN),
+                        Array2::from_elem((m, n), f32::NAN),
+                    );
+                    let rhs = Rhs::Matrix(w.t());
+                    gemm_bias_then(
+                        0.5,
+                        a.view(),
+                        rhs,
+                        c.view_mut(),
+                        b,
+                        y.view_mut(),
+                        square_and_third,
+                    );
+                    assert_eq!((&c, &y), (&want_c, &want_y), "({m}, {k}, {n})");
+                    let packed = PackedB::new(w.t());
+                    let rhs = Rhs::Packed(&packed, 0..n);
+                    gemm_bias_then(
+                        0.5,
+                        a.view(),
+                        rhs,
+                        c.view_mut(),
+                        b,
+                        y.view_mut(),
+                        square_and_third,
+                    );
+                    assert_eq!((&c, &y), (&want_c, &want_y), "packed ({m}, {k}, {n})");
+                    // C's and y's rows every other entry of wider arrays.
+                    let mut wide_c = Array2::from_elem((m, 2 * n), f32::NAN);
+                    let mut wide_y = Array2::from_elem((m, 2 * n), 7.0);
+                    gemm_bias_then(
+                        0.5,
+                        a.view(),
+                        Rhs::Matrix(w.t()),
+                        wide_c.slice_mut(s![.., ..;2]),
+                        b,
+                        wide_y.slice_mut(s![.., ..;2]),
+                        square_and_third,
+                    );
+                    assert_eq!(
+                        wide_c.slice(s![.., ..;2]),
+                        want_c,
+                        "strided ({m}, {k}, {n})"
+                    );
+                    assert_eq!(
+                        wide_y.slice(s![.., ..;2]),
+                        want_y,
+                        "strided ({m}, {k}, {n})"
+                    );
+                    assert!(wide_c.slice(s![.., 1..;2]).iter().all(|x| x.is_nan()));
+                    assert!(wide_y.slice(s![.., 1..;2]).iter().all(|&x| x == 7.0));
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_in_app_check_passes_on_both_kernels() {
         assert_eq!(check_against_reference(), Ok(304));
@@ -2009,6 +2207,7 @@ mod tests {
         structured_products_equal_the_full_ones();
         bias_and_packed_b_give_the_product_then_the_bias_bit_for_bit();
         a_factor_in_the_store_gives_the_product_then_the_factor_bit_for_bit();
+        a_row_function_in_the_store_gives_the_product_then_the_function_bit_for_bit();
         portable::FORCE.with(|f| f.set(false));
     }
 

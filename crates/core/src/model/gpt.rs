@@ -22,9 +22,11 @@ use rand::Rng;
 use super::attention::{AttentionCache, AttentionDims, attention_backward, attention_forward};
 use super::config::{GptConfig, NormKind, PosEncoding};
 use super::embedding::{embedding_backward, embedding_forward};
-use super::linear::{linear_backward, linear_backward_through, linear_forward};
+use super::linear::{
+    linear_backward, linear_backward_through, linear_forward, linear_forward_then,
+};
 use super::loss::{crossentropy_backward, crossentropy_forward};
-use super::mlp::{gelu_backward, gelu_forward, gelu_forward_keeping_slope};
+use super::mlp::{gelu_backward, gelu_forward, gelu_slope_rows};
 use super::norm::{BnRunning, NormCache, norm_backward, norm_forward};
 pub use super::params::{Grads, Params};
 use super::position;
@@ -257,13 +259,14 @@ pub fn gpt_forward(
         residual_forward(a.resid2.view_mut(), x, a.attn_out.view(), cfg.residual);
         // ln2 = norm₂(resid2)
         norm_forward(norm, a.ln2.view_mut(), a.resid2.view(), bp.ln_2_w.view(), bp.ln_2_b.view(), &mut a.ln2_cache, &mut bn[2 * l + 1], train);
-        // fch = ln2 · W_fcᵀ + b: (N, 4C); fch_gelu = gelu(fch)
-        linear_forward(a.fch.view_mut(), a.ln2.view(), bp.c_fc_w.view(), Some(bp.c_fc_b.view()));
         a.fch_is_slope = *training_pass;
         if a.fch_is_slope {
-            // (a training pass: fch ← gelu'(fch), all its backward needs)
-            gelu_forward_keeping_slope(a.fch_gelu.view_mut(), a.fch.view_mut());
+            // fch = ln2 · W_fcᵀ + b; fch_gelu = gelu(fch) and fch ← gelu'(fch), all the backward
+            // needs (a training pass), in the product's store
+            linear_forward_then(a.fch.view_mut(), a.ln2.view(), bp.c_fc_w.view(), Some(bp.c_fc_b.view()), a.fch_gelu.view_mut(), gelu_slope_rows);
         } else {
+            // fch = ln2 · W_fcᵀ + b: (N, 4C); fch_gelu = gelu(fch)
+            linear_forward(a.fch.view_mut(), a.ln2.view(), bp.c_fc_w.view(), Some(bp.c_fc_b.view()));
             gelu_forward(a.fch_gelu.view_mut(), a.fch.view());
         }
         // mlp_out = fch_gelu · W_projᵀ + b; out = resid2 + mlp_out (mlp_out without the skip)

@@ -92,8 +92,9 @@ pub fn gelu_backward_from_slope<D: Dimension>(
 }
 
 multiversion! {
-    /// [`gelu_forward_keeping_slope`] on contiguous entries.
-    fn gelu_slope_rows(out: &mut [f32], x: &mut [f32]) {
+    /// [`gelu_forward_keeping_slope`] on contiguous entries: out = gelu(x), x ← gelu'(x) (the
+    /// row function a training pass's product applies in its store, `linear_forward_then`).
+    pub fn gelu_slope_rows(out: &mut [f32], x: &mut [f32]) {
         for (o, x) in out.iter_mut().zip(x) {
             let v = *x;
             let cube = GELU_CUBIC * v * v * v;
