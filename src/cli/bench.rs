@@ -15,8 +15,8 @@ use crate::engine::pool;
 use crate::inference::{Prepared, forward, worth_splitting};
 use crate::model::GptConfig;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
-use crate::model::optim::{AdamW, AdamWConfig};
-use crate::train::data_parallel::{Shards, forward_backward, shard_count};
+use crate::model::optim::{AdamW, AdamWConfig, Gradient};
+use crate::train::data_parallel::{Shards, forward_backward_unsummed, shard_count};
 
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -103,15 +103,17 @@ pub fn bench_config(
     let budget = Duration::from_secs_f32(seconds);
     let mut steps = Vec::new();
     let mut shards = Shards::default();
+    let mut sums = Vec::new();
     let k = shard_count(&gpt, batch, ctx, pool::threads());
     // On the pool, as the training worker runs its steps.
     pool::install(|| {
         let started = Instant::now();
         while (started.elapsed() < budget || steps.len() < 5) && steps.len() < 10_000 {
             let t0 = Instant::now();
-            // As `Trainer::step` runs a step cut in shards: the pool's threads kept awake.
+            // As `Trainer::step` runs a step cut in shards: the pool's threads kept awake, two
+            // shards' gradients added inside AdamW's passes.
             pool::awake_if(k >= 2, || {
-                forward_backward(
+                forward_backward_unsummed(
                     &gpt,
                     &mut shards,
                     &mut acts,
@@ -123,7 +125,14 @@ pub fn bench_config(
                     true,
                     &mut grads,
                 );
-                optim.step(&mut gpt.params, &grads);
+                shards
+                    .gradient(k, batch, &grads)
+                    .tensor_sums_into(&mut sums);
+                let norm = Gradient::norm(&sums);
+                optim.step_gradient(&mut gpt.params, shards.gradient(k, batch, &grads), norm);
+                if k == 2 {
+                    shards.parts_taken();
+                }
             });
             steps.push(t0.elapsed());
         }

@@ -150,33 +150,45 @@ pub fn halves<const M: usize, const S: usize>(
 }
 
 /// Σ f(i) over i < n, added in the order of i, as `(0..n).map(f).sum()` adds them (the same
-/// bits), with the terms computed on two threads: the first terms, up to half of the total
-/// `weight`, on one and the rest on the other, when the total weight is worth a fork ([`half`])
-/// and there are at most 256 terms.
+/// bits), with the terms computed on two threads ([`fill_in_parts`]) when there are at most 256.
 pub fn sum_in_order(
     n: usize,
     weight: impl Fn(usize) -> usize,
     f: impl Fn(usize) -> f64 + Sync,
 ) -> f64 {
     let mut terms = [0.0_f64; 256];
-    let total: usize = (0..n).map(&weight).sum();
-    if n > terms.len() || half(total) == total {
+    if n > terms.len() {
         return (0..n).map(f).sum();
+    }
+    fill_in_parts(&mut terms[..n], weight, f);
+    terms[..n].iter().sum()
+}
+
+/// out\[i\] = f(i) for every i, on two threads: the first entries, up to half of the total
+/// `weight`, on one and the rest on the other, when the total weight is worth a fork ([`half`]).
+pub fn fill_in_parts(
+    out: &mut [f64],
+    weight: impl Fn(usize) -> usize,
+    f: impl Fn(usize) -> f64 + Sync,
+) {
+    let n = out.len();
+    let fill = |out: &mut [f64], first: usize| {
+        for (i, t) in out.iter_mut().enumerate() {
+            *t = f(first + i);
+        }
+    };
+    let total: usize = (0..n).map(&weight).sum();
+    if half(total) == total {
+        return fill(out, 0);
     }
     let (mut cut, mut before) = (0, 0);
     while cut < n && 2 * before < total {
         before += weight(cut);
         cut += 1;
     }
-    let (lo, hi) = terms[..n].split_at_mut(cut);
-    let f = &f;
-    let fill = |out: &mut [f64], first: usize| {
-        for (i, t) in out.iter_mut().enumerate() {
-            *t = f(first + i);
-        }
-    };
+    let (lo, hi) = out.split_at_mut(cut);
+    let fill = &fill;
     join(|| fill(lo, 0), || fill(hi, cut));
-    terms[..n].iter().sum()
 }
 
 /// `f(i, &mut items[i])` for every item, the items spread over the pool's threads.

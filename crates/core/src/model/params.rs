@@ -298,6 +298,21 @@ impl Params {
         }));
     }
 
+    /// [`Params::block_norms_into`] from each tensor's Σ g² in the order of [`Params::tensors`]
+    /// (`optim::Gradient::tensor_sums`): the same bits, without reading the gradients again.
+    pub fn block_norms_from(&self, tensor_sums: &[f64], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend((0..self.blocks.len()).map(|l| {
+            let sum: f64 = self
+                .tensors()
+                .zip(tensor_sums)
+                .filter(|(t, _)| t.layer == Some(l))
+                .map(|(_, s)| s)
+                .sum();
+            sum.sqrt() as f32
+        }));
+    }
+
     /// The largest |entry| (NaN if any entry is NaN).
     pub fn max_abs(&self) -> f32 {
         self.tensors()

@@ -16,6 +16,7 @@ use crate::engine::pool;
 use crate::engine::simd::multiversion;
 use crate::model::NormKind;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_backward, gpt_forward};
+use crate::model::optim::Gradient;
 
 /// Below this many multiply-adds per step, one thread is faster than two.
 const MIN_WORK_TO_SPLIT: usize = 4_000_000;
@@ -101,6 +102,43 @@ pub fn forward_backward(
     shards.reduce(k, b, grads)
 }
 
+/// [`forward_backward`] for a step that hands the gradient straight to AdamW
+/// ([`Shards::gradient`]): with two shards their gradients stay where they are, unsummed, for
+/// AdamW to add inside its own passes (`optim::Gradient::TwoParts`); otherwise as
+/// [`forward_backward`] (into `grads`). Returns the batch's mean loss.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_backward_unsummed(
+    model: &Gpt,
+    shards: &mut Shards,
+    acts: &mut Activations,
+    tokens: &[usize],
+    targets: &[usize],
+    b: usize,
+    t: usize,
+    k: usize,
+    train: bool,
+    grads: &mut Params,
+) -> f32 {
+    if k != 2 {
+        return forward_backward(model, shards, acts, tokens, targets, b, t, k, train, grads);
+    }
+    shards.prepare(model, k);
+    pool::for_each_mut(&mut shards.states[..k], |i, st| {
+        st.pass(model, tokens, targets, shard_bounds(i, b, k), t, train);
+    });
+    shards.states[..k]
+        .iter()
+        .enumerate()
+        .map(|(i, st)| shard_weight(i, b, k) * st.loss)
+        .sum()
+}
+
+/// Shard `i`'s share of a batch of `b` cut in `k`: its weight in the batch's mean.
+fn shard_weight(i: usize, b: usize, k: usize) -> f32 {
+    let (lo, hi) = shard_bounds(i, b, k);
+    (hi - lo) as f32 / b as f32
+}
+
 /// Sequences [lo, hi) of shard `i` of `k` over a batch of `b`: as even as possible.
 pub fn shard_bounds(i: usize, b: usize, k: usize) -> (usize, usize) {
     (i * b / k, (i + 1) * b / k)
@@ -153,8 +191,7 @@ impl Shards {
         // Each large tensor's two halves side by side on the pool (elementwise: the same bits).
         pool::install(|| {
             for (i, st) in self.states.iter_mut().take(k).enumerate() {
-                let (lo, hi) = shard_bounds(i, b, k);
-                let w = (hi - lo) as f32 / b as f32;
+                let w = shard_weight(i, b, k);
                 loss += w * st.loss;
                 // The first shard overwrites (so `grads` needs no zeroing), the others add. Each
                 // shard's gradients are zeroed as they are read, for its next pass: against a
@@ -170,6 +207,29 @@ impl Shards {
             }
         });
         loss
+    }
+}
+
+impl Shards {
+    /// The batch's gradient after [`forward_backward_unsummed`] with the same `k` and `b`: the two
+    /// shards' parts, or `grads`. AdamW zeroes the parts as it reads them; say so afterwards
+    /// ([`Shards::parts_taken`]), or the next pass zeroes them itself.
+    pub fn gradient<'a>(&'a mut self, k: usize, b: usize, grads: &'a Params) -> Gradient<'a> {
+        match &mut self.states[..] {
+            [s0, s1, ..] if k == 2 => Gradient::TwoParts {
+                parts: [&mut s0.grads, &mut s1.grads],
+                weights: [shard_weight(0, b, k), shard_weight(1, b, k)],
+            },
+            _ => Gradient::Whole(grads),
+        }
+    }
+
+    /// AdamW took the two parts of [`Shards::gradient`] (`AdamW::step_gradient`), which zeroed
+    /// them: the next pass need not.
+    pub fn parts_taken(&mut self) {
+        for st in self.states.iter_mut().take(2) {
+            st.zeroed = true;
+        }
     }
 }
 
@@ -220,6 +280,60 @@ mod tests {
     use crate::model::GptConfig;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    /// A step whose two shards' gradients go to AdamW unsummed is the step on their sum, bit for
+    /// bit: the loss, the norm and the weights, over steps in a row, also after a step whose
+    /// parts were never taken (a divergence refuses the update: the next pass zeroes them).
+    #[test]
+    fn two_unsummed_shards_give_the_step_on_their_sum() {
+        use crate::model::optim::{AdamW, AdamWConfig};
+        let cfg = GptConfig {
+            vocab_size: 11,
+            n_layer: 2,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 6,
+            ..GptConfig::default()
+        };
+        let start = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
+        let (b, t) = (5, 6);
+        let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 11).collect();
+        let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        let (mut summed, mut unsummed) = (start.clone(), start.clone());
+        let mut opt = [
+            AdamW::new(AdamWConfig::default(), &start.params),
+            AdamW::new(AdamWConfig::default(), &start.params),
+        ];
+        let (mut s0, mut s1) = (Shards::default(), Shards::default());
+        let (mut g0, mut g1) = (Params::zeros(&cfg), Params::zeros(&cfg));
+        let mut acts = Activations::default();
+        for step in 0..4 {
+            let want = forward_backward(
+                &summed, &mut s0, &mut acts, &tokens, &targets, b, t, 2, true, &mut g0,
+            );
+            let got = forward_backward_unsummed(
+                &unsummed, &mut s1, &mut acts, &tokens, &targets, b, t, 2, true, &mut g1,
+            );
+            assert_eq!(got.to_bits(), want.to_bits(), "loss, step {step}");
+            let want_norm = AdamW::grad_norm(&g0);
+            let mut sums = Vec::new();
+            s1.gradient(2, b, &g1).tensor_sums_into(&mut sums);
+            let norm = Gradient::norm(&sums);
+            assert_eq!(norm.to_bits(), want_norm.to_bits(), "norm, step {step}");
+            if step == 1 {
+                // Refused: neither updates, the unsummed parts stay as they are.
+                continue;
+            }
+            opt[0].step_with_norm(&mut summed.params, &g0, want_norm);
+            opt[1].step_gradient(&mut unsummed.params, s1.gradient(2, b, &g1), norm);
+            s1.parts_taken();
+            assert_eq!(summed.params, unsummed.params, "weights after step {step}");
+        }
+        assert!(
+            g1.tensors().all(|t| t.data.iter().all(|&x| x == 0.0)),
+            "grads never written"
+        );
+    }
 
     #[test]
     fn shards_give_the_whole_batch_gradient_and_repeat_bit_for_bit() {

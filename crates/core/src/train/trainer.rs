@@ -15,12 +15,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::data_parallel::{Shards, forward_backward, part_count, shard_bounds, shard_count};
+use super::data_parallel::{
+    Shards, forward_backward_unsummed, part_count, shard_bounds, shard_count,
+};
 use crate::data::{Dataset, Task};
 use crate::engine::pool;
 use crate::engine::subnormal::Flush;
 use crate::model::gpt::{Activations, Gpt, Params, gpt_forward};
-use crate::model::optim::{AdamW, AdamWConfig};
+use crate::model::optim::{AdamW, AdamWConfig, Gradient};
 use crate::model::{GptConfig, NormKind};
 
 /// Everything that defines a training run.
@@ -341,6 +343,9 @@ pub struct Trainer {
     recent: std::collections::VecDeque<f32>,
     /// The last step's gradient norm over each block's weights (see [`Self::layer_grad_norms`]).
     layer_grad_norms: Vec<f32>,
+    /// Each gradient tensor's Σ g² in the last step (`Gradient::tensor_sums_into`; kept, so that
+    /// a step allocates nothing).
+    tensor_sums: Vec<f64>,
 }
 
 impl Trainer {
@@ -395,6 +400,7 @@ impl Trainer {
             last_good,
             recent: std::collections::VecDeque::with_capacity(LOSS_WINDOW),
             layer_grad_norms: Vec::with_capacity(n_layer),
+            tensor_sums: Vec::new(),
         })
     }
 
@@ -501,7 +507,7 @@ impl Trainer {
         // Cut in shards, the pool's other threads are kept awake between the step's forks.
         let mut stats = pool::awake_if(k >= 2, || {
             let loss = self.forward_backward(k);
-            self.update(loss)
+            self.update(loss, k)
         });
         if self.validates(&stats) {
             stats.val_loss = Some(self.evaluate());
@@ -551,7 +557,8 @@ impl Trainer {
                     }
                     self.shards.reduce(k, b, &mut self.grads)
                 };
-                let stats = self.update(loss);
+                // (`shards.reduce` above, or one piece: the gradient is in `grads`)
+                let stats = self.update(loss, 1);
                 if !self.validates(&stats) {
                     return Some(self.finish(stats, part.started));
                 }
@@ -577,10 +584,11 @@ impl Trainer {
     }
 
     /// Forward and backward over the drawn batch in `k` shards on the pool; the gradient into
-    /// `grads`, the batch's mean loss returned.
+    /// `grads`, or with two shards left in theirs ([`Shards::gradient`]); the batch's mean loss
+    /// returned.
     fn forward_backward(&mut self, k: usize) -> f32 {
         let (b, t) = (self.config.batch, self.config.model.block_size);
-        forward_backward(
+        forward_backward_unsummed(
             &self.gpt,
             &mut self.shards,
             &mut self.acts,
@@ -607,10 +615,11 @@ impl Trainer {
         );
     }
 
-    /// After forward and backward (the batch's mean `loss`, its gradient in `grads`): the
-    /// update, unless the loss, the gradient or the new weights say the run diverged (then the
-    /// last good weights come back). The stats lack the throughput and the validation.
-    fn update(&mut self, loss: f32) -> StepStats {
+    /// After forward and backward (the batch's mean `loss`; its gradient in `grads`, or, after
+    /// [`Trainer::forward_backward`] in two shards, `k` = 2, in theirs): the update, unless the
+    /// loss, the gradient or the new weights say the run diverged (then the last good weights
+    /// come back). The stats lack the throughput and the validation.
+    fn update(&mut self, loss: f32, k: usize) -> StepStats {
         let mut grad_norm = f32::NAN;
         self.layer_grad_norms.clear();
         // Checked before the update: a bad batch never touches the weights.
@@ -620,14 +629,24 @@ impl Trainer {
         } else if loss > bound {
             Some(Divergence::LossExploded { loss, bound })
         } else {
-            grad_norm = AdamW::grad_norm(&self.grads);
-            self.grads.block_norms_into(&mut self.layer_grad_norms);
+            // Each tensor's Σ g² once, for the global norm and the per-block ones.
+            let sums = &mut self.tensor_sums;
+            self.shards
+                .gradient(k, self.config.batch, &self.grads)
+                .tensor_sums_into(sums);
+            grad_norm = Gradient::norm(sums);
+            self.grads
+                .block_norms_from(sums, &mut self.layer_grad_norms);
             (!grad_norm.is_finite()).then_some(Divergence::GradientNotFinite)
         };
         if diverged.is_none() {
             self.optim.config.lr = self.lr_at(self.step + 1);
+            let gradient = self.shards.gradient(k, self.config.batch, &self.grads);
             self.optim
-                .step_with_norm(&mut self.gpt.params, &self.grads, grad_norm);
+                .step_gradient(&mut self.gpt.params, gradient, grad_norm);
+            if k == 2 {
+                self.shards.parts_taken();
+            }
             let biggest = self.gpt.params.max_abs();
             if !biggest.is_finite() || biggest > MAX_WEIGHT {
                 diverged = Some(Divergence::WeightsExploded);
