@@ -385,8 +385,48 @@
 //!   6 × 32 kernel 5.4 %, GELU 2.8 + 1.8 %, the norms' backward 2.4 % (before its SSE2 sums),
 //!   the softmax 2.2 %, the shards' sum 1.9 %, AdamW 1.6 %.
 //!
+//! An eighth session (2026-12-04, the same kind of machine) started from the profile above (the
+//! 12 × 32 kernel at about 84 % of one thread's peak, as alone on operands in L1: the rest is
+//! around it) and kept four changes that each take one pass over memory out of the step, all
+//! with the same bits (tested; one process alternating old and new step by step, old / new time,
+//! the median of the pairs):
+//! - **GELU's slope kept by the forward pass** (`model::mlp::gelu_forward_keeping_slope`, a
+//!   training pass only: `Activations::training_pass`): the forward writes gelu'(fch) over fch,
+//!   from the tanh it computes anyway, and the backward is one product instead of the tanh
+//!   again: the large step 1.009× and 1.015× (240 and 236 pairs), the medium 1.017×.
+//! - **That product in the store of the product before it** ([`gemm::gemm_times`], C = A·B ⊙ S
+//!   applied to each 48-row block of C once its sums are final; `model::linear::
+//!   linear_backward_through`): 1.009× and 1.011× (229 and 295 pairs), the medium 1.008×.
+//! - **GELU and its slope in the store of the MLP's first product** ([`gemm::gemm_bias_then`], a
+//!   row function on each final block; `model::linear::linear_forward_then`): 1.009× and 1.010×
+//!   (243 and 299 pairs), the medium 1.003×. (The seventh session's GELU fused per block, with the
+//!   tanh computed again in the backward, had given 1.010×.)
+//! - **Two shards' gradients added inside AdamW's passes** (`model::optim::Gradient::TwoParts`):
+//!   `Shards::reduce` had written their weighted sum (two passes, zeroing the shards), then the
+//!   norm and the update each read it back; now the norm's pass and the update's make the sum
+//!   entry by entry from the two parts (and the update zeroes them), and the per-block gradient
+//!   norms the lessons plot come from the same per-tensor sums instead of a third pass on one
+//!   thread: 1.010× and 1.012× (320 and 267 pairs), the medium 1.015×.
+//! - Tried and not kept: the residual's add in the store of the product before it (C = A·B +
+//!   bias + X; a training pass never reads the sub-layer's output alone): 1.002× and 1.005×,
+//!   the medium 1.006×; no zeros written over the masked half of the attention weights (they stay
+//!   zero from step to step): 0.998×; AdamW with PyTorch's formula (one division by the bias
+//!   corrections fewer): 0.999× (the update waits on memory, and LLVM had already turned one
+//!   division into a product).
+//! - `tests/golden.rs` now also checks AdamW with clipping against `torch.optim.AdamW` and
+//!   `clip_grad_norm_` (three steps, one unclipped): the weights within an ulp.
+//! - Also tried: the norm's per-tensor sums over 16 interleaved partial sums instead of 4 (a
+//!   shorter dependency chain, other bits): 1.001×, large and medium. Those passes wait on
+//!   memory: AdamW's two passes read 28 bytes per parameter and write 20.
+//! - After these, the large step's samples (`perf`, two threads): the 12 × 32 kernel 61 %, the
+//!   loops around it with A's packing 5.6 % and B's packing 5.2 % (linear layers), attention 10 %
+//!   (its products, softmax and packing, for about 2 % of the FLOPs), AdamW with the norm 3.5 %,
+//!   GELU and its slope 2.3 %, the norms 2.1 %, the residual adds 0.8 %, the bias sums 0.7 %.
+//!
 //! To make the model faster, change this folder; the textbook in `model/` keeps its form (one
-//! line per layer, each backward line quoting its forward line).
+//! line per layer, each backward line quoting its forward line). A training pass's fused lines
+//! (GELU's slope in the products' stores, above) are in `model/` because they change what the
+//! pass keeps; each has the textbook's lines beside it and their bits (tested).
 
 pub mod gemm;
 pub mod peak;
