@@ -418,6 +418,11 @@
 //! - Also tried: the norm's per-tensor sums over 16 interleaved partial sums instead of 4 (a
 //!   shorter dependency chain, other bits): 1.001×, large and medium. Those passes wait on
 //!   memory: AdamW's two passes read 28 bytes per parameter and write 20.
+//! - After these, `attention-lab bench`: `--only large --rounds 5` 1.33× (1.29–1.37×) at 56–59 %
+//!   of the peak; `--rounds 3` 7.5×, 2.7×, 1.69×, 1.31× (1.19–1.34×) per step and 13.6×, 4.3×,
+//!   2.23×, 1.45× per forward pass, the large step at 52–58 %; `--only large --rounds 5` again
+//!   1.36× (1.25–1.46×) at 56–59 %. Over those 13 rounds the large step's median is 1.33×; four
+//!   rounds are below 1.3× (PyTorch's step varied from 103 to 121 ms, ours from 79 to 87).
 //! - After these, the large step's samples (`perf`, two threads): the 12 × 32 kernel 61 %, the
 //!   loops around it with A's packing 5.6 % and B's packing 5.2 % (linear layers), attention 10 %
 //!   (its products, softmax and packing, for about 2 % of the FLOPs), AdamW with the norm 3.5 %,
