@@ -83,6 +83,8 @@ fn opens_on_the_pretrained_model_with_every_head_drawn() {
 #[test]
 fn play_advances_the_step_counter_and_pause_stops_it() {
     let mut h = live();
+    // Paused, no rate is claimed: not "0 tokens/s".
+    h.get_by_label("— tokens/s");
     h.get_by_label("Reset").click();
     step_until(&mut h, "the reset", |h| step_count(h) == 0);
     h.get_by_label("Step").click();
@@ -91,10 +93,23 @@ fn play_advances_the_step_counter_and_pause_stops_it() {
     step_until(&mut h, "training to advance", |h| {
         step_count(h) != usize::MAX && step_count(h) >= 5
     });
+    // Training for half a second or more, the rate is measured: a positive number.
+    step_until(&mut h, "a measured rate", |h| {
+        h.query_all_by_label_contains("tokens/s").any(|n| {
+            n.accesskit_node()
+                .value()
+                .and_then(|l| {
+                    l.strip_suffix(" tokens/s")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .is_some_and(|v| v > 0.0)
+        })
+    });
     h.get_by_label("⏸ Pause").click();
     step_until(&mut h, "the pause", |h| {
         h.query_by_label("▶ Play").is_some()
     });
+    h.get_by_label("— tokens/s");
     let paused = step_count(&h);
     std::thread::sleep(Duration::from_millis(150));
     h.run_steps(3);

@@ -131,7 +131,18 @@ impl Live {
                     snap.config.lr_decay_steps
                 ));
             ui.separator();
-            ui.label(big(format!("{:.0} tokens/s", snap.tokens_per_sec)));
+            // A rate only while training: paused, the run moves no tokens, and "0 tokens/s"
+            // would read as a measurement.
+            let rate = if snap.running && snap.tokens_per_sec > 0.0 {
+                format!("{:.0} tokens/s", snap.tokens_per_sec)
+            } else {
+                "— tokens/s".to_owned()
+            };
+            ui.label(big(rate)).on_hover_text(if snap.running {
+                "training throughput: tokens of the training batches per second of wall-clock time, over the last half second or more"
+            } else {
+                "training throughput, shown while the run trains (Play or Step)"
+            });
             ui.separator();
             // Whole on this row or the next, never broken.
             ui.add(
