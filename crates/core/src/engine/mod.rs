@@ -385,11 +385,11 @@
 //!   6 × 32 kernel 5.4 %, GELU 2.8 + 1.8 %, the norms' backward 2.4 % (before its SSE2 sums),
 //!   the softmax 2.2 %, the shards' sum 1.9 %, AdamW 1.6 %.
 //!
-//! An eighth session (2026-12-04, the same kind of machine) started from the profile above (the
-//! 12 × 32 kernel at about 84 % of one thread's peak, as alone on operands in L1: the rest is
-//! around it) and kept four changes that each take one pass over memory out of the step, all
-//! with the same bits (tested; one process alternating old and new step by step, old / new time,
-//! the median of the pairs):
+//! An eighth session (2026-12-03, late, into 12-04; the same kind of machine) started from the
+//! profile above (the 12 × 32 kernel at about 84 % of one thread's peak, as alone on operands in
+//! L1: the rest is around it) and kept four changes that each take one pass over memory out of
+//! the step, all with the same bits (tested; one process alternating old and new step by step,
+//! old / new time, the median of the pairs):
 //! - **GELU's slope kept by the forward pass** (`model::mlp::gelu_forward_keeping_slope`, a
 //!   training pass only: `Activations::training_pass`): the forward writes gelu'(fch) over fch,
 //!   from the tanh it computes anyway, and the backward is one product instead of the tanh
