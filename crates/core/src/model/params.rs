@@ -299,7 +299,7 @@ impl Params {
     }
 
     /// [`Params::block_norms_into`] from each tensor's Σ g² in the order of [`Params::tensors`]
-    /// (`optim::Gradient::tensor_sums`): the same bits, without reading the gradients again.
+    /// (`optim::Gradient::tensor_sums_into`): the same bits, without reading the gradients again.
     pub fn block_norms_from(&self, tensor_sums: &[f64], out: &mut Vec<f32>) {
         out.clear();
         out.extend((0..self.blocks.len()).map(|l| {
