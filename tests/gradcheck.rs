@@ -9,9 +9,7 @@ use attention_lab::model::attention::{
 };
 use attention_lab::model::linear::{linear_backward, linear_backward_through, linear_forward};
 use attention_lab::model::loss::{crossentropy_backward, crossentropy_forward};
-use attention_lab::model::mlp::{
-    gelu_backward, gelu_backward_from_slope, gelu_forward, gelu_forward_keeping_slope,
-};
+use attention_lab::model::mlp::{gelu_backward, gelu_forward, gelu_slope_rows};
 use attention_lab::model::norm::{
     BnRunning, NormCache, batchnorm_backward, batchnorm_forward, layernorm_backward,
     layernorm_forward, rmsnorm_backward, rmsnorm_forward,
@@ -319,46 +317,31 @@ fn gelu_backward_from_the_kept_slope_is_gelu_backward() {
         ArrayView1::from(&x[..]),
     );
     let mut slope = x.clone();
-    gelu_forward_keeping_slope(
-        ArrayViewMut1::from(&mut out[..]),
-        ArrayViewMut1::from(&mut slope[..]),
-    );
-    let (mut dx, mut want_dx) = (vec![f32::NAN; 40], vec![f32::NAN; 40]);
+    gelu_slope_rows(&mut out, &mut slope);
+    let mut want_dx = vec![f32::NAN; 40];
     gelu_backward(
         ArrayViewMut1::from(&mut want_dx[..]),
         ArrayView1::from(&x[..]),
         ArrayView1::from(&dout[..]),
     );
-    gelu_backward_from_slope(
-        ArrayViewMut1::from(&mut dx[..]),
-        ArrayView1::from(&slope[..]),
-        ArrayView1::from(&dout[..]),
-    );
+    // The backward from the kept slope: dx = dout ⊙ slope.
+    let dx: Vec<f32> = dout.iter().zip(&slope).map(|(g, s)| g * s).collect();
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&out), bits(&want_out));
     assert_eq!(bits(&dx), bits(&want_dx));
-    // And through a strided view (every other entry), the path of non-contiguous arrays.
-    let mut wide_x: Vec<f32> = x.iter().flat_map(|&v| [v, 99.0]).collect();
-    let mut wide_out = vec![0.0; 80];
-    gelu_forward_keeping_slope(
-        ArrayViewMut1::from(&mut wide_out[..]).slice_move(ndarray::s![..;2]),
-        ArrayViewMut1::from(&mut wide_x[..]).slice_move(ndarray::s![..;2]),
-    );
-    let evens = |v: &[f32]| v.iter().step_by(2).copied().collect::<Vec<_>>();
-    assert_eq!(bits(&evens(&wide_out)), bits(&want_out));
-    assert_eq!(bits(&evens(&wide_x)), bits(&slope));
-    assert!(wide_x.iter().skip(1).step_by(2).all(|&v| v == 99.0));
 }
 
 #[test]
 fn linear_backward_through_a_kept_slope_is_linear_backward_then_the_slope() {
     // An MLP's second linear (C = 96 → OC = 20) over N = 50 rows: dfch = (dout · W) ⊙ slope
-    // in the product's store, against linear_backward then gelu_backward_from_slope.
+    // in the product's store, against linear_backward then dinp ⊙ slope.
     let (n, c, oc) = (50, 96, 20);
     let pre = det(n, c, 0.37, 0.2) * 3.0;
     let mut inp = Array2::zeros((n, c));
     let mut slope = pre.clone();
-    gelu_forward_keeping_slope(inp.view_mut(), slope.view_mut());
+    if let (Some(i), Some(s)) = (inp.as_slice_mut(), slope.as_slice_mut()) {
+        gelu_slope_rows(i, s);
+    }
     let w = det(oc, c, 0.71, 0.4);
     let dout = det(n, oc, 0.53, 0.9);
     let (mut dw, mut db) = (det(oc, c, 0.11, 0.0), Array1::from_elem(oc, 0.25));
@@ -372,8 +355,7 @@ fn linear_backward_through_a_kept_slope_is_linear_backward_then_the_slope() {
         inp.view(),
         w.view(),
     );
-    let mut want = Array2::from_elem((n, c), f32::NAN);
-    gelu_backward_from_slope(want.view_mut(), slope.view(), dinp.view());
+    let want = &dinp * &slope;
     let mut got = Array2::from_elem((n, c), f32::NAN);
     linear_backward_through(
         got.view_mut(),

@@ -390,7 +390,7 @@
 //! L1: the rest is around it) and kept four changes that each take one pass over memory out of
 //! the step, all with the same bits (tested; one process alternating old and new step by step,
 //! old / new time, the median of the pairs):
-//! - **GELU's slope kept by the forward pass** (`model::mlp::gelu_forward_keeping_slope`, a
+//! - **GELU's slope kept by the forward pass** (`model::mlp::gelu_slope_rows`, a
 //!   training pass only: `Activations::training_pass`): the forward writes gelu'(fch) over fch,
 //!   from the tanh it computes anyway, and the backward is one product instead of the tanh
 //!   again: the large step 1.009× and 1.015× (240 and 236 pairs), the medium 1.017×.

@@ -146,7 +146,7 @@ pub struct Activations {
     /// A training step's pass (set by `train::data_parallel`): keep only what the backward
     /// reads, in the form it reads it. No attention scores (`AttentionCache::skip_scores`; the
     /// backward needs only the weights), and GELU's slope in place of `fch`
-    /// (`mlp::gelu_forward_keeping_slope`). Off for the lessons, which draw both.
+    /// (`mlp::gelu_slope_rows`). Off for the lessons, which draw both.
     pub training_pass: bool,
     /// BatchNorm running statistics after this batch (train mode), applied by the trainer: per
     /// block [norm₁, norm₂], then norm_f (empty statistics for the other norms).

@@ -62,38 +62,16 @@ fn slope(v: f32, t: f32) -> f32 {
     0.5 * (1.0 + t) + 0.5 * v * sech2 * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * v * v)
 }
 
-/// [`gelu_forward`] for a pass whose x is kept only for [`gelu_backward`] (a training step's):
-/// out = gelu(x), and x is overwritten with GELU's slope gelu'(x), computed from the same tanh.
-/// The backward is then one product, [`gelu_backward_from_slope`], with [`gelu_backward`]'s bits
-/// (the same expressions; tested): each entry's tanh is computed once per step instead of twice.
-/// The large training step took 1/1.009–1/1.015 of the time, the medium 1/1.017 (one process
-/// alternating the two step by step, 236–419 pairs, 2026-12-03). x, out: (N, 4C)
-pub fn gelu_forward_keeping_slope<D: Dimension>(
-    mut out: ArrayViewMut<'_, f32, D>,
-    mut x: ArrayViewMut<'_, f32, D>,
-) {
-    if let (Some(o), Some(xs)) = (out.as_slice_mut(), x.as_slice_mut()) {
-        return gelu_slope_rows(o, xs);
-    }
-    ndarray::Zip::from(&mut out)
-        .and(&mut x)
-        .for_each(|o, v| gelu_slope_rows(std::slice::from_mut(o), std::slice::from_mut(v)));
-}
-
-/// In the forward pass [`gelu_forward_keeping_slope`] left gelu'(x) in `slope`, so
-/// dx = slope · dout (written). dx, slope, dout: (N, 4C)
-pub fn gelu_backward_from_slope<D: Dimension>(
-    mut dx: ArrayViewMut<'_, f32, D>,
-    slope: ArrayView<'_, f32, D>,
-    dout: ArrayView<'_, f32, D>,
-) {
-    let (slope, dout) = (rows(&slope), rows(&dout));
-    on_rows(&mut dx, |dx| mul_rows(dx, &slope, &dout));
-}
-
 multiversion! {
-    /// [`gelu_forward_keeping_slope`] on contiguous entries: out = gelu(x), x ← gelu'(x) (the
-    /// row function a training pass's product applies in its store, `linear_forward_then`).
+    /// [`gelu_forward`] for a pass whose x is kept only for [`gelu_backward`] (a training
+    /// step's), on contiguous entries: out = gelu(x), and x is overwritten with GELU's slope
+    /// gelu'(x), computed from the same tanh. The backward is then one product, dx = slope · dout,
+    /// with [`gelu_backward`]'s bits (the same expressions; tested): each entry's tanh is computed
+    /// once per step instead of twice. The large training step took 1/1.009–1/1.015 of the time,
+    /// the medium 1/1.017 (one process alternating the two step by step, 236–419 pairs,
+    /// 2026-12-03). The training pass applies it in the store of the product that makes x
+    /// (`linear_forward_then`), and the product in the store of the one that makes dout
+    /// (`linear_backward_through`).
     pub fn gelu_slope_rows(out: &mut [f32], x: &mut [f32]) {
         for (o, x) in out.iter_mut().zip(x) {
             let v = *x;
@@ -105,22 +83,13 @@ multiversion! {
     }
 }
 
-multiversion! {
-    /// dx = slope · dout on contiguous entries ([`gelu_backward_from_slope`]).
-    fn mul_rows(dx: &mut [f32], slope: &[f32], dout: &[f32]) {
-        for ((d, &s), &g) in dx.iter_mut().zip(slope).zip(dout) {
-            *d = s * g;
-        }
-    }
-}
-
 /// [`gelu_rows`] and [`gelu_backward_rows`] on a whole row against the same loops one entry at a
 /// time, bit for bit, for x from −10 to 10: a row goes through the loop as the compiler
 /// vectorized it and a single entry through its scalar remainder, so this checks that the two
 /// agree (the browser test calls it, through `window.attentionLabCheckKernels`; the unit tests
-/// call it on the native build). The training pass's way ([`gelu_forward_keeping_slope`], then
-/// [`gelu_backward_from_slope`]) must give the same bits too, row and single entry. Ok(entries
-/// checked) or the first that differs.
+/// call it on the native build). The training pass's way ([`gelu_slope_rows`], then dout ⊙=
+/// slope as `linear_backward_through` makes it) must give the same bits too, row and single
+/// entry. Ok(entries checked) or the first that differs.
 pub fn check_rows_against_single_entries() -> Result<usize, String> {
     let n = 4001;
     let x: Vec<f32> = (0..n)
@@ -136,8 +105,8 @@ pub fn check_rows_against_single_entries() -> Result<usize, String> {
     // The training pass's way: the slope kept by the forward, then one product.
     let (mut kept_out, mut kept) = (vec![0.0; n], x.clone());
     gelu_slope_rows(&mut kept_out, &mut kept);
-    let mut kept_dx = vec![0.5; n];
-    mul_rows(&mut kept_dx, &kept, &g);
+    let mut kept_dx = g.clone();
+    crate::engine::simd::mul_assign(&mut kept_dx, &kept);
     for i in 0..n {
         let (mut one, mut d) = ([0.0], [0.5]);
         gelu_rows(&mut one, &x[i..=i]);
@@ -150,7 +119,7 @@ pub fn check_rows_against_single_entries() -> Result<usize, String> {
             kept_out[i],
             kept_dx[i],
             one_kept[0],
-            s[0] * g[i],
+            g[i] * s[0],
         ];
         if got.map(f32::to_bits) != [out[i], dx[i], out[i], dx[i], out[i], dx[i]].map(f32::to_bits)
         {
@@ -165,7 +134,7 @@ pub fn check_rows_against_single_entries() -> Result<usize, String> {
                 kept_out[i],
                 kept_dx[i],
                 one_kept[0],
-                s[0] * g[i]
+                g[i] * s[0]
             ));
         }
     }

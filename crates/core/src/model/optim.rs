@@ -412,13 +412,7 @@ mod tests {
             n_embd: 64,
             ..crate::model::GptConfig::default()
         };
-        let mut g = Params::zeros(&cfg);
-        for (j, t) in g.tensors_mut().enumerate() {
-            for (i, v) in t.data.iter_mut().enumerate() {
-                let e = ((i * 7 + j * 13) % 17) as i32 - 8;
-                *v = (((i * 31 + j) % 97) as f32 - 48.0) * 2f32.powi(e);
-            }
-        }
+        let g = filled(&cfg, 0);
         let total: usize = g.tensors().map(|t| t.data.len()).sum();
         assert!(total >= 2 * pool::MIN_HALF, "{total} entries");
         let serial: f64 = g.tensors().map(|t| simd::sum_squares(t.data)).sum();
@@ -490,7 +484,12 @@ mod tests {
             assert_eq!(norm.to_bits(), AdamW::grad_norm(&sum).to_bits());
             let (mut blocks, mut want_blocks) = (Vec::new(), Vec::new());
             sum.block_norms_from(&part_sums, &mut blocks);
-            sum.block_norms_into(&mut want_blocks);
+            // Each block's tensors' sums of squares, added in order.
+            for l in 0..cfg.n_layer {
+                let block = sum.tensors().filter(|t| t.layer == Some(l));
+                let total: f64 = block.map(|t| simd::sum_squares(t.data)).sum();
+                want_blocks.push(total.sqrt() as f32);
+            }
             assert_eq!(
                 blocks.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                 want_blocks.iter().map(|x| x.to_bits()).collect::<Vec<_>>()

@@ -291,15 +291,13 @@ impl Params {
     /// The Euclidean norm of each block's tensors together, first block first (for gradients:
     /// how much signal reaches each layer's weights).
     pub fn block_norms_into(&self, out: &mut Vec<f32>) {
-        out.clear();
-        out.extend(self.blocks.iter().enumerate().map(|(l, b)| {
-            let sum: f64 = b.tensors(l).iter().map(|t| simd::sum_squares(t.data)).sum();
-            sum.sqrt() as f32
-        }));
+        let sums: Vec<f64> = self.tensors().map(|t| simd::sum_squares(t.data)).collect();
+        self.block_norms_from(&sums, out);
     }
 
-    /// [`Params::block_norms_into`] from each tensor's Σ g² in the order of [`Params::tensors`]
-    /// (`optim::Gradient::tensor_sums_into`): the same bits, without reading the gradients again.
+    /// [`Params::block_norms_into`] from each tensor's Σ x² in the order of [`Params::tensors`]
+    /// (`optim::Gradient::tensor_sums_into`, which the training step's global norm takes too), so
+    /// that the gradients are not read again.
     pub fn block_norms_from(&self, tensor_sums: &[f64], out: &mut Vec<f32>) {
         out.clear();
         out.extend((0..self.blocks.len()).map(|l| {

@@ -281,12 +281,9 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    /// A step whose two shards' gradients go to AdamW unsummed is the step on their sum, bit for
-    /// bit: the loss, the norm and the weights, over steps in a row, also after a step whose
-    /// parts were never taken (a divergence refuses the update: the next pass zeroes them).
-    #[test]
-    fn two_unsummed_shards_give_the_step_on_their_sum() {
-        use crate::model::optim::{AdamW, AdamWConfig};
+    /// A small model and a batch of 5 sequences of 6 tokens: (config, model, (B, T), inputs,
+    /// targets).
+    fn small_batch() -> (GptConfig, Gpt, (usize, usize), Vec<usize>, Vec<usize>) {
         let cfg = GptConfig {
             vocab_size: 11,
             n_layer: 2,
@@ -295,10 +292,20 @@ mod tests {
             block_size: 6,
             ..GptConfig::default()
         };
-        let start = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
+        let model = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
         let (b, t) = (5, 6);
-        let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 11).collect();
-        let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        let tokens = (0..b * t).map(|i| (i * 7) % 11).collect();
+        let targets = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        (cfg, model, (b, t), tokens, targets)
+    }
+
+    /// A step whose two shards' gradients go to AdamW unsummed is the step on their sum, bit for
+    /// bit: the loss, the norm and the weights, over steps in a row, also after a step whose
+    /// parts were never taken (a divergence refuses the update: the next pass zeroes them).
+    #[test]
+    fn two_unsummed_shards_give_the_step_on_their_sum() {
+        use crate::model::optim::{AdamW, AdamWConfig};
+        let (cfg, start, (b, t), tokens, targets) = small_batch();
         let (mut summed, mut unsummed) = (start.clone(), start.clone());
         let mut opt = [
             AdamW::new(AdamWConfig::default(), &start.params),
@@ -337,18 +344,7 @@ mod tests {
 
     #[test]
     fn shards_give_the_whole_batch_gradient_and_repeat_bit_for_bit() {
-        let cfg = GptConfig {
-            vocab_size: 11,
-            n_layer: 2,
-            n_head: 2,
-            n_embd: 16,
-            block_size: 6,
-            ..GptConfig::default()
-        };
-        let model = Gpt::new(cfg.clone(), &mut StdRng::seed_from_u64(3));
-        let (b, t) = (5, 6);
-        let tokens: Vec<usize> = (0..b * t).map(|i| (i * 7) % 11).collect();
-        let targets: Vec<usize> = (0..b * t).map(|i| (i * 5 + 1) % 11).collect();
+        let (cfg, model, (b, t), tokens, targets) = small_batch();
         let run = |k: usize, shards: &mut Shards| {
             let mut grads = Params::zeros(&cfg);
             let mut acts = Activations::default();
